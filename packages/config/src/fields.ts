@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * One environment variable: how to read it, what it must look like (said in the error), its
+ * default, and whether its value may be echoed back in an error message. A field is required
+ * unless it has a default or is marked optional.
+ */
+export class Field<T> {
+  constructor(
+    readonly expect: string,
+    readonly schema: z.ZodType<unknown>,
+    readonly secret = false,
+    readonly defaultValue: string | undefined = undefined,
+    readonly isOptional = false,
+  ) {}
+
+  /** The value used when the variable is unset or empty, written as it would be in the environment. */
+  default(value: string): Field<T> {
+    return new Field<T>(this.expect, this.schema, this.secret, value, false);
+  }
+
+  /** Unset is allowed and reads as `undefined`. */
+  optional(): Field<T | undefined> {
+    return new Field<T | undefined>(this.expect, this.schema, this.secret, undefined, true);
+  }
+}
+
+type FieldOptions = { secret?: boolean };
+
+function field<T>(expect: string, schema: z.ZodType<T>, options: FieldOptions = {}): Field<T> {
+  return new Field<T>(expect, schema, options.secret ?? false);
+}
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+export const port = () =>
+  field('a port number (1-65535)', integer(1, 65535));
+
+export const portOrZero = () =>
+  field('a port number (0-65535, 0 picks a free port)', integer(0, 65535));
+
+export const int = (min: number, max: number, unit: string, ) =>
+  field(`a whole number of ${unit} from ${min} to ${max}`, integer(min, max));
+
+export const url = (protocols: readonly string[], ) =>
+  field(
+    `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    z
+      .string()
+      .refine((value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      })
+      .transform((value) => new URL(value)),
+
+  );
+
+export const ipAddress = () =>
+  field('an IPv4 or IPv6 address to listen on (e.g. 0.0.0.0 or ::)', z.string().refine((v) => isIP(v) !== 0));
+
+export const email = () => field('an e-mail address', z.email());
+
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  field(`one of ${values.join(', ')}`, z.enum(values));
+
+export const pattern = (expect: string, regex: RegExp, ) =>
+  field(expect, z.string().regex(regex));
+
+export const secretText = (minLength: number, ) =>
+  field(`a secret of at least ${minLength} characters`, z.string().min(minLength), { secret: true });
+
+/** A readable file holding at least one PEM block of the given kind; yields the file's text. */
+export const pemFile = (kind: 'CERTIFICATE' | 'PRIVATE KEY', ) =>
+  field(
+    `the path of a readable PEM file containing a ${kind.toLowerCase()}`,
+    z.string().transform((path, ctx) => {
+      try {
+        const text = readFileSync(path, 'utf8');
+        if (new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(text)) return { path, pem: text };
+        ctx.addIssue({ code: 'custom', message: `no ${kind} block in the file` });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as NodeJS.ErrnoException).code ?? 'unreadable' });
+      }
+      return z.NEVER;
+    }),
+
+  );

@@ -1,0 +1,9 @@
+export { ConfigError } from './errors.js';
+export {
+  loadCommonConfig,
+  loadDashboardConfig,
+  loadEdgeConfig,
+  loadIssuerConfig,
+  loadRenewerConfig,
+} from './roles.js';
+export type { CommonConfig, DashboardConfig, EdgeConfig, IssuerConfig, RenewerConfig } from './roles.js';

@@ -1,0 +1,146 @@
+import { ConfigError } from './errors.js';
+import { parseEnv } from './env.js';
+import { email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+
+/** Variables every role reads. */
+const common = {
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  CERTFLEET_PREFIX: pattern(
+    'a key prefix of 1-48 letters, digits, "_" or "-"',
+    /^[A-Za-z0-9_-]{1,48}$/,
+  ).default('certfleet'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export interface CommonConfig {
+  redisUrl: string;
+  /** Prefix of every Redis key and queue: two prefixes on one Redis never see each other. */
+  prefix: string;
+  logLevel: string;
+}
+
+function commonOf(env: ReturnType<typeof parseEnv<typeof common>>): CommonConfig {
+  return { redisUrl: env.REDIS_URL.href, prefix: env.CERTFLEET_PREFIX, logLevel: env.LOG_LEVEL };
+}
+
+export function loadCommonConfig(env: NodeJS.ProcessEnv): CommonConfig {
+  return commonOf(parseEnv(common, env));
+}
+
+const edge = {
+  ...common,
+  EDGE_HTTPS_PORT: port().default('443'),
+  EDGE_HTTP_PORT: port().default('80'),
+  EDGE_BIND_ADDRESS: ipAddress().default('0.0.0.0'),
+  UPSTREAM_URL: url(['http:', 'https:']),
+  EDGE_ISSUE_WAIT_MS: int(0, 60_000, 'milliseconds').default('2000'),
+  EDGE_CERT_CACHE_SIZE: int(1, 10_000_000, 'certificates').default('10000'),
+  EDGE_FALLBACK_CERT_FILE: pemFile('CERTIFICATE').optional(),
+  EDGE_FALLBACK_KEY_FILE: pemFile('PRIVATE KEY').optional(),
+};
+
+export interface EdgeConfig extends CommonConfig {
+  httpsPort: number;
+  httpPort: number;
+  bindAddress: string;
+  upstreamUrl: URL;
+  /** How long a handshake for a new, allowed name waits for its certificate before the fallback. */
+  issueWaitMs: number;
+  certCacheSize: number;
+  /** An operator-provided fallback certificate; otherwise one self-signed certificate shared through Redis. */
+  fallback: { certPem: string; keyPem: string } | undefined;
+}
+
+export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
+  const e = parseEnv(edge, env);
+  const cert = e.EDGE_FALLBACK_CERT_FILE;
+  const key = e.EDGE_FALLBACK_KEY_FILE;
+  if ((cert === undefined) !== (key === undefined)) {
+    const missing = cert === undefined ? 'EDGE_FALLBACK_CERT_FILE' : 'EDGE_FALLBACK_KEY_FILE';
+    throw new ConfigError(
+      missing,
+      `${missing} is required when ${missing === 'EDGE_FALLBACK_CERT_FILE' ? 'EDGE_FALLBACK_KEY_FILE' : 'EDGE_FALLBACK_CERT_FILE'} is set: give both files of the fallback certificate, or neither`,
+    );
+  }
+  return {
+    ...commonOf(e),
+    httpsPort: e.EDGE_HTTPS_PORT,
+    httpPort: e.EDGE_HTTP_PORT,
+    bindAddress: e.EDGE_BIND_ADDRESS,
+    upstreamUrl: e.UPSTREAM_URL,
+    issueWaitMs: e.EDGE_ISSUE_WAIT_MS,
+    certCacheSize: e.EDGE_CERT_CACHE_SIZE,
+    fallback: cert && key ? { certPem: cert.pem, keyPem: key.pem } : undefined,
+  };
+}
+
+const issuer = {
+  ...common,
+  ACME_DIRECTORY_URL: url(['https:', 'http:']),
+  ACME_CA_BUNDLE: pemFile('CERTIFICATE').optional(),
+  ACME_EMAIL: email().optional(),
+  ISSUER_CONCURRENCY: int(1, 256, 'jobs').default('8'),
+  ISSUER_RENEW_FRACTION: pattern('a fraction between 0 and 1, e.g. 0.33', /^0?\.\d+$/).default('0.3333'),
+};
+
+export interface IssuerConfig extends CommonConfig {
+  acmeDirectoryUrl: string;
+  /** PEM trusted, besides the system roots, for the ACME server's own TLS (Pebble's listener). */
+  acmeCaBundlePem: string | undefined;
+  acmeEmail: string | undefined;
+  concurrency: number;
+  /** Renew when this fraction of the lifetime remains. */
+  renewFraction: number;
+}
+
+export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
+  const e = parseEnv(issuer, env);
+  return {
+    ...commonOf(e),
+    acmeDirectoryUrl: e.ACME_DIRECTORY_URL.href,
+    acmeCaBundlePem: e.ACME_CA_BUNDLE?.pem,
+    acmeEmail: e.ACME_EMAIL,
+    concurrency: e.ISSUER_CONCURRENCY,
+    renewFraction: Number(e.ISSUER_RENEW_FRACTION),
+  };
+}
+
+const renewer = {
+  ...common,
+  RENEW_TICK_MS: int(100, 86_400_000, 'milliseconds').default('60000'),
+  RENEW_RETRY_MS: int(1_000, 604_800_000, 'milliseconds').default('3600000'),
+  RENEW_BATCH: int(1, 100_000, 'certificates').default('1000'),
+};
+
+export interface RenewerConfig extends CommonConfig {
+  /** How often the due slice of the renewal index is read. */
+  tickMs: number;
+  /** After a renewal is enqueued, when to look at the name again if it was not renewed. */
+  retryMs: number;
+  /** Most renewals enqueued by one tick; the rest wait for the next. */
+  batch: number;
+}
+
+export function loadRenewerConfig(env: NodeJS.ProcessEnv): RenewerConfig {
+  const e = parseEnv(renewer, env);
+  return { ...commonOf(e), tickMs: e.RENEW_TICK_MS, retryMs: e.RENEW_RETRY_MS, batch: e.RENEW_BATCH };
+}
+
+const dashboard = {
+  ...common,
+  DASHBOARD_PORT: port().default('3000'),
+  DASHBOARD_BIND_ADDRESS: ipAddress().default('0.0.0.0'),
+  DASHBOARD_TOKEN: secretText(16),
+};
+
+export interface DashboardConfig extends CommonConfig {
+  port: number;
+  bindAddress: string;
+  token: string;
+}
+
+export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
+  const e = parseEnv(dashboard, env);
+  return { ...commonOf(e), port: e.DASHBOARD_PORT, bindAddress: e.DASHBOARD_BIND_ADDRESS, token: e.DASHBOARD_TOKEN };
+}
+
