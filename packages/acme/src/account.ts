@@ -1,0 +1,129 @@
+import { X509Certificate } from 'node:crypto';
+import acme from 'acme-client';
+import { AcmeProblemError, AcmeValidationError } from './problem.js';
+
+/** Serves http-01 answers while a challenge is pending, wherever the CA connects. */
+export interface Http01Responder {
+  present(token: string, keyAuthorization: string): Promise<void>;
+  remove(token: string): Promise<void>;
+}
+
+export interface IssuedCertificate {
+  names: string[];
+  chainPem: string;
+  keyPem: string;
+  serial: string;
+  notBefore: number;
+  notAfter: number;
+  issuer: string;
+}
+
+export interface AcmeAccountOptions {
+  directoryUrl: string;
+  /** The fleet's shared account key (PEM); see the store's first-writer-wins record. */
+  accountKeyPem: string;
+  /** Known account URL; when absent, the account is created or looked up by its key. */
+  accountUrl?: string | null;
+  email?: string | undefined;
+  /**
+   * Polling while the CA validates: acme-client starts at 5 s, far too slow for a handshake that
+   * waits. Pebble answers in milliseconds; Let's Encrypt in about a second.
+   */
+  poll?: { minMs: number; maxMs: number; attempts: number };
+}
+
+/** One ACME account at one CA: orders certificates with http-01 and ECDSA P-256 keys. */
+export class AcmeAccount {
+  private constructor(
+    private readonly client: acme.Client,
+    readonly directoryUrl: string,
+    readonly accountUrl: string,
+  ) {}
+
+  /**
+   * Opens the account. Registering is idempotent for a given key (the CA answers with the
+   * existing account), so any number of issuers may do this at once.
+   */
+  static async open(options: AcmeAccountOptions): Promise<AcmeAccount> {
+    const poll = options.poll ?? { minMs: 100, maxMs: 1_000, attempts: 60 };
+    const client = new acme.Client({
+      directoryUrl: options.directoryUrl,
+      accountKey: options.accountKeyPem,
+      ...(options.accountUrl ? { accountUrl: options.accountUrl } : {}),
+      backoffMin: poll.minMs,
+      backoffMax: poll.maxMs,
+      backoffAttempts: poll.attempts,
+    });
+    if (!options.accountUrl) {
+      await client.createAccount({
+        termsOfServiceAgreed: true,
+        ...(options.email ? { contact: [`mailto:${options.email}`] } : {}),
+      });
+    }
+    return new AcmeAccount(client, options.directoryUrl, client.getAccountUrl());
+  }
+
+  /**
+   * Orders one certificate for `names` (the first is the common name) and returns it with its
+   * new private key. Challenge answers are removed whatever happens.
+   */
+  async issue(names: readonly string[], responder: Http01Responder): Promise<IssuedCertificate> {
+    const [commonName] = names;
+    if (!commonName) throw new TypeError('issue() needs at least one name');
+    const order = await this.client.createOrder({ identifiers: names.map((value) => ({ type: 'dns', value })) });
+    const authorizations = await this.client.getAuthorizations(order);
+    const presented: string[] = [];
+    try {
+      await Promise.all(
+        authorizations.map(async (authorization) => {
+          if (authorization.status === 'valid') return;
+          const domain = authorization.identifier.value;
+          const challenge = authorization.challenges.find((c) => c.type === 'http-01');
+          if (!challenge) {
+            throw new AcmeValidationError(domain, `the CA offered no http-01 challenge (offered: ${authorization.challenges.map((c) => c.type).join(', ')})`);
+          }
+          const keyAuthorization = await this.client.getChallengeKeyAuthorization(challenge);
+          await responder.present(challenge.token, keyAuthorization);
+          presented.push(challenge.token);
+          await this.client.completeChallenge(challenge);
+          try {
+            await this.client.waitForValidStatus(authorization);
+          } catch (error) {
+            if (error instanceof AcmeProblemError) throw error;
+            throw new AcmeValidationError(domain, (error as Error).message, { cause: error });
+          }
+        }),
+      );
+      const [keyBuffer, csr] = await acme.crypto.createCsr(
+        { commonName, altNames: [...names] },
+        await acme.crypto.createPrivateEcdsaKey('P-256'),
+      );
+      const finalized = await this.client.finalizeOrder(order, csr);
+      const chainPem = await this.client.getCertificate(finalized);
+      return { ...describeCertificate(chainPem), chainPem, keyPem: keyBuffer.toString() };
+    } finally {
+      await Promise.allSettled(presented.map((token) => responder.remove(token)));
+    }
+  }
+}
+
+/** Reads what certfleet needs from the leaf of a PEM chain. */
+export function describeCertificate(chainPem: string) {
+  const leaf = new X509Certificate(chainPem);
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.issuer)?.[1];
+  return {
+    names: (leaf.subjectAltName ?? '')
+      .split(', ')
+      .filter((entry) => entry.startsWith('DNS:'))
+      .map((entry) => entry.slice(4)),
+    serial: leaf.serialNumber.toUpperCase(),
+    notBefore: Date.parse(leaf.validFrom),
+    notAfter: Date.parse(leaf.validTo),
+    issuer: cn ?? leaf.issuer.replace(/\n/g, ', '),
+  };
+}
+
+/** A new ECDSA P-256 account key, PEM. */
+export async function createAccountKey(): Promise<string> {
+  return (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+}

@@ -1,0 +1,17 @@
+export {
+  ISSUE_QUEUE,
+  ISSUE_JOB,
+  IssueReason,
+  IssueJobData,
+  IssueJobResult,
+  PRIORITY,
+  issueDeduplicationId,
+} from './catalog.js';
+export {
+  createIssueQueue,
+  createIssueQueueEvents,
+  createIssueWorker,
+  requestIssuance,
+  waitForIssuance,
+} from './issue-queue.js';
+export type { QueueConnection, IssuanceRequest } from './issue-queue.js';

@@ -1,0 +1,110 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from './keys.js';
+
+/** A certificate as certfleet stores it: the full chain as issued, its key and what we need to serve and renew it. */
+export interface StoredCertificate {
+  /** The name it was requested for (the lookup key). */
+  name: string;
+  /** Every DNS name in the certificate. */
+  names: string[];
+  /** Leaf first, then intermediates, PEM. */
+  chainPem: string;
+  /** PKCS#8 PEM. Never logged, never in a job payload. */
+  keyPem: string;
+  /** Hexadecimal, upper case, as openssl prints it. */
+  serial: string;
+  notBefore: number;
+  notAfter: number;
+  /** The issuing CA's common name (or full subject when it has none). */
+  issuer: string;
+  issuedAt: number;
+}
+
+/** What the inventory shows of a certificate: everything but the key and the chain. */
+export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem'>;
+
+export interface CertificateStore {
+  get(name: string): Promise<StoredCertificate | null>;
+  /** Stores the certificate, schedules its renewal at `renewAt` and tells every edge. */
+  save(cert: StoredCertificate, renewAt: number): Promise<void>;
+  remove(name: string): Promise<boolean>;
+  /** Names with a certificate, soonest expiry first. */
+  list(offset: number, count: number): Promise<CertificateSummary[]>;
+  count(): Promise<number>;
+}
+
+export function createCertificateStore(redis: Redis, keys: RedisKeys): CertificateStore {
+  async function get(name: string): Promise<StoredCertificate | null> {
+    const h = await redis.hgetall(keys.cert(name));
+    if (!h.chain || !h.key) return null;
+    return {
+      name,
+      names: JSON.parse(h.names ?? '[]') as string[],
+      chainPem: h.chain,
+      keyPem: h.key,
+      serial: h.serial ?? '',
+      notBefore: Number(h.notBefore),
+      notAfter: Number(h.notAfter),
+      issuer: h.issuer ?? '',
+      issuedAt: Number(h.issuedAt),
+    };
+  }
+
+  return {
+    get,
+    async save(cert, renewAt) {
+      // Certificate first, indexes after: a crash in between leaves a served certificate that
+      // the next save re-indexes, never an index entry without a certificate. Not MULTI, because
+      // the indexes live in other Redis Cluster slots than the name's own hash.
+      await redis.hset(keys.cert(cert.name), {
+        chain: cert.chainPem,
+        key: cert.keyPem,
+        names: JSON.stringify(cert.names),
+        serial: cert.serial,
+        notBefore: String(cert.notBefore),
+        notAfter: String(cert.notAfter),
+        issuer: cert.issuer,
+        issuedAt: String(cert.issuedAt),
+      });
+      await redis
+        .pipeline()
+        .zadd(keys.renewals, renewAt, cert.name)
+        .zadd(keys.inventory, cert.notAfter, cert.name)
+        .publish(keys.certChanged, cert.name)
+        .exec();
+    },
+    async remove(name) {
+      const [[, removed] = []] =
+        (await redis
+          .pipeline()
+          .del(keys.cert(name))
+          .zrem(keys.renewals, name)
+          .zrem(keys.inventory, name)
+          .publish(keys.certChanged, name)
+          .exec()) ?? [];
+      return removed === 1;
+    },
+    async list(offset, count) {
+      const names = await redis.zrange(keys.inventory, offset, offset + count - 1);
+      const pipeline = redis.pipeline();
+      for (const name of names) pipeline.hmget(keys.cert(name), 'names', 'serial', 'notBefore', 'notAfter', 'issuer', 'issuedAt');
+      const rows = (await pipeline.exec()) ?? [];
+      return names.flatMap((name, i) => {
+        const [names, serial, notBefore, notAfter, issuer, issuedAt] = (rows[i]?.[1] ?? []) as (string | null)[];
+        if (!serial) return [];
+        return [
+          {
+            name,
+            names: JSON.parse(names ?? '[]') as string[],
+            serial,
+            notBefore: Number(notBefore),
+            notAfter: Number(notAfter),
+            issuer: issuer ?? '',
+            issuedAt: Number(issuedAt),
+          },
+        ];
+      });
+    },
+    count: () => redis.zcard(keys.inventory),
+  };
+}

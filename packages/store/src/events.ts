@@ -1,0 +1,23 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from './keys.js';
+
+/**
+ * Subscribes to "a name's certificate changed" on a connection of its own (a subscribed ioredis
+ * connection can do nothing else). Pub/sub is at-most-once: callers must not rely on it for
+ * correctness, only for freshness. Returns a function that unsubscribes and closes.
+ */
+export async function subscribeCertChanged(
+  redis: Redis,
+  keys: RedisKeys,
+  onChange: (name: string) => void,
+): Promise<() => Promise<void>> {
+  const subscriber = redis.duplicate();
+  subscriber.on('message', (channel: string, name: string) => {
+    if (channel === keys.certChanged) onChange(name);
+  });
+  // ioredis re-subscribes by itself after a reconnect.
+  await subscriber.subscribe(keys.certChanged);
+  return async () => {
+    subscriber.disconnect();
+  };
+}

@@ -1,0 +1,34 @@
+import type { Redis } from 'ioredis';
+import { createAllowlistStore } from './allowlist.js';
+import { createCertificateStore } from './certificates.js';
+import { createChallengeStore } from './challenges.js';
+import { redisKeys } from './keys.js';
+import { createRenewalIndex } from './renewals.js';
+import { createSharedSecretStore } from './shared-secrets.js';
+
+export { redisKeys } from './keys.js';
+export type { RedisKeys } from './keys.js';
+export type { StoredCertificate, CertificateSummary, CertificateStore } from './certificates.js';
+export type { AllowlistStore } from './allowlist.js';
+export type { ChallengeStore } from './challenges.js';
+export type { RenewalIndex } from './renewals.js';
+export type { SharedSecretStore, AcmeAccountRecord } from './shared-secrets.js';
+export { withLease } from './leases.js';
+export { subscribeCertChanged } from './events.js';
+export { connectRedis } from './connect.js';
+
+/** Every store of one deployment (one prefix) over one Redis connection. */
+export function createStore(redis: Redis, prefix: string) {
+  const keys = redisKeys(prefix);
+  return {
+    redis,
+    keys,
+    certificates: createCertificateStore(redis, keys),
+    allowlist: createAllowlistStore(redis, keys),
+    challenges: createChallengeStore(redis, keys),
+    renewals: createRenewalIndex(redis, keys),
+    secrets: createSharedSecretStore(redis, keys),
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;

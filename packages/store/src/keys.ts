@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The whole Redis key model, in one place. Every key starts with the deployment's prefix, so two
+ * prefixes on one Redis never see each other. A name's own keys carry the name as a hash tag
+ * (`{shop.example}`), so that everything about one name lands in one Redis Cluster slot.
+ */
+export function redisKeys(prefix: string) {
+  return {
+    prefix,
+    /** Hash: one name's certificate, private key and dates. */
+    cert: (name: string) => `${prefix}:cert:{${name}}`,
+    /** Sorted set: name -> when its certificate should be renewed (ms since epoch). */
+    renewals: `${prefix}:renewals`,
+    /** Sorted set: name -> when its certificate expires (ms since epoch); the inventory. */
+    inventory: `${prefix}:inventory`,
+    /** Set: the names the allowlist policy accepts. */
+    allowlist: `${prefix}:allowlist`,
+    /** String with a TTL: the key authorization answering one http-01 token. */
+    challenge: (token: string) => `${prefix}:challenge:${token}`,
+    /** Hash: one ACME account (key, URL) per CA directory. */
+    account: (directoryUrl: string) =>
+      `${prefix}:acme-account:${createHash('sha256').update(directoryUrl).digest('hex').slice(0, 16)}`,
+    /** String: the self-signed fallback certificate every edge shares. */
+    fallback: `${prefix}:fallback`,
+    /** String with a TTL: a lease that lets one process of a fleet do a job at a time. */
+    lease: (job: string) => `${prefix}:lease:${job}`,
+    /** Pub/sub channel: a name's certificate was stored or removed. */
+    certChanged: `${prefix}:events:cert-changed`,
+    /** Prefix handed to BullMQ for its queues; the `{queue}` hash tag keeps a queue in one Cluster slot. */
+    queuePrefix: `${prefix}:{queue}`,
+  } as const;
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;
