@@ -15,7 +15,7 @@ export type { RenewalIndex } from './renewals.js';
 export type { SharedSecretStore, AcmeAccountRecord } from './shared-secrets.js';
 export { withLease } from './leases.js';
 export { subscribeCertChanged } from './events.js';
-export { connectRedis } from './connect.js';
+export { connectRedis, redisReady } from './connect.js';
 
 /** Every store of one deployment (one prefix) over one Redis connection. */
 export function createStore(redis: Redis, prefix: string) {

@@ -1,0 +1,41 @@
+import type { CommonConfig } from '@certfleet/config';
+import { checkHostname } from '@certfleet/domain';
+import { connectRedis, createStore, type Store } from '@certfleet/store';
+
+/** Runs `work` with a store for the deployment in `config`, then closes the connection. */
+export async function withStore<T>(config: CommonConfig, work: (store: Store) => Promise<T>): Promise<T> {
+  // Fail after a few seconds rather than hang when Redis is unreachable.
+  const redis = connectRedis(config.redisUrl, { connectionName: 'certfleet-cli', commandTimeoutMs: 5_000 });
+  redis.on('error', () => undefined);
+  try {
+    return await work(createStore(redis, config.prefix));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface NameSplit {
+  valid: string[];
+  invalid: { input: string; reason: string }[];
+}
+
+/** Normalises names given on the command line; the invalid ones come back with the rule they broke. */
+export function splitNames(inputs: readonly string[]): NameSplit {
+  const split: NameSplit = { valid: [], invalid: [] };
+  for (const input of inputs) {
+    const check = checkHostname(input);
+    if (check.ok) split.valid.push(check.name);
+    else split.invalid.push({ input, reason: check.reason });
+  }
+  return split;
+}
+
+export function formatTime(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString().replace('.000Z', 'Z') : '-';
+}
+
+/** Left-aligned columns, for terminal tables. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}

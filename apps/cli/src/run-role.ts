@@ -1,0 +1,73 @@
+import {
+  loadDashboardConfig,
+  loadEdgeConfig,
+  loadIssuerConfig,
+  loadRenewerConfig,
+  type CommonConfig,
+} from '@certfleet/config';
+import { startDashboard } from '@certfleet/dashboard';
+import { startEdge } from '@certfleet/edge';
+import { startIssuer } from '@certfleet/issuer';
+import { createLogger, errorMessage, type Logger } from '@certfleet/observability';
+import { startRenewer } from '@certfleet/renewer';
+
+interface Running {
+  close(): Promise<void>;
+}
+
+/**
+ * Each role: how to read its configuration and how to start it. The CLI is the one launcher of
+ * every role (one container image); roles never import each other.
+ */
+const ROLES = {
+  edge: { load: loadEdgeConfig, start: startEdge },
+  issuer: { load: loadIssuerConfig, start: startIssuer },
+  renewer: { load: loadRenewerConfig, start: (config, logger) => startRenewer(config, logger) },
+  dashboard: { load: loadDashboardConfig, start: startDashboard },
+} satisfies Record<string, { load: (env: NodeJS.ProcessEnv) => CommonConfig; start: (config: never, logger: Logger) => Promise<Running> }>;
+
+export type Role = keyof typeof ROLES;
+export const ROLE_NAMES = Object.keys(ROLES) as Role[];
+
+/** How long a role may take to finish its work after SIGTERM before it exits anyway. */
+const SHUTDOWN_GRACE_MS = 25_000;
+
+/** Starts `role` and runs until SIGTERM or SIGINT. Configuration errors throw before anything starts. */
+export async function runRole(role: Role, env: NodeJS.ProcessEnv): Promise<void> {
+  const { load, start } = ROLES[role];
+  const config = load(env);
+  const logger = createLogger({ role, level: config.logLevel });
+  let running: Running;
+  try {
+    running = await (start as (config: CommonConfig, logger: Logger) => Promise<Running>)(config, logger);
+  } catch (error) {
+    logger.fatal({ err: errorMessage(error) }, `${role} could not start`);
+    logger.flush();
+    throw error;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${role} stopping`);
+    const forced = setTimeout(() => {
+      logger.error(`${role} did not stop within ${SHUTDOWN_GRACE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    forced.unref();
+    running.close().then(
+      () => {
+        logger.info(`${role} stopped`);
+        logger.flush();
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        logger.error({ err: errorMessage(error) }, `${role} stopped with an error`);
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,1 @@
+export { startDashboard } from './dashboard.js';

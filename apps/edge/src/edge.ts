@@ -1,0 +1,93 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { EdgeConfig } from '@certfleet/config';
+import { errorMessage, type Logger } from '@certfleet/observability';
+import { allowlistPolicy, cachedPolicy } from '@certfleet/policy';
+import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
+import { connectRedis, createStore, redisReady, subscribeCertChanged } from '@certfleet/store';
+import { SecureContextCache, createSelfSignedCertificate } from '@certfleet/tls';
+import { createCertificateResolver } from './certificate-resolver.js';
+import { createHttpHandler } from './challenge-server.js';
+import { queueIssuance } from './issuance.js';
+import { createUpstreamProxy } from './proxy.js';
+
+export interface RunningEdge {
+  httpsPort: number;
+  httpPort: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The edge: terminates TLS for every customer name, answers ACME challenges, proxies to the
+ * upstream. Reads certificates, enqueues issuance; never orders or renews itself.
+ */
+export async function startEdge(config: EdgeConfig, logger: Logger): Promise<RunningEdge> {
+  // The handshake path must fail fast when Redis is away: no offline queue, bounded commands.
+  const redis = connectRedis(config.redisUrl, { failFast: true, commandTimeoutMs: 1_000, connectionName: 'certfleet-edge' });
+  const bullRedis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-edge-events' });
+  redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
+  bullRedis.on('error', () => undefined);
+  await redisReady(redis);
+  const store = createStore(redis, config.prefix);
+  const queueOptions = { prefix: store.keys.queuePrefix };
+  const queue = createIssueQueue({ ...queueOptions, connection: redis });
+  const events = createIssueQueueEvents({ ...queueOptions, connection: bullRedis });
+  queue.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'issue queue error'));
+  events.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'queue events error'));
+  await events.waitUntilReady();
+
+  const fallback =
+    config.fallback ??
+    (await store.secrets.fallback(() => createSelfSignedCertificate({ commonName: 'certfleet-fallback.invalid', validDays: 3650 })));
+  const cache = new SecureContextCache({ max: config.certCacheSize });
+  const unsubscribe = await subscribeCertChanged(redis, store.keys, (name) => cache.invalidate(name));
+  const sniCallback = createCertificateResolver({
+    cache,
+    certificates: store.certificates,
+    policy: cachedPolicy(allowlistPolicy(store.allowlist), { allowTtlMs: 30_000, denyTtlMs: 5_000, max: 100_000 }),
+    issueAndWait: queueIssuance(queue, events),
+    issueWaitMs: config.issueWaitMs,
+    logger,
+  });
+
+  const proxy = createUpstreamProxy({ upstream: config.upstreamUrl, logger });
+  const https = createHttpsServer({ cert: fallback.certPem, key: fallback.keyPem, SNICallback: sniCallback }, proxy.web);
+  https.on('upgrade', proxy.ws);
+  https.on('tlsClientError', (error) => logger.debug({ err: errorMessage(error) }, 'TLS handshake failed'));
+  const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.httpsPort, logger });
+  const http = createHttpServer((req, res) => void httpHandler(req, res));
+
+  await Promise.all([listen(https, config.httpsPort, config.bindAddress), listen(http, config.httpPort, config.bindAddress)]);
+  logger.info({ httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href }, 'edge listening');
+
+  return {
+    httpsPort: config.httpsPort,
+    httpPort: config.httpPort,
+    async close() {
+      await Promise.all([closeServer(https), closeServer(http)]);
+      proxy.close();
+      await unsubscribe();
+      await events.close();
+      await queue.close();
+      redis.disconnect();
+      bullRedis.disconnect();
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

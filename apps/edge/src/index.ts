@@ -1,0 +1,2 @@
+export { startEdge } from './edge.js';
+export type { RunningEdge } from './edge.js';

@@ -1,0 +1,1 @@
+export { startRenewer } from './renewer.js';

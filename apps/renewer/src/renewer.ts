@@ -1,0 +1,56 @@
+import type { RenewerConfig } from '@certfleet/config';
+import { errorMessage, type Logger } from '@certfleet/observability';
+import { createIssueQueue } from '@certfleet/queue';
+import { runRenewalTick } from '@certfleet/renewal';
+import { connectRedis, createStore, withLease } from '@certfleet/store';
+
+/**
+ * The renewer: on every tick, enqueues renewals for the certificates that are due. Any number
+ * may run; a fleet-wide lease lets one tick run at a time. Ticks drain a backlog page by page.
+ */
+export async function startRenewer(config: RenewerConfig, logger: Logger, clock: () => number = Date.now) {
+  const redis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-renewer' });
+  redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
+  const store = createStore(redis, config.prefix);
+  const queue = createIssueQueue({ connection: redis, prefix: store.keys.queuePrefix });
+  queue.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'issue queue error'));
+  await queue.waitUntilReady();
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  async function tick(): Promise<void> {
+    try {
+      // The lease outlives a slow tick by far; a tick that dies frees it when it expires.
+      const outcome = await withLease(redis, store.keys, 'renewal-tick', Math.max(30_000, config.tickMs * 5), () =>
+        runRenewalTick({ renewals: store.renewals, queue, now: clock(), batch: config.batch, retryMs: config.retryMs }),
+      );
+      if (outcome.ran && outcome.value.length > 0) {
+        logger.info({ count: outcome.value.length, names: outcome.value.slice(0, 20) }, 'renewals enqueued');
+      }
+    } catch (error) {
+      logger.warn({ err: errorMessage(error) }, 'renewal tick failed; trying again next tick');
+    }
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick().finally(schedule);
+    }, config.tickMs);
+  }
+
+  running = tick().finally(schedule);
+  logger.info({ tickMs: config.tickMs, batch: config.batch }, 'renewer ready');
+
+  return {
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Queue } from 'bullmq';
+import { requestIssuance, type IssueJobData, type IssueJobResult } from '@certfleet/queue';
+import type { RenewalIndex } from '@certfleet/store';
+
+export interface RenewalTickOptions {
+  renewals: RenewalIndex;
+  queue: Queue<IssueJobData, IssueJobResult>;
+  now: number;
+  /** Most renewals enqueued by this tick. */
+  batch: number;
+  /** When to look at an enqueued name again if its renewal did not happen. */
+  retryMs: number;
+}
+
+/**
+ * One pass of the renewer: reads only the due slice of the index (cost grows with what is due,
+ * not with what is stored), moves those names `retryMs` ahead and enqueues one renewal job each.
+ * Moving first means a renewal that completes at once (and re-indexes the name) is never
+ * overwritten, and a failed enqueue is looked at again later. Enqueuing is idempotent per name.
+ */
+export async function runRenewalTick(options: RenewalTickOptions): Promise<string[]> {
+  const due = await options.renewals.due(options.now, options.batch);
+  if (due.length === 0) return [];
+  await options.renewals.postpone(due, options.now + options.retryMs);
+  for (const name of due) {
+    await requestIssuance(options.queue, { name, reason: 'renewal', requestedAt: options.now });
+  }
+  return due;
+}
