@@ -11,7 +11,9 @@ export async function subscribeCertChanged(
   keys: RedisKeys,
   onChange: (name: string) => void,
 ): Promise<() => Promise<void>> {
-  const subscriber = redis.duplicate();
+  // A subscriber must queue its SUBSCRIBE until connected, whatever the parent's fail-fast settings.
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+  subscriber.on('error', () => undefined);
   subscriber.on('message', (channel: string, name: string) => {
     if (channel === keys.certChanged) onChange(name);
   });

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { cli } from '../support/certfleet.js';
+import { ordersFor } from '../support/pebble.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { handshake, httpsGet } from '../support/tls-client.js';
+
+const FALLBACK_CN_SAN = 'DNS:certfleet-fallback.invalid';
+
+describe('a certificate on the first request, over the queue, from a real ACME CA', () => {
+  let stack: Stack;
+  let edgeA: Stack['edges'][number];
+  let edgeB: Stack['edges'][number];
+
+  beforeAll(async () => {
+    stack = await startStack({ edges: 2, issuers: 2 });
+    [edgeA, edgeB] = stack.edges as [typeof edgeA, typeof edgeB];
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const allow = async (...names: string[]) => {
+    const result = await cli(['domains', 'add', ...names], stack.env);
+    expect(result.code, result.stderr).toBe(0);
+  };
+
+  it('serves the upstream over a chain that verifies against the CA root on the first request', async () => {
+    await allow('shop.example.com');
+    const response = await httpsGet(edgeA.ports.httpsPort, 'shop.example.com', '/', stack.rootPem);
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('hello from upstream\n');
+    expect(stack.pebble.issuedSerials()).toContain(response.serial);
+    expect(ordersFor(stack.pebble, 'shop.example.com')).toBe(1);
+  });
+
+  it('serves the same certificate from Redis on a second edge, with no new order', async () => {
+    const first = await handshake(edgeA.ports.httpsPort, 'shop.example.com', stack.rootPem);
+    const ordersBefore = stack.pebble.orderCount();
+    const second = await handshake(edgeB.ports.httpsPort, 'shop.example.com', stack.rootPem);
+    expect(second.authorized).toBe(true);
+    expect(second.serial).toBe(first.serial);
+    expect(stack.pebble.orderCount()).toBe(ordersBefore);
+    expect(ordersFor(stack.pebble, 'shop.example.com')).toBe(1);
+  });
+
+  it('makes exactly one order for 20 concurrent handshakes on two edges, and all 20 get the certificate', async () => {
+    const name = 'burst.example.com';
+    await allow(name);
+    const ordersBefore = stack.pebble.orderCount();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => handshake((i % 2 ? edgeB : edgeA).ports.httpsPort, name, stack.rootPem)),
+    );
+    expect(results.every((r) => r.authorized)).toBe(true);
+    expect(new Set(results.map((r) => r.serial)).size).toBe(1);
+    expect(results[0]?.subjectaltname).toBe(`DNS:${name}`);
+    expect(stack.pebble.orderCount() - ordersBefore).toBe(1);
+    expect(ordersFor(stack.pebble, name)).toBe(1);
+  });
+
+  it('serves the fallback certificate to a name that is not allowed, and the CA sees no order', async () => {
+    const ordersBefore = stack.pebble.orderCount();
+    const result = await handshake(edgeA.ports.httpsPort, 'stranger.example.com', stack.rootPem);
+    expect(result.authorized).toBe(false);
+    expect(result.subjectaltname).toBe(FALLBACK_CN_SAN);
+    // Allowed under another prefix on the same Redis: still not allowed here.
+    const other = await cli(['domains', 'add', 'stranger.example.com'], { ...stack.env, CERTFLEET_PREFIX: `${stack.prefix}-other` });
+    expect(other.code).toBe(0);
+    const again = await handshake(edgeB.ports.httpsPort, 'stranger.example.com', stack.rootPem);
+    expect(again.subjectaltname).toBe(FALLBACK_CN_SAN);
+    expect(stack.pebble.orderCount()).toBe(ordersBefore);
+    expect(ordersFor(stack.pebble, 'stranger.example.com')).toBe(0);
+  });
+
+  it('has the http-01 challenge answered by an edge that did not enqueue the job', async () => {
+    const name = 'relay.example.com';
+    await allow(name);
+    const answeredByA = edgeA.proc.logs('answered http-01 challenge').length;
+    const answeredByB = edgeB.proc.logs('answered http-01 challenge').length;
+    // The handshake reaches edge B, which enqueues; Pebble validates against edge A's HTTP port.
+    const result = await handshake(edgeB.ports.httpsPort, name, stack.rootPem);
+    expect(result.authorized).toBe(true);
+    expect(edgeA.proc.logs('answered http-01 challenge').length).toBeGreaterThan(answeredByA);
+    expect(edgeB.proc.logs('answered http-01 challenge').length).toBe(answeredByB);
+  });
+
+  it('serves the fallback with no Redis command and no job to a client that sends no SNI or an invalid one', async () => {
+    const redis = new Redis(stack.redis.port, '127.0.0.1');
+    const monitor = await redis.monitor();
+    const commands: { address: string; args: string[] }[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => commands.push({ address: source, args }));
+    try {
+      const clients = (await new Redis(stack.redis.port).client('LIST')) as string;
+      const edgeAddresses = clients
+        .split('\n')
+        .filter((line) => /name=certfleet-edge( |$)/.test(line))
+        .map((line) => /addr=(\S+)/.exec(line)?.[1] ?? '');
+      expect(edgeAddresses.length).toBeGreaterThan(0);
+      const waitingBefore = await jobCounts(stack);
+      for (const servername of [undefined, 'bad_name.example.com', '127.0.0.1', 'localhost', 'a..b.example', '*.example.com', 'x'.repeat(300)]) {
+        for (const edge of [edgeA, edgeB]) {
+          const result = await handshake(edge.ports.httpsPort, servername, stack.rootPem);
+          expect(result.subjectaltname).toBe(FALLBACK_CN_SAN);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(commands.filter((c) => edgeAddresses.includes(c.address))).toEqual([]);
+      expect(await jobCounts(stack)).toEqual(waitingBefore);
+    } finally {
+      monitor.disconnect();
+      redis.disconnect();
+    }
+  });
+
+  it('lists and shows stored certificates with the CLI', async () => {
+    const ls = await cli(['certs', 'ls'], stack.env);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^NAME\s+SERIAL\s+NOT AFTER\s+ISSUER/);
+    expect(ls.stdout).toContain('shop.example.com');
+    const show = await cli(['certs', 'show', 'SHOP.example.com.', '--json'], stack.env);
+    expect(show.code, show.stderr).toBe(0);
+    const shown = JSON.parse(show.stdout) as Record<string, unknown>;
+    expect(shown.names).toEqual(['shop.example.com']);
+    expect(shown.issuer).toMatch(/Pebble Intermediate CA/);
+    expect(shown).not.toHaveProperty('keyPem');
+    const missing = await cli(['certs', 'show', 'nothing.example.com'], stack.env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no certificate is stored for nothing.example.com');
+  });
+
+  it('manages the allowlist with the CLI and refuses invalid names with the rule they broke', async () => {
+    const add = await cli(['domains', 'add', 'Mixed.Example.COM.', 'bad_name.example.com'], stack.env);
+    expect(add.code).toBe(1);
+    expect(add.stderr).toContain('skipped "bad_name.example.com": a host name has only letters, digits, hyphens and dots');
+    expect(add.stdout).toContain('added 1 name(s)');
+    const ls = await cli(['domains', 'ls', '--json'], stack.env);
+    expect(JSON.parse(ls.stdout)).toContain('mixed.example.com');
+    const rm = await cli(['domains', 'rm', 'mixed.example.com'], stack.env);
+    expect(rm.stdout).toContain('removed 1 name(s)');
+    const after = await cli(['domains', 'ls', '--json'], stack.env);
+    expect(JSON.parse(after.stdout)).not.toContain('mixed.example.com');
+  });
+});
+
+async function jobCounts(stack: Stack) {
+  const { Queue } = await import('bullmq');
+  const queue = new Queue('issue', { connection: { port: stack.redis.port, host: '127.0.0.1' }, prefix: `${stack.prefix}:{queue}` });
+  try {
+    return await queue.getJobCounts();
+  } finally {
+    await queue.close();
+  }
+}

@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, REPO_ROOT, spawnProc, type Proc } from './processes.js';
+
+let binDir: string | undefined;
+
+/** Where `pebble` and `pebble-challtestsrv` are: Pebble 2.6 from the project's cache, else Debian 12's 2.4. */
+export function pebbleBinDir(): string {
+  binDir ??=
+    process.env.PEBBLE_BIN_DIR ??
+    execFileSync('bash', [join(REPO_ROOT, 'infra/scripts/fetch-pebble.sh')], { encoding: 'utf8' }).trim();
+  return binDir;
+}
+
+export interface PebbleOptions {
+  /** The port Pebble's validator connects to for http-01: an edge's HTTP port. */
+  httpPort: number;
+  /** Certificate lifetime in seconds (Pebble's default is about 5 years). */
+  validitySeconds?: number;
+  /** Extra environment for Pebble, e.g. PEBBLE_WFE_NONCEREJECT. */
+  env?: NodeJS.ProcessEnv;
+  name?: string;
+}
+
+export interface Pebble {
+  directoryUrl: string;
+  /** Pebble's own listener certificate: give it to the issuer as ACME_CA_BUNDLE. */
+  listenerCertPath: string;
+  listenerCertPem: string;
+  /** challtestsrv's management API (add-a, set-cname, ...). */
+  challtestsrvUrl: string;
+  pebble: Proc;
+  challtestsrv: Proc;
+  /** The root of this run (Pebble makes a new CA at every start). */
+  rootPem(): Promise<string>;
+  /** New orders Pebble has created so far, read from its own log. */
+  orderCount(): number;
+  /** Serials (upper-case hex) Pebble has issued so far, read from its own log. */
+  issuedSerials(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Pebble with pebble-challtestsrv as its DNS server (every name resolves to 127.0.0.1), no
+ * random validation sleeps, no random nonce rejections, no authorization reuse: every order is
+ * validated for real against the edge.
+ */
+export async function startPebble(options: PebbleOptions): Promise<Pebble> {
+  const bin = pebbleBinDir();
+  const dir = mkdtempSync(join(tmpdir(), 'certfleet-pebble-'));
+  const [listen, management, dns, ctsManagement] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const certPath = join(dir, 'listener.pem');
+  const keyPath = join(dir, 'listener-key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '7',
+    '-keyout', keyPath, '-out', certPath, '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  const configPath = join(dir, 'pebble.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${listen}`,
+        managementListenAddress: `127.0.0.1:${management}`,
+        certificate: certPath,
+        privateKey: keyPath,
+        httpPort: options.httpPort,
+        tlsPort: 5001,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+        ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),
+      },
+    }),
+  );
+  const name = options.name ?? 'pebble';
+  const challtestsrv = spawnProc(`${name}-challtestsrv`, join(bin, 'pebble-challtestsrv'), [
+    '-dns01', `127.0.0.1:${dns}`, '-management', `127.0.0.1:${ctsManagement}`,
+    '-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', '', '-defaultIPv6', '',
+  ]);
+  await challtestsrv.waitForLine((l) => l.includes('Starting management server'), 15_000, 'challtestsrv ready');
+  const pebble = spawnProc(`${name}-${listen}`, join(bin, 'pebble'), ['-config', configPath, '-dnsserver', `127.0.0.1:${dns}`], {
+    env: {
+      ...process.env,
+      PEBBLE_VA_NOSLEEP: '1',
+      PEBBLE_WFE_NONCEREJECT: '0',
+      PEBBLE_AUTHZREUSE: '0',
+      ...options.env,
+    },
+  });
+  await pebble.waitForLine((l) => l.includes('ACME directory available'), 15_000, 'pebble ready');
+  const listenerCertPem = execFileSync('cat', [certPath], { encoding: 'utf8' });
+  const agent = new Agent({ ca: listenerCertPem });
+  return {
+    directoryUrl: `https://127.0.0.1:${listen}/dir`,
+    listenerCertPath: certPath,
+    listenerCertPem,
+    challtestsrvUrl: `http://127.0.0.1:${ctsManagement}`,
+    pebble,
+    challtestsrv,
+    rootPem: () => httpsGetText(`https://127.0.0.1:${management}/roots/0`, agent),
+    orderCount: () => pebble.lines.filter((l) => /Added order "[^"]+" to the db/.test(l)).length,
+    issuedSerials: () =>
+      pebble.lines.flatMap((l) => {
+        const m = /Issued certificate serial ([0-9a-f]+) for order/.exec(l);
+        return m?.[1] ? [m[1].toUpperCase()] : [];
+      }),
+    async stop() {
+      await Promise.all([pebble.stop(), challtestsrv.stop()]);
+    },
+  };
+}
+
+function httpsGetText(url: string, agent: Agent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: ${res.statusCode} ${body}`))));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** Orders Pebble validated for `name` (with authorization reuse off, one per order for that name). */
+export function ordersFor(pebble: Pebble, name: string): number {
+  return pebble.pebble.lines.filter((l) => l.includes('Pulled a task from the Tasks queue') && l.includes(`Value:"${name}"`)).length;
+}

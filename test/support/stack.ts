@@ -1,0 +1,83 @@
+import { startRole, edgePorts, edgeEnv, newPrefix, type EdgePorts } from './certfleet.js';
+import { startPebble, type Pebble } from './pebble.js';
+import type { Proc } from './processes.js';
+import { startRedis, type RedisServer } from './redis.js';
+import { startUpstream, type Upstream } from './upstream.js';
+
+export interface StackOptions {
+  edges?: number;
+  issuers?: number;
+  renewer?: boolean;
+  /** Certificate lifetime Pebble gives, in seconds. */
+  validitySeconds?: number;
+  /** Environment for every role. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Stack {
+  redis: RedisServer;
+  pebble: Pebble;
+  upstream: Upstream;
+  prefix: string;
+  /** Environment shared by the roles and the CLI (Redis, prefix, ACME). */
+  env: NodeJS.ProcessEnv;
+  edges: { proc: Proc; ports: EdgePorts }[];
+  issuers: Proc[];
+  renewer: Proc | undefined;
+  /** Pebble's root of this run. */
+  rootPem: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole certfleet deployment on loopback, as real processes: redis-server, Pebble with
+ * challtestsrv, a sample upstream, N edges (Pebble validates against the first), N issuers and
+ * optionally a renewer.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const edgeCount = options.edges ?? 1;
+  const [redis, upstream, ports] = await Promise.all([
+    startRedis(),
+    startUpstream(),
+    Promise.all(Array.from({ length: edgeCount }, () => edgePorts())),
+  ]);
+  const first = ports[0];
+  if (!first) throw new Error('a stack needs at least one edge');
+  const pebble = await startPebble({
+    httpPort: first.httpPort,
+    ...(options.validitySeconds ? { validitySeconds: options.validitySeconds } : {}),
+  });
+  const prefix = newPrefix();
+  const env: NodeJS.ProcessEnv = {
+    REDIS_URL: redis.url,
+    CERTFLEET_PREFIX: prefix,
+    ACME_DIRECTORY_URL: pebble.directoryUrl,
+    ACME_CA_BUNDLE: pebble.listenerCertPath,
+    UPSTREAM_URL: upstream.url,
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  };
+  const issuers = await Promise.all(
+    Array.from({ length: options.issuers ?? 1 }, (_, i) => startRole('issuer', env, `issuer-${prefix}-${i}`)),
+  );
+  const edges = await Promise.all(
+    ports.map(async (p, i) => ({ ports: p, proc: await startRole('edge', { ...env, ...edgeEnv(p) }, `edge-${prefix}-${i}`) })),
+  );
+  const renewer = options.renewer ? await startRole('renewer', env, `renewer-${prefix}`) : undefined;
+  const rootPem = await pebble.rootPem();
+  return {
+    redis,
+    pebble,
+    upstream,
+    prefix,
+    env,
+    edges,
+    issuers,
+    renewer,
+    rootPem,
+    async stop() {
+      await Promise.all([...edges.map((e) => e.proc.stop()), ...issuers.map((p) => p.stop()), renewer?.stop()]);
+      await Promise.all([pebble.stop(), redis.stop(), upstream.close()]);
+    },
+  };
+}
