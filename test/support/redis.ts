@@ -32,3 +32,35 @@ export async function startRedis(name = 'redis'): Promise<RedisServer> {
     },
   };
 }
+
+/** Whether a Redis answers PING at `url` within a second. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Deletes every key under `prefix:` (and nothing else) at `url`: for a caller that owns the
+ * prefix, such as the demo, which starts each run with a new CA.
+ */
+export async function deletePrefix(url: string, prefix: string): Promise<number> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    const stream = client.scanStream({ match: `${prefix}:*`, count: 500 });
+    for await (const keys of stream as AsyncIterable<string[]>) {
+      if (keys.length) deleted += await client.unlink(...keys);
+    }
+    return deleted;
+  } finally {
+    client.disconnect();
+  }
+}

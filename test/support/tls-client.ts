@@ -28,7 +28,7 @@ export function handshake(port: number, servername: string | undefined, ca?: str
       resolve({
         serial: normalSerial(cert.serialNumber ?? ''),
         subjectaltname: cert.subjectaltname ?? '',
-        issuer: cert.issuer?.CN ?? '',
+        issuer: String(cert.issuer?.CN ?? ''),
         authorized: socket.authorized,
         authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
       });

@@ -5,11 +5,7 @@ import {
   loadRenewerConfig,
   type CommonConfig,
 } from '@certfleet/config';
-import { startDashboard } from '@certfleet/dashboard';
-import { startEdge } from '@certfleet/edge';
-import { startIssuer } from '@certfleet/issuer';
 import { createLogger, errorMessage, type Logger } from '@certfleet/observability';
-import { startRenewer } from '@certfleet/renewer';
 
 interface Running {
   close(): Promise<void>;
@@ -17,14 +13,15 @@ interface Running {
 
 /**
  * Each role: how to read its configuration and how to start it. The CLI is the one launcher of
- * every role (one container image); roles never import each other.
+ * every role (one container image); roles never import each other. Roles load on demand, so
+ * `certfleet domains ls` does not pay for the edge's or the dashboard's dependencies.
  */
 const ROLES = {
-  edge: { load: loadEdgeConfig, start: startEdge },
-  issuer: { load: loadIssuerConfig, start: startIssuer },
-  renewer: { load: loadRenewerConfig, start: (config, logger) => startRenewer(config, logger) },
-  dashboard: { load: loadDashboardConfig, start: startDashboard },
-} satisfies Record<string, { load: (env: NodeJS.ProcessEnv) => CommonConfig; start: (config: never, logger: Logger) => Promise<Running> }>;
+  edge: { load: loadEdgeConfig, start: async () => (await import('@certfleet/edge')).startEdge },
+  issuer: { load: loadIssuerConfig, start: async () => (await import('@certfleet/issuer')).startIssuer },
+  renewer: { load: loadRenewerConfig, start: async () => (await import('@certfleet/renewer')).startRenewer },
+  dashboard: { load: loadDashboardConfig, start: async () => (await import('@certfleet/dashboard')).startDashboard },
+} satisfies Record<string, { load: (env: NodeJS.ProcessEnv) => CommonConfig; start: () => Promise<(config: never, logger: Logger) => Promise<Running>> }>;
 
 export type Role = keyof typeof ROLES;
 export const ROLE_NAMES = Object.keys(ROLES) as Role[];
@@ -39,7 +36,8 @@ export async function runRole(role: Role, env: NodeJS.ProcessEnv): Promise<void>
   const logger = createLogger({ role, level: config.logLevel });
   let running: Running;
   try {
-    running = await (start as (config: CommonConfig, logger: Logger) => Promise<Running>)(config, logger);
+    const startRole = (await start()) as (config: CommonConfig, logger: Logger) => Promise<Running>;
+    running = await startRole(config, logger);
   } catch (error) {
     logger.fatal({ err: errorMessage(error) }, `${role} could not start`);
     logger.flush();

@@ -1,0 +1,93 @@
+/**
+ * `npm run demo`: the whole certfleet stack on this machine, on an embedded local default:
+ * Redis (the one at REDIS_URL if it answers, else a private redis-server), Pebble with
+ * challtestsrv as the CA, a sample upstream, and every role (edge, issuer, renewer, dashboard)
+ * as real processes. Prints the one curl that gets a certificate on the first request, then
+ * runs until Ctrl-C.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, startRole } from '../../test/support/certfleet.js';
+import { startPebble } from '../../test/support/pebble.js';
+import { freePort, REPO_ROOT, stopAll, type Proc } from '../../test/support/processes.js';
+import { deletePrefix, redisAnswers, startRedis } from '../../test/support/redis.js';
+import { startUpstream } from '../../test/support/upstream.js';
+
+const NAME = process.env.DEMO_NAME ?? 'hello.certfleet.example';
+const PREFIX = process.env.CERTFLEET_PREFIX ?? 'certfleet-demo';
+
+async function portOr(preferred: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => void freePort().then(resolve));
+    server.listen(preferred, '127.0.0.1', () => server.close(() => resolve(preferred)));
+  });
+}
+
+async function main(): Promise<void> {
+  const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
+  const wantedRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisUrl = (await redisAnswers(wantedRedis)) ? wantedRedis : (await startRedis('demo-redis')).url;
+  // The demo owns its prefix: each run has a new CA, so last run's certificates would not verify.
+  const stale = await deletePrefix(redisUrl, PREFIX);
+  say(`Redis at ${redisUrl} (keys under "${PREFIX}:"${stale ? `, ${stale} keys of an earlier demo removed` : ''})`);
+
+  const [httpsPort, httpPort, dashboardPort] = await Promise.all([portOr(8443), portOr(8080), portOr(3000)]);
+  const pebble = await startPebble({ httpPort, name: 'demo-pebble' });
+  const upstream = await startUpstream();
+  const env: NodeJS.ProcessEnv = {
+    REDIS_URL: redisUrl,
+    CERTFLEET_PREFIX: PREFIX,
+    ACME_DIRECTORY_URL: pebble.directoryUrl,
+    ACME_CA_BUNDLE: pebble.listenerCertPath,
+    UPSTREAM_URL: upstream.url,
+    EDGE_HTTPS_PORT: String(httpsPort),
+    EDGE_HTTP_PORT: String(httpPort),
+    EDGE_BIND_ADDRESS: '127.0.0.1',
+    DASHBOARD_PORT: String(dashboardPort),
+    DASHBOARD_BIND_ADDRESS: '127.0.0.1',
+    DASHBOARD_TOKEN: process.env.DASHBOARD_TOKEN ?? 'demo-token-change-me',
+    RENEW_TICK_MS: '5000',
+  };
+  const roles: Proc[] = [];
+  for (const role of ['issuer', 'edge', 'renewer', 'dashboard'] as const) {
+    roles.push(await startRole(role, env, `demo-${role}`));
+    say(`${role} running`);
+  }
+  const added = await cli(['domains', 'add', NAME], env);
+  if (added.code !== 0) throw new Error(`could not allow ${NAME}: ${added.stderr}`);
+
+  const dir = join(REPO_ROOT, '.cache', 'demo');
+  mkdirSync(dir, { recursive: true });
+  const rootPath = join(dir, 'pebble-root.pem');
+  writeFileSync(rootPath, await pebble.rootPem());
+
+  process.stdout.write(`
+certfleet is running: edge https://127.0.0.1:${httpsPort} (http :${httpPort}), issuer, renewer,
+dashboard http://127.0.0.1:${dashboardPort}/queues (token: ${env.DASHBOARD_TOKEN}), CA: Pebble at ${pebble.directoryUrl}.
+${NAME} is allowed and has no certificate yet. The first request gets one, issued by Pebble on the spot:
+
+  curl -v --resolve ${NAME}:${httpsPort}:127.0.0.1 --cacert ${rootPath} https://${NAME}:${httpsPort}/
+
+Allow more names:   REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} pnpm certfleet domains add NAME
+See certificates:   REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} pnpm certfleet certs ls
+Logs:               .cache/test-logs/demo-*.log
+Stop:               Ctrl-C
+`);
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  say('stopping');
+  await Promise.all(roles.map((proc) => proc.stop()));
+  await upstream.close();
+  await stopAll();
+}
+
+main().catch(async (error: unknown) => {
+  process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+  await stopAll();
+  process.exit(1);
+});
