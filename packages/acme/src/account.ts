@@ -45,7 +45,7 @@ export class AcmeAccount {
    * existing account), so any number of issuers may do this at once.
    */
   static async open(options: AcmeAccountOptions): Promise<AcmeAccount> {
-    const poll = options.poll ?? { minMs: 100, maxMs: 1_000, attempts: 60 };
+    const poll = options.poll ?? { minMs: 50, maxMs: 1_000, attempts: 60 };
     const client = new acme.Client({
       directoryUrl: options.directoryUrl,
       accountKey: options.accountKeyPem,
