@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { cli } from '../support/certfleet.js';
+import WebSocket from 'ws';
+import { cli, edgeEnv, edgePorts, startRole } from '../support/certfleet.js';
 import { ordersFor } from '../support/pebble.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { handshake, httpsGet } from '../support/tls-client.js';
+import { handshake, httpGet, httpsGet } from '../support/tls-client.js';
 
 const FALLBACK_CN_SAN = 'DNS:certfleet-fallback.invalid';
 
@@ -85,7 +90,8 @@ describe('a certificate on the first request, over the queue, from a real ACME C
   });
 
   it('serves the fallback with no Redis command and no job to a client that sends no SNI or an invalid one', async () => {
-    const redis = new Redis(stack.redis.port, '127.0.0.1');
+    // No ready check: its INFO would race with MONITOR's output on the duplicated connection.
+    const redis = new Redis(stack.redis.port, '127.0.0.1', { enableReadyCheck: false });
     const monitor = await redis.monitor();
     const commands: { address: string; args: string[] }[] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => commands.push({ address: source, args }));
@@ -109,6 +115,76 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     } finally {
       monitor.disconnect();
       redis.disconnect();
+    }
+  });
+
+  it('shares one ACME account between issuers that started together', () => {
+    const accounts = stack.issuers.map((issuer) => issuer.logs('ACME account ready')[0]?.account);
+    expect(accounts).toHaveLength(2);
+    expect(accounts[0]).toBeTruthy();
+    expect(accounts[1]).toBe(accounts[0]);
+    expect(stack.pebble.pebble.lines.some((line) => /There are now [2-9]\d* accounts/.test(line))).toBe(false);
+  });
+
+  it('sets X-Forwarded-For/Proto/Host itself, replacing what the client sent', async () => {
+    const response = await httpsGet(edgeA.ports.httpsPort, 'shop.example.com', '/echo-headers', stack.rootPem, {
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-host': 'evil.example',
+    });
+    const headers = JSON.parse(response.body) as Record<string, string>;
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-forwarded-proto']).toBe('https');
+    expect(headers['x-forwarded-host']).toBe(`shop.example.com:${edgeA.ports.httpsPort}`);
+    expect(headers.host).toBe(`shop.example.com:${edgeA.ports.httpsPort}`);
+  });
+
+  it('proxies websockets to the upstream', async () => {
+    // ws hands TLS options (servername, ca) to https.request.
+    const options: WebSocket.ClientOptions & { servername: string } = {
+      servername: 'shop.example.com',
+      ca: stack.rootPem,
+      headers: { host: 'shop.example.com' },
+    };
+    const socket = new WebSocket(`wss://127.0.0.1:${edgeB.ports.httpsPort}/ws`, options);
+    const reply = await new Promise<string>((resolve, reject) => {
+      socket.once('open', () => socket.send('ping'));
+      socket.once('message', (data) => resolve(String(data)));
+      socket.once('error', reject);
+    });
+    socket.close();
+    expect(reply).toBe('echo: ping');
+  });
+
+  it('redirects plain HTTP to https on the same host, and answers /healthz', async () => {
+    const redirect = await httpGet(edgeA.ports.httpPort, '/cart?id=1', `Shop.Example.com:${edgeA.ports.httpPort}`);
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.location).toBe(`https://shop.example.com:${edgeA.ports.httpsPort}/cart?id=1`);
+    expect((await httpGet(edgeA.ports.httpPort, '/', 'bad_host')).status).toBe(400);
+    const unknownToken = await fetch(`http://127.0.0.1:${edgeA.ports.httpPort}/.well-known/acme-challenge/nope`);
+    expect(unknownToken.status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${edgeA.ports.httpPort}/healthz`)).status).toBe(200);
+  });
+
+  it('serves a configured fallback certificate instead of the shared self-signed one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'certfleet-fallback-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=fallback.operator.example',
+      '-addext', 'subjectAltName=DNS:fallback.operator.example',
+    ], { stdio: 'ignore' });
+    expect(readFileSync(join(dir, 'cert.pem'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    const ports = await edgePorts();
+    const edge = await startRole(
+      'edge',
+      { ...stack.env, ...edgeEnv(ports), EDGE_FALLBACK_CERT_FILE: join(dir, 'cert.pem'), EDGE_FALLBACK_KEY_FILE: join(dir, 'key.pem') },
+      `edge-${stack.prefix}-fallback`,
+    );
+    try {
+      expect((await handshake(ports.httpsPort, undefined)).subjectaltname).toBe('DNS:fallback.operator.example');
+      expect((await handshake(ports.httpsPort, 'nobody.example.com')).subjectaltname).toBe('DNS:fallback.operator.example');
+      expect((await handshake(ports.httpsPort, 'shop.example.com', stack.rootPem)).authorized).toBe(true);
+    } finally {
+      expect((await edge.stop()).code).toBe(0);
     }
   });
 

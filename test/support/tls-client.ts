@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { connect, type PeerCertificate } from 'node:tls';
 
@@ -61,6 +62,20 @@ export function httpsGet(
       },
     );
     req.setTimeout(30_000, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A plain HTTP GET to 127.0.0.1:`port` with an explicit Host header (fetch does not let one set Host). */
+export function httpGet(port: number, path: string, host: string): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
     req.on('error', reject);
     req.end();
   });

@@ -55,10 +55,17 @@ export class AcmeAccount {
       backoffAttempts: poll.attempts,
     });
     if (!options.accountUrl) {
-      await client.createAccount({
-        termsOfServiceAgreed: true,
-        ...(options.email ? { contact: [`mailto:${options.email}`] } : {}),
-      });
+      try {
+        await client.createAccount({
+          termsOfServiceAgreed: true,
+          ...(options.email ? { contact: [`mailto:${options.email}`] } : {}),
+        });
+      } catch (error) {
+        // When another issuer registered the same key a moment earlier, the CA answers 200 with
+        // the account's URL and acme-client follows with an account update that some CAs
+        // (Pebble) refuse as empty. The account exists and its URL is known: carry on.
+        if (!hasAccountUrl(client)) throw error;
+      }
     }
     return new AcmeAccount(client, options.directoryUrl, client.getAccountUrl());
   }
@@ -104,6 +111,14 @@ export class AcmeAccount {
     } finally {
       await Promise.allSettled(presented.map((token) => responder.remove(token)));
     }
+  }
+}
+
+function hasAccountUrl(client: acme.Client): boolean {
+  try {
+    return Boolean(client.getAccountUrl());
+  } catch {
+    return false;
   }
 }
 
