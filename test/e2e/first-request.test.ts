@@ -208,11 +208,11 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     const add = await cli(['domains', 'add', 'Mixed.Example.COM.', 'bad_name.example.com'], stack.env);
     expect(add.code).toBe(1);
     expect(add.stderr).toContain('skipped "bad_name.example.com": a host name has only letters, digits, hyphens and dots');
-    expect(add.stdout).toContain('added 1 name(s)');
+    expect(add.stdout).toContain('added 1 entry');
     const ls = await cli(['domains', 'ls', '--json'], stack.env);
     expect(JSON.parse(ls.stdout)).toContain('mixed.example.com');
     const rm = await cli(['domains', 'rm', 'mixed.example.com'], stack.env);
-    expect(rm.stdout).toContain('removed 1 name(s)');
+    expect(rm.stdout).toContain('removed 1 entry');
     const after = await cli(['domains', 'ls', '--json'], stack.env);
     expect(JSON.parse(after.stdout)).not.toContain('mixed.example.com');
   });

@@ -1,5 +1,5 @@
 import type { CommonConfig } from '@certfleet/config';
-import { checkHostname } from '@certfleet/domain';
+import { checkAllowlistEntry, checkHostname } from '@certfleet/domain';
 import { connectRedis, createStore, type Store } from '@certfleet/store';
 
 /** Runs `work` with a store for the deployment in `config`, then closes the connection. */
@@ -19,11 +19,14 @@ export interface NameSplit {
   invalid: { input: string; reason: string }[];
 }
 
-/** Normalises names given on the command line; the invalid ones come back with the rule they broke. */
-export function splitNames(inputs: readonly string[]): NameSplit {
+/**
+ * Normalises names given on the command line; the invalid ones come back with the rule they
+ * broke. With `entries`, `*.suffix` allowlist entries are accepted too.
+ */
+export function splitNames(inputs: readonly string[], options: { entries?: boolean } = {}): NameSplit {
   const split: NameSplit = { valid: [], invalid: [] };
   for (const input of inputs) {
-    const check = checkHostname(input);
+    const check = options.entries ? checkAllowlistEntry(input) : checkHostname(input);
     if (check.ok) split.valid.push(check.name);
     else split.invalid.push({ input, reason: check.reason });
   }
@@ -39,3 +42,6 @@ export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
+
+/** A mistake in what the user asked for: printed as one line, exit code 1. */
+export class UsageError extends Error {}

@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadCommonConfig } from '@certfleet/config';
 import { errorMessage } from '@certfleet/observability';
-import { formatTime, splitNames, table, withStore } from './admin.js';
+import { formatTime, splitNames, table, UsageError, withStore } from './admin.js';
+import { domainsCommand } from './domains-command.js';
 import { ROLE_NAMES, runRole, type Role } from './run-role.js';
 
 const program = new Command('certfleet')
@@ -20,37 +21,7 @@ program
   })
   .action(async (role: Role) => runRole(role, process.env));
 
-const domains = program.command('domains').description('manage the allowlist of names certfleet may issue for');
-domains
-  .command('add')
-  .description('allow names (normalised: lower case, IDN to punycode, no trailing dot)')
-  .argument('<names...>')
-  .action(async (names: string[]) => {
-    const { valid, invalid } = splitNames(names);
-    for (const bad of invalid) process.stderr.write(`skipped "${bad.input}": ${bad.reason}\n`);
-    const added = await withStore(loadCommonConfig(process.env), (store) => store.allowlist.add(valid));
-    process.stdout.write(`added ${added} name(s)${valid.length > added ? `, ${valid.length - added} already allowed` : ''}\n`);
-    if (invalid.length) process.exitCode = 1;
-  });
-domains
-  .command('rm')
-  .description('stop allowing names (their certificates stay until removed or expired)')
-  .argument('<names...>')
-  .action(async (names: string[]) => {
-    const { valid, invalid } = splitNames(names);
-    for (const bad of invalid) process.stderr.write(`skipped "${bad.input}": ${bad.reason}\n`);
-    const removed = await withStore(loadCommonConfig(process.env), (store) => store.allowlist.remove(valid));
-    process.stdout.write(`removed ${removed} name(s)\n`);
-    if (invalid.length) process.exitCode = 1;
-  });
-domains
-  .command('ls')
-  .description('list allowed names')
-  .option('--json', 'print JSON')
-  .action(async (options: { json?: boolean }) => {
-    const names = await withStore(loadCommonConfig(process.env), (store) => store.allowlist.list());
-    process.stdout.write(options.json ? `${JSON.stringify(names)}\n` : names.map((n) => `${n}\n`).join(''));
-  });
+program.addCommand(domainsCommand());
 
 const certs = program.command('certs').description('inspect stored certificates');
 certs
@@ -100,9 +71,6 @@ certs
     ];
     process.stdout.write(`${table(rows)}\n${options.pem ? chainPem : ''}`);
   });
-
-/** A mistake in what the user asked for: printed as one line, exit code 1. */
-class UsageError extends Error {}
 
 try {
   await program.parseAsync(process.argv);

@@ -1,9 +1,11 @@
-import type { SecureContext } from 'node:tls';
-import { checkHostname } from '@certfleet/domain';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import { checkHostname, type HostnameOptions } from '@certfleet/domain';
 import { errorMessage, type Logger } from '@certfleet/observability';
-import type { DomainPolicy } from '@certfleet/policy';
+import type { DecisionService } from '@certfleet/policy';
 import type { CertificateStore } from '@certfleet/store';
 import type { SecureContextCache } from '@certfleet/tls';
+import type { NewNameAdmission } from './admission.js';
+import type { CertificateSource, EdgeMetrics } from './metrics.js';
 
 /** Asks the issuer pool for a certificate and waits at most `timeoutMs`; true when one was issued. */
 export type IssueAndWait = (name: string, timeoutMs: number) => Promise<boolean>;
@@ -11,69 +13,117 @@ export type IssueAndWait = (name: string, timeoutMs: number) => Promise<boolean>
 export interface CertificateResolverDeps {
   cache: SecureContextCache;
   certificates: CertificateStore;
-  policy: DomainPolicy;
+  decisions: DecisionService;
+  admitNewName: NewNameAdmission;
   issueAndWait: IssueAndWait;
   /** How long a handshake for a new, allowed name waits for its certificate. */
   issueWaitMs: number;
+  maxPendingIssues: number;
+  maxWaitingHandshakes: number;
+  hostnameOptions: HostnameOptions;
+  metrics: EdgeMetrics;
   logger: Logger;
 }
+
+type Resolved = { context: SecureContext; source: CertificateSource } | null;
 
 /**
  * The SNI callback: which certificate a handshake gets.
  * 1. An invalid or missing SNI gets the fallback (the server's default context), with no I/O.
  * 2. A name in memory is served from memory, with no I/O.
  * 3. Else one Redis read; a stored, unexpired certificate is cached and served.
- * 4. Else, if the policy allows the name, one issuance job is requested (fleet-wide
- *    deduplicated) and the handshake waits up to `issueWaitMs` for it; else the fallback.
- * Concurrent handshakes for one name share steps 3-4. Any failure serves the fallback: a
- * handshake never crashes the edge.
+ * 4. Else the domain policy's decision (in memory, in Redis, or evaluated once for the fleet,
+ *    within the new-name limits); a name it allows gets one issuance job for the fleet, and the
+ *    handshake waits up to `issueWaitMs` for it.
+ * Over a limit, or on any failure, the fallback is served at once: a handshake never crashes
+ * the edge and never waits without bound. Concurrent handshakes for one name share steps 3-4.
  */
 export function createCertificateResolver(deps: CertificateResolverDeps) {
-  const inflight = new Map<string, Promise<SecureContext | null>>();
+  const inflight = new Map<string, Promise<Resolved>>();
+  let pendingIssues = 0;
+  let waitingHandshakes = 0;
 
   const fromStore = (name: string) => deps.cache.get(name, () => deps.certificates.get(name));
 
-  async function resolve(name: string): Promise<SecureContext | null> {
+  async function resolve(name: string, clientIp: string): Promise<Resolved> {
     const stored = await fromStore(name);
-    if (stored) return stored.context;
-    const decision = await deps.policy.decide(name);
-    if (!decision.allowed) {
-      deps.logger.debug({ domain: name, policy: decision.policy, reason: decision.reason }, 'name not allowed; fallback');
+    if (stored) return { context: stored.context, source: 'store' };
+    let decision = await deps.decisions.lookup(name);
+    if (!decision) {
+      const limit = await deps.admitNewName(clientIp);
+      if (limit) {
+        deps.metrics.limited.inc({ limit });
+        deps.logger.debug({ domain: name, clientIp, limit }, 'new-name limit reached; fallback');
+        return null;
+      }
+      decision = await deps.decisions.evaluate(name);
+    }
+    if (!decision.allowed) return null;
+    if (pendingIssues >= deps.maxPendingIssues) {
+      deps.metrics.limited.inc({ limit: 'pending_issues' });
       return null;
     }
-    const issued = await deps.issueAndWait(name, deps.issueWaitMs);
+    pendingIssues += 1;
+    let issued: boolean;
+    try {
+      issued = await deps.issueAndWait(name, deps.issueWaitMs);
+    } finally {
+      pendingIssues -= 1;
+    }
     if (!issued) {
       deps.logger.info({ domain: name, waitedMs: deps.issueWaitMs }, 'certificate not ready in time; fallback');
       return null;
     }
-    return (await fromStore(name))?.context ?? null;
+    const fresh = await fromStore(name);
+    return fresh ? { context: fresh.context, source: 'issued' } : null;
   }
 
-  function resolveShared(name: string): Promise<SecureContext | null> {
+  function resolveShared(name: string, clientIp: string): Promise<Resolved> {
     const pending = inflight.get(name);
     if (pending) return pending;
-    const promise = resolve(name).finally(() => inflight.delete(name));
+    const promise = resolve(name, clientIp).finally(() => inflight.delete(name));
     inflight.set(name, promise);
     return promise;
   }
 
-  return function sniCallback(servername: string, done: (error: Error | null, context?: SecureContext) => void): void {
-    const check = checkHostname(servername);
-    if (!check.ok) {
+  // A function, not an arrow: Node calls the SNI callback with the TLS socket as `this`,
+  // which is the only way to learn the client's address here.
+  return function sniCallback(
+    this: TLSSocket | undefined,
+    servername: string,
+    done: (error: Error | null, context?: SecureContext) => void,
+  ): void {
+    const fallback = () => {
+      deps.metrics.certificates.inc({ source: 'fallback' });
       done(null);
-      return;
-    }
+    };
+    const check = checkHostname(servername, deps.hostnameOptions);
+    if (!check.ok) return fallback();
     const hit = deps.cache.peek(check.name);
     if (hit) {
-      done(null, hit.context);
-      return;
+      deps.metrics.certificates.inc({ source: 'memory' });
+      return done(null, hit.context);
     }
-    resolveShared(check.name).then(
-      (context) => done(null, context ?? undefined),
-      (error: unknown) => {
-        deps.logger.warn({ domain: check.name, err: errorMessage(error) }, 'certificate lookup failed; fallback');
-        done(null);
-      },
-    );
+    if (waitingHandshakes >= deps.maxWaitingHandshakes) {
+      deps.metrics.limited.inc({ limit: 'waiting_handshakes' });
+      return fallback();
+    }
+    waitingHandshakes += 1;
+    const clientIp = (this?.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    resolveShared(check.name, clientIp)
+      .then(
+        (resolved) => {
+          if (!resolved) return fallback();
+          deps.metrics.certificates.inc({ source: resolved.source });
+          done(null, resolved.context);
+        },
+        (error: unknown) => {
+          deps.logger.warn({ domain: check.name, err: errorMessage(error) }, 'certificate lookup failed; fallback');
+          fallback();
+        },
+      )
+      .finally(() => {
+        waitingHandshakes -= 1;
+      });
   };
 }

@@ -1,12 +1,16 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { EdgeConfig } from '@certfleet/config';
-import { errorMessage, type Logger } from '@certfleet/observability';
-import { allowlistPolicy, cachedPolicy } from '@certfleet/policy';
+import { createTokenBuckets } from '@certfleet/budget';
+import { DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
+import { createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
+import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
 import { connectRedis, createStore, redisReady, subscribeCertChanged } from '@certfleet/store';
 import { SecureContextCache, createSelfSignedCertificate } from '@certfleet/tls';
+import { createNewNameAdmission } from './admission.js';
 import { createCertificateResolver } from './certificate-resolver.js';
+import { createEdgeMetrics } from './metrics.js';
 import { createHttpHandler } from './challenge-server.js';
 import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
@@ -41,20 +45,44 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
     (await store.secrets.fallback(() => createSelfSignedCertificate({ commonName: 'certfleet-fallback.invalid', validDays: 3650 })));
   const cache = new SecureContextCache({ max: config.certCacheSize });
   const unsubscribe = await subscribeCertChanged(redis, store.keys, (name) => cache.invalidate(name));
+  const registry = createRegistry('edge');
+  const metrics = createEdgeMetrics(registry);
+  const decisions = createDecisionService({
+    chain: createPolicyChainFromConfig(config.policy, store),
+    store: store.decisions,
+    localMax: 100_000,
+    evaluationTimeoutMs: evaluationTimeoutMs(config.policy),
+    onEvaluated: (name, decision) => {
+      metrics.decisions.inc({ policy: decision.policy, outcome: decision.allowed ? 'allow' : 'deny' });
+      logger.info({ domain: name, ...decision }, 'policy decision');
+    },
+  });
   const sniCallback = createCertificateResolver({
     cache,
     certificates: store.certificates,
-    policy: cachedPolicy(allowlistPolicy(store.allowlist), { allowTtlMs: 30_000, denyTtlMs: 5_000, max: 100_000 }),
+    decisions,
+    admitNewName: createNewNameAdmission({
+      buckets: createTokenBuckets(redis),
+      keys: store.keys,
+      perIp: config.limits.newNamesPerIp,
+      fleet: config.limits.newNamesFleet,
+    }),
     issueAndWait: queueIssuance(queue, events),
     issueWaitMs: config.issueWaitMs,
+    maxPendingIssues: config.limits.maxPendingIssues,
+    maxWaitingHandshakes: config.limits.maxWaitingHandshakes,
+    hostnameOptions: { forbiddenSuffixes: [...DEFAULT_FORBIDDEN_SUFFIXES, ...config.policy.forbiddenSuffixes] },
+    metrics,
     logger,
   });
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.bindAddress);
 
   const proxy = createUpstreamProxy({ upstream: config.upstreamUrl, logger });
   const https = createHttpsServer({ cert: fallback.certPem, key: fallback.keyPem, SNICallback: sniCallback }, proxy.web);
   https.on('upgrade', proxy.ws);
   https.on('tlsClientError', (error) => logger.debug({ err: errorMessage(error) }, 'TLS handshake failed'));
-  const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.httpsPort, logger });
+  const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, logger });
   const http = createHttpServer((req, res) => void httpHandler(req, res));
 
   await Promise.all([listen(https, config.httpsPort, config.bindAddress), listen(http, config.httpPort, config.bindAddress)]);
@@ -64,7 +92,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
     httpsPort: config.httpsPort,
     httpPort: config.httpPort,
     async close() {
-      await Promise.all([closeServer(https), closeServer(http)]);
+      await Promise.all([closeServer(https), closeServer(http), metricsServer && closeServer(metricsServer)]);
       proxy.close();
       await unsubscribe();
       await events.close();

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { AcmeAccount, Http01Responder } from '@certfleet/acme';
 import type { Logger } from '@certfleet/observability';
-import type { DomainPolicy } from '@certfleet/policy';
+import type { DecisionService } from '@certfleet/policy';
 import { IssueJobData, type IssueJobResult } from '@certfleet/queue';
 import { renewalTime } from '@certfleet/renewal';
 import type { Store } from '@certfleet/store';
@@ -10,7 +10,7 @@ import { checkHostname } from '@certfleet/domain';
 export interface IssueJobDeps {
   store: Store;
   account: AcmeAccount;
-  policy: DomainPolicy;
+  decisions: DecisionService;
   logger: Logger;
   clock: () => number;
   /** Renew when this fraction of the lifetime remains. */
@@ -41,7 +41,7 @@ export async function runIssueJob(job: Job<IssueJobData, IssueJobResult>, deps: 
       return { outcome: 'already-valid', serial: existing.serial, notAfter: existing.notAfter };
     }
   }
-  const decision = await deps.policy.decide(data.name);
+  const decision = await deps.decisions.decide(data.name);
   if (!decision.allowed) {
     throw new UnrecoverableError(`${data.name} is not allowed (${decision.policy}: ${decision.reason}); no order made`);
   }

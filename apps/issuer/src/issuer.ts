@@ -1,7 +1,7 @@
 import { AcmeAccount, configureAcmeHttp, createAccountKey } from '@certfleet/acme';
 import type { IssuerConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
-import { allowlistPolicy } from '@certfleet/policy';
+import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
 import { connectRedis, createStore } from '@certfleet/store';
 import { runIssueJob } from './issue-job.js';
@@ -29,10 +29,16 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   if (!record.url) await store.secrets.setAccountUrl(config.acmeDirectoryUrl, account.accountUrl);
   logger.info({ directory: config.acmeDirectoryUrl, account: account.accountUrl }, 'ACME account ready');
 
-  const policy = allowlistPolicy(store.allowlist);
+  const decisions = createDecisionService({
+    chain: createPolicyChainFromConfig(config.policy, store),
+    store: store.decisions,
+    localMax: 10_000,
+    evaluationTimeoutMs: evaluationTimeoutMs(config.policy),
+    onEvaluated: (name, decision) => logger.info({ domain: name, ...decision }, 'policy decision'),
+  });
   const worker = createIssueWorker(
     { connection: redis, prefix: store.keys.queuePrefix, concurrency: config.concurrency },
-    (job) => runIssueJob(job, { store, account, policy, logger, clock: Date.now, renewFraction: config.renewFraction }),
+    (job) => runIssueJob(job, { store, account, decisions, logger, clock: Date.now, renewFraction: config.renewFraction }),
   );
   worker.on('failed', (job, error) => {
     logger.warn({ domain: job?.data.name, jobId: job?.id, attempt: job?.attemptsMade, err: errorMessage(error) }, 'issuance failed');

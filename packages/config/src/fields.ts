@@ -1,3 +1,4 @@
+import { parseBucketSpec } from '@certfleet/budget';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -94,4 +95,33 @@ export const pemFile = (kind: 'CERTIFICATE' | 'PRIVATE KEY', ) =>
       return z.NEVER;
     }),
 
+  );
+
+/** A comma-separated list, each item checked by `item`; empty items are refused. */
+export const list = (expect: string, item: z.ZodType<string>) =>
+  field(
+    `a comma-separated list of ${expect}`,
+    z.string().transform((text, ctx) => {
+      const items = text.split(',').map((part) => part.trim());
+      const bad = items.find((part) => !item.safeParse(part).success);
+      if (bad !== undefined) {
+        ctx.addIssue({ code: 'custom', message: bad === '' ? 'an empty item' : `"${bad}" is not one` });
+        return z.NEVER;
+      }
+      return items;
+    }),
+  );
+
+/** A token bucket written CAPACITY/PERIOD[/REFILL], e.g. 20/60s. */
+export const bucket = () =>
+  field(
+    'a bucket written CAPACITY/PERIOD[/REFILL] (e.g. 20/60s: 20 at once, 20 more per minute)',
+    z.string().transform((text, ctx) => {
+      try {
+        return parseBucketSpec(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not of that form' });
+        return z.NEVER;
+      }
+    }),
   );

@@ -7,3 +7,5 @@ export {
   loadRenewerConfig,
 } from './roles.js';
 export type { CommonConfig, DashboardConfig, EdgeConfig, IssuerConfig, RenewerConfig } from './roles.js';
+export { loadPolicyConfig, POLICY_NAMES } from './policy-config.js';
+export type { PolicyConfig, PolicyName } from './policy-config.js';

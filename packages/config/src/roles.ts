@@ -1,6 +1,8 @@
 import { ConfigError } from './errors.js';
 import { parseEnv } from './env.js';
-import { email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+import { bucket, email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+import type { BucketSpec } from '@certfleet/budget';
+import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 
 /** Variables every role reads. */
 const common = {
@@ -31,17 +33,25 @@ const edge = {
   ...common,
   EDGE_HTTPS_PORT: port().default('443'),
   EDGE_HTTP_PORT: port().default('80'),
+  EDGE_PUBLIC_HTTPS_PORT: port().optional(),
   EDGE_BIND_ADDRESS: ipAddress().default('0.0.0.0'),
   UPSTREAM_URL: url(['http:', 'https:']),
   EDGE_ISSUE_WAIT_MS: int(0, 60_000, 'milliseconds').default('2000'),
   EDGE_CERT_CACHE_SIZE: int(1, 10_000_000, 'certificates').default('10000'),
   EDGE_FALLBACK_CERT_FILE: pemFile('CERTIFICATE').optional(),
   EDGE_FALLBACK_KEY_FILE: pemFile('PRIVATE KEY').optional(),
+  EDGE_NEW_NAME_LIMIT_PER_IP: bucket().default('20/60s'),
+  EDGE_NEW_NAME_LIMIT_FLEET: bucket().default('600/60s'),
+  EDGE_MAX_PENDING_ISSUES: int(1, 1_000_000, 'names').default('200'),
+  EDGE_MAX_WAITING_HANDSHAKES: int(1, 1_000_000, 'handshakes').default('2000'),
+  EDGE_METRICS_PORT: port().optional(),
 };
 
 export interface EdgeConfig extends CommonConfig {
   httpsPort: number;
   httpPort: number;
+  /** The HTTPS port visitors reach (behind a port mapping, 443): where plain HTTP is redirected. */
+  publicHttpsPort: number;
   bindAddress: string;
   upstreamUrl: URL;
   /** How long a handshake for a new, allowed name waits for its certificate before the fallback. */
@@ -49,6 +59,19 @@ export interface EdgeConfig extends CommonConfig {
   certCacheSize: number;
   /** An operator-provided fallback certificate; otherwise one self-signed certificate shared through Redis. */
   fallback: { certPem: string; keyPem: string } | undefined;
+  policy: PolicyConfig;
+  limits: {
+    /** New names (no certificate, no cached decision) one client IP may make the fleet evaluate. */
+    newNamesPerIp: BucketSpec;
+    /** New names the whole fleet evaluates. */
+    newNamesFleet: BucketSpec;
+    /** Names this edge may have waiting for issuance at once. */
+    maxPendingIssues: number;
+    /** Handshakes this edge may hold waiting for a certificate at once. */
+    maxWaitingHandshakes: number;
+  };
+  /** Where `/metrics` is served, apart from customer traffic; unset = not served. */
+  metricsPort: number | undefined;
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
@@ -66,11 +89,20 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     ...commonOf(e),
     httpsPort: e.EDGE_HTTPS_PORT,
     httpPort: e.EDGE_HTTP_PORT,
+    publicHttpsPort: e.EDGE_PUBLIC_HTTPS_PORT ?? e.EDGE_HTTPS_PORT,
     bindAddress: e.EDGE_BIND_ADDRESS,
     upstreamUrl: e.UPSTREAM_URL,
     issueWaitMs: e.EDGE_ISSUE_WAIT_MS,
     certCacheSize: e.EDGE_CERT_CACHE_SIZE,
     fallback: cert && key ? { certPem: cert.pem, keyPem: key.pem } : undefined,
+    policy: loadPolicyConfig(env),
+    limits: {
+      newNamesPerIp: e.EDGE_NEW_NAME_LIMIT_PER_IP,
+      newNamesFleet: e.EDGE_NEW_NAME_LIMIT_FLEET,
+      maxPendingIssues: e.EDGE_MAX_PENDING_ISSUES,
+      maxWaitingHandshakes: e.EDGE_MAX_WAITING_HANDSHAKES,
+    },
+    metricsPort: e.EDGE_METRICS_PORT,
   };
 }
 
@@ -91,6 +123,7 @@ export interface IssuerConfig extends CommonConfig {
   concurrency: number;
   /** Renew when this fraction of the lifetime remains. */
   renewFraction: number;
+  policy: PolicyConfig;
 }
 
 export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
@@ -102,6 +135,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     acmeEmail: e.ACME_EMAIL,
     concurrency: e.ISSUER_CONCURRENCY,
     renewFraction: Number(e.ISSUER_RENEW_FRACTION),
+    policy: loadPolicyConfig(env),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkHostname, normalizeHostname } from './hostname.js';
+import { checkAllowlistEntry, checkHostname, normalizeHostname } from './hostname.js';
 
 describe('checkHostname', () => {
   it.each([
@@ -51,5 +51,17 @@ describe('checkHostname', () => {
 
   it('normalizeHostname throws an error naming the input and the rule', () => {
     expect(() => normalizeHostname('bad_name.example')).toThrow(/"bad_name.example" is not a valid domain name/);
+  });
+});
+
+describe('checkAllowlistEntry', () => {
+  it('accepts exact names and *.suffix entries, normalised', () => {
+    expect(checkAllowlistEntry('Shop.Example.com.')).toEqual({ ok: true, name: 'shop.example.com' });
+    expect(checkAllowlistEntry('*.Customers.Example.NET')).toEqual({ ok: true, name: '*.customers.example.net' });
+  });
+  it('refuses a wildcard over a public suffix, and wildcards elsewhere', () => {
+    expect(checkAllowlistEntry('*.com').ok).toBe(false);
+    expect(checkAllowlistEntry('*.co.uk').ok).toBe(false);
+    expect(checkAllowlistEntry('a.*.example.com').ok).toBe(false);
   });
 });

@@ -102,3 +102,14 @@ export function normalizeHostname(input: string, options: HostnameOptions = {}):
   if (!check.ok) throw new InvalidDomainError(input, check.rule, check.reason);
   return check.name;
 }
+
+/**
+ * An allowlist entry: an exact host name, or `*.suffix` for every name below the suffix. The
+ * suffix must itself be a name a customer can own (not a public suffix such as `*.com`).
+ */
+export function checkAllowlistEntry(input: string, options: HostnameOptions = {}): HostnameCheck {
+  const wildcard = input.startsWith('*.');
+  const check = checkHostname(wildcard ? input.slice(2) : input, options);
+  if (!check.ok || !wildcard) return check;
+  return { ok: true, name: `*.${check.name}` };
+}

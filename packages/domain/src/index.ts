@@ -1,2 +1,2 @@
-export { checkHostname, normalizeHostname, InvalidDomainError, DEFAULT_FORBIDDEN_SUFFIXES } from './hostname.js';
+export { checkAllowlistEntry, checkHostname, normalizeHostname, InvalidDomainError, DEFAULT_FORBIDDEN_SUFFIXES } from './hostname.js';
 export type { HostnameCheck, HostnameOptions, HostnameRule } from './hostname.js';

@@ -1,2 +1,12 @@
-export { allowlistPolicy, cachedPolicy } from './policy.js';
-export type { Decision, DecisionCacheOptions, DomainPolicy } from './policy.js';
+export { allowlistPolicy } from './allowlist.js';
+export { askPolicy } from './ask.js';
+export type { AskPolicyOptions } from './ask.js';
+export { dnsPolicy } from './dns.js';
+export type { DnsPolicyOptions } from './dns.js';
+export { createPolicyChain } from './chain.js';
+export type { PolicyChain, PolicyChainOptions } from './chain.js';
+export { createDecisionService } from './decision-service.js';
+export type { DecisionService, DecisionServiceOptions } from './decision-service.js';
+export { createPolicyChainFromConfig, evaluationTimeoutMs } from './build.js';
+export { PolicySourceUnavailableError } from './types.js';
+export type { Decision, DomainPolicy, PolicyAnswer } from './types.js';

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { createAllowlistStore } from './allowlist.js';
 import { createCertificateStore } from './certificates.js';
 import { createChallengeStore } from './challenges.js';
+import { createDecisionStore } from './decisions.js';
 import { redisKeys } from './keys.js';
 import { createRenewalIndex } from './renewals.js';
 import { createSharedSecretStore } from './shared-secrets.js';
@@ -10,6 +11,8 @@ export { redisKeys } from './keys.js';
 export type { RedisKeys } from './keys.js';
 export type { StoredCertificate, CertificateSummary, CertificateStore } from './certificates.js';
 export type { AllowlistStore } from './allowlist.js';
+export { coveringEntries } from './allowlist.js';
+export type { DecisionStore, StoredDecision, RememberedAnswer } from './decisions.js';
 export type { ChallengeStore } from './challenges.js';
 export type { RenewalIndex } from './renewals.js';
 export type { SharedSecretStore, AcmeAccountRecord } from './shared-secrets.js';
@@ -28,6 +31,7 @@ export function createStore(redis: Redis, prefix: string) {
     challenges: createChallengeStore(redis, keys),
     renewals: createRenewalIndex(redis, keys),
     secrets: createSharedSecretStore(redis, keys),
+    decisions: createDecisionStore(redis, keys),
   };
 }
 

@@ -14,8 +14,16 @@ export function redisKeys(prefix: string) {
     renewals: `${prefix}:renewals`,
     /** Sorted set: name -> when its certificate expires (ms since epoch); the inventory. */
     inventory: `${prefix}:inventory`,
-    /** Set: the names the allowlist policy accepts. */
+    /** Set: the names the allowlist policy accepts: exact names, and `*.suffix` entries for every name below. */
     allowlist: `${prefix}:allowlist`,
+    /** String with a TTL: the fleet's current policy decision for a name. */
+    decision: (name: string) => `${prefix}:decision:{${name}}`,
+    /** String with a TTL: held by the one process evaluating a name's policy. */
+    decisionLock: (name: string) => `${prefix}:decision-lock:{${name}}`,
+    /** Hash: policy -> its last definite answer for a name, used while the policy's source is down. */
+    policyMemory: (name: string) => `${prefix}:policy-memory:{${name}}`,
+    /** Hash: a token bucket (abuse limits, CA budgets). */
+    bucket: (name: string) => `${prefix}:bucket:${name}`,
     /** String with a TTL: the key authorization answering one http-01 token. */
     challenge: (token: string) => `${prefix}:challenge:${token}`,
     /** Hash: one ACME account (key, URL) per CA directory. */

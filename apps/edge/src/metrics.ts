@@ -1,0 +1,29 @@
+import { Counter, type Registry } from '@certfleet/observability';
+
+/** What the edge counts. Labels are small fixed sets, never names or addresses. */
+export function createEdgeMetrics(registry: Registry) {
+  return {
+    certificates: new Counter({
+      name: 'certfleet_edge_certificates_served_total',
+      help: 'Handshakes by where their certificate came from',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    decisions: new Counter({
+      name: 'certfleet_policy_decisions_total',
+      help: 'Fresh domain-policy evaluations by deciding policy and outcome (cached decisions are not counted)',
+      labelNames: ['policy', 'outcome'] as const,
+      registers: [registry],
+    }),
+    limited: new Counter({
+      name: 'certfleet_edge_limited_total',
+      help: 'Handshakes served the fallback at once because an abuse limit was reached',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;
+export type CertificateSource = 'memory' | 'store' | 'issued' | 'fallback';
+export type LimitName = 'new_names_per_ip' | 'new_names_fleet' | 'pending_issues' | 'waiting_handshakes';

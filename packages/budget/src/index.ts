@@ -1,0 +1,4 @@
+export { parseBucketSpec, formatBucketSpec } from './bucket-spec.js';
+export type { BucketSpec } from './bucket-spec.js';
+export { createTokenBuckets } from './token-buckets.js';
+export type { TakeResult, TokenBuckets } from './token-buckets.js';

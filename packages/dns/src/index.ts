@@ -1,0 +1,13 @@
+export { createDnsClient } from './client.js';
+export type { DnsClientOptions, DnsQuerier } from './client.js';
+export { createCachingResolver } from './caching-resolver.js';
+export type { CachingResolver, CachingResolverOptions } from './caching-resolver.js';
+export type { CachedAnswer } from './aliases.js';
+export type { ChainResult } from './chain.js';
+export type { RelevantCaa } from './caa-lookup.js';
+export { caaPermits } from './caa.js';
+export type { CaaVerdict } from './caa.js';
+export { DnsAliasError, DnsUnavailableError } from './errors.js';
+export type { ServerFailure } from './errors.js';
+export { normalizeName } from './names.js';
+export type { CaaRecord, DnsRecord, DnsResponse, DnsServer, RecordType } from './response.js';

@@ -1,0 +1,26 @@
+import type { AllowlistStore } from '@certfleet/store';
+import type { DomainPolicy } from './types.js';
+
+/** How long an allowlist answer is trusted; a removed name stops working within this (or at once via `domains rm`). */
+const ALLOWLIST_TTL_MS = 60_000;
+/** Short, so a name added a moment ago is served soon. */
+const ALLOWLIST_ABSTAIN_TTL_MS = 5_000;
+
+/** Allows names on the Redis allowlist (exact or under a `*.suffix` entry); abstains otherwise. */
+export function allowlistPolicy(allowlist: AllowlistStore): DomainPolicy {
+  return {
+    name: 'allowlist',
+    maxStaleMs: 0,
+    async evaluate(name) {
+      const entry = await allowlist.match(name);
+      if (entry === null) {
+        return { verdict: 'abstain', reason: 'not on the allowlist', ttlMs: ALLOWLIST_ABSTAIN_TTL_MS };
+      }
+      return {
+        verdict: 'allow',
+        reason: entry === name ? 'on the allowlist' : `on the allowlist under "${entry}"`,
+        ttlMs: ALLOWLIST_TTL_MS,
+      };
+    },
+  };
+}
