@@ -48,7 +48,10 @@ export function checkHostname(input: unknown, options: HostnameOptions = {}): Ho
   if (input.length === 0) return refuse('empty', 'the name is empty');
   if (input.length > 1024) return refuse('too-long', 'the name is longer than 253 octets');
   let name = input.endsWith('.') ? input.slice(0, -1) : input;
-  if (name.startsWith('[') || isIP(name) !== 0) return refuse('ip-literal', 'an IP address is not a host name');
+  if (name.length === 0) return refuse('empty', 'the name is empty');
+  if (name.startsWith('[') || isIP(name) !== 0 || /^(0x[0-9a-f]+|\d+)$/i.test(name)) {
+    return refuse('ip-literal', 'an IP address is not a host name');
+  }
   if (name.includes('*')) return refuse('wildcard', 'wildcard names are not issued on demand');
   if (/[\s\x00-\x1f\x7f_/\\:@?#%]/.test(name)) {
     return refuse('bad-characters', 'a host name has only letters, digits, hyphens and dots');
@@ -78,7 +81,8 @@ export function checkHostname(input: unknown, options: HostnameOptions = {}): Ho
       return refuse('forbidden-suffix', `names under "${suffix}" are not issued`);
     }
   }
-  if (getPublicSuffix(name, { allowPrivateDomains: false }) === name) {
+  // Private suffixes too (github.io, herokuapp.com): the platform owns them, not a customer.
+  if (getPublicSuffix(name, { allowPrivateDomains: true }) === name) {
     return refuse('public-suffix', 'a public suffix belongs to no single customer');
   }
   return { ok: true, name };
