@@ -32,6 +32,10 @@ export interface Pebble {
   listenerCertPem: string;
   /** challtestsrv's management API (add-a, set-cname, ...). */
   challtestsrvUrl: string;
+  /** challtestsrv's DNS server, HOST:PORT: Pebble's resolver, and certfleet's in dns-policy tests. */
+  dnsAddress: string;
+  /** POSTs to challtestsrv's management API, e.g. `challtest('set-cname', {host, target})`. */
+  challtest(command: string, body: Record<string, unknown>): Promise<void>;
   pebble: Proc;
   challtestsrv: Proc;
   /** The root of this run (Pebble makes a new CA at every start). */
@@ -99,6 +103,11 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     listenerCertPath: certPath,
     listenerCertPem,
     challtestsrvUrl: `http://127.0.0.1:${ctsManagement}`,
+    dnsAddress: `127.0.0.1:${dns}`,
+    async challtest(command, body) {
+      const response = await fetch(`http://127.0.0.1:${ctsManagement}/${command}`, { method: 'POST', body: JSON.stringify(body) });
+      if (!response.ok) throw new Error(`challtestsrv ${command}: ${response.status} ${await response.text()}`);
+    },
     pebble,
     challtestsrv,
     rootPem: () => httpsGetText(`https://127.0.0.1:${management}/roots/0`, agent),

@@ -10,8 +10,8 @@ export interface StackOptions {
   renewer?: boolean;
   /** Certificate lifetime Pebble gives, in seconds. */
   validitySeconds?: number;
-  /** Environment for every role. */
-  env?: NodeJS.ProcessEnv;
+  /** Environment for every role; a function gets Pebble first (for its DNS address). */
+  env?: NodeJS.ProcessEnv | ((pebble: Pebble) => NodeJS.ProcessEnv);
 }
 
 export interface Stack {
@@ -55,7 +55,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ACME_CA_BUNDLE: pebble.listenerCertPath,
     UPSTREAM_URL: upstream.url,
     LOG_LEVEL: 'debug',
-    ...options.env,
+    // Every test handshake comes from 127.0.0.1: limits are tested on purpose, not by accident.
+    EDGE_NEW_NAME_LIMIT_PER_IP: '100000/1s',
+    EDGE_NEW_NAME_LIMIT_FLEET: '100000/1s',
+    ...(typeof options.env === 'function' ? options.env(pebble) : options.env),
   };
   const issuers = await Promise.all(
     Array.from({ length: options.issuers ?? 1 }, (_, i) => startRole('issuer', env, `issuer-${prefix}-${i}`)),

@@ -7,13 +7,19 @@ const a = (name: string, ip: string, ttl: number) => ({ name, type: 'A' as const
 const outage = (name: string, type: RecordType) =>
   new DnsUnavailableError({ name, type }, [{ server: { host: '127.0.0.1', port: 53 }, reason: 'SERVFAIL' }]);
 
+type Answer = (name: string, type: RecordType) => Promise<DnsResponse>;
+
 /** A client whose next answer the test sets, counting the queries that reach it. */
 function scripted(answer: Answer) {
   const calls: string[] = [];
-  return { calls, client: { query: (name: string, type: RecordType) => (calls.push(`${type} ${name}`), answer(name, type)) } };
+  const client = {
+    query(name: string, type: RecordType) {
+      calls.push(`${type} ${name}`);
+      return answer(name, type);
+    },
+  };
+  return { calls, client };
 }
-
-type Answer = (name: string, type: RecordType) => Promise<DnsResponse>;
 
 function setup(answer: Answer, overrides: Partial<CachingResolverOptions> = {}) {
   const time = { now: 1_000_000 };

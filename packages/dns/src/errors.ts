@@ -17,10 +17,9 @@ export class DnsUnavailableError extends Error {
   constructor(
     readonly query: { name: string; type: RecordType },
     readonly failures: readonly ServerFailure[],
-    options?: { cause?: unknown },
   ) {
     const detail = failures.map((f) => `${f.server.host}:${f.server.port} ${f.reason}`).join(', ');
-    super(`no DNS server answered for ${query.name} ${query.type}: ${detail || 'no servers configured'}`, options);
+    super(`no DNS server answered for ${query.name} ${query.type}: ${detail || 'no servers configured'}`);
   }
 }
 

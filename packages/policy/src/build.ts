@@ -58,6 +58,7 @@ export function createPolicyChainFromConfig(config: PolicyConfig, store: Pick<St
 
 /** The longest one evaluation of the chain can take: each source's timeout, in order. */
 export function evaluationTimeoutMs(config: PolicyConfig): number {
-  const dnsMs = config.dns ? config.dns.timeoutMs * Math.max(1, config.dns.servers.length) * 4 : 0;
+  // A one-hop chain and the CAA walk are a few queries in a row, each up to servers x 2 attempts.
+  const dnsMs = config.dns ? config.dns.timeoutMs * Math.max(1, config.dns.servers.length) * 8 : 0;
   return 500 + (config.ask?.timeoutMs ?? 0) + dnsMs;
 }

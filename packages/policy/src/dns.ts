@@ -34,7 +34,7 @@ export function dnsPolicy(options: DnsPolicyOptions): DomainPolicy {
         options.resolver.relevantCaa(name).catch(unavailable),
         options.resolver.resolveChain(name, { maxDepth: options.maxChainDepth ?? 8 }).catch(unavailable),
       ]);
-      const permit = caaPermits(caa.records, options.caaIdentities);
+      const permit = caaPermits(caa.records, options.caaIdentities, caa.owner);
       if (!permit.permitted) return { verdict: 'deny', reason: permit.reason, ttlMs: Math.max(caa.ttlMs, options.negativeTtlMs) };
       const ttlMs = Math.max(1_000, Math.min(chain.ttlMs, caa.ttlMs || chain.ttlMs));
       const path = chain.chain.join(' -> ');
