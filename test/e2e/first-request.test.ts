@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -186,6 +186,25 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     } finally {
       expect((await edge.stop()).code).toBe(0);
     }
+  });
+
+  it('imports an allowlist file, and a *.suffix entry allows every name below it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'certfleet-import-'));
+    const file = join(dir, 'domains.txt');
+    writeFileSync(file, '# customers\n*.Customers.Example.NET\n\nexact.example.org  # one shop\nbad_name.example.org\n*.com\n');
+    const imported = await cli(['domains', 'import', file], stack.env);
+    expect(imported.code).toBe(1);
+    expect(imported.stdout).toContain('imported 2 entries (2 new), skipped 2');
+    expect(imported.stderr).toContain(`${file}:5: skipped "bad_name.example.org"`);
+    expect(imported.stderr).toContain(`${file}:6: skipped "*.com": a single-label name cannot get a public certificate`);
+    const deep = await handshake(edgeA.ports.httpsPort, 'deep.shop.customers.example.net', stack.rootPem);
+    expect(deep.authorized).toBe(true);
+    expect((await handshake(edgeA.ports.httpsPort, 'customers.example.net', stack.rootPem)).subjectaltname).toBe(FALLBACK_CN_SAN);
+    const explained = await cli(['domains', 'check', 'Other.Customers.example.net'], stack.env);
+    expect(explained.stdout.trim()).toBe('other.customers.example.net: allowed by allowlist: on the allowlist under "*.customers.example.net"');
+    const refused = await cli(['domains', 'check', 'bad_name.example.org'], stack.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout.trim()).toBe('bad_name.example.org: denied by name: a host name has only letters, digits, hyphens and dots (rule: bad-characters)');
   });
 
   it('lists and shows stored certificates with the CLI', async () => {

@@ -43,17 +43,29 @@ export function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Cl
 export interface EdgePorts {
   httpsPort: number;
   httpPort: number;
+  metricsPort: number;
 }
 
 export async function edgePorts(): Promise<EdgePorts> {
-  const [httpsPort, httpPort] = await Promise.all([freePort(), freePort()]);
-  return { httpsPort, httpPort };
+  const [httpsPort, httpPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  return { httpsPort, httpPort, metricsPort };
 }
 
 export function edgeEnv(ports: EdgePorts): NodeJS.ProcessEnv {
   return {
     EDGE_HTTPS_PORT: String(ports.httpsPort),
     EDGE_HTTP_PORT: String(ports.httpPort),
+    EDGE_METRICS_PORT: String(ports.metricsPort),
     EDGE_BIND_ADDRESS: '127.0.0.1',
   };
+}
+
+/** The value of one sample from an edge's /metrics, e.g. `metric(port, 'certfleet_edge_limited_total', { limit: 'new_names_per_ip' })`; 0 when absent. */
+export async function metric(metricsPort: number, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  const line = text
+    .split('\n')
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && wanted.every((w) => l.includes(w)));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }

@@ -16,6 +16,8 @@ if tokens == nil or ts == nil then
   tokens = cap
   ts = now
 end
+-- A bucket whose capacity was lowered since it was last used starts from the new capacity.
+tokens = math.min(cap, tokens)
 if now > ts then
   local refill = math.floor((now - ts) / interval)
   if refill > 0 then

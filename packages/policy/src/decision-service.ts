@@ -57,6 +57,13 @@ export function createDecisionService(options: DecisionServiceOptions) {
         const shared = await options.store.get(name);
         if (fresh(shared)) return keep(name, shared);
       }
+    } else {
+      // The holder before us may have finished between our lookup and our lock.
+      const shared = await options.store.get(name);
+      if (fresh(shared)) {
+        await options.store.unlock(name).catch(() => undefined);
+        return keep(name, shared);
+      }
     }
     try {
       const decision = await options.chain.decide(name);
