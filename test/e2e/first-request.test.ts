@@ -35,7 +35,7 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     const response = await httpsGet(edgeA.ports.httpsPort, 'shop.example.com', '/', stack.rootPem);
     expect(response.status).toBe(200);
     expect(response.body).toBe('hello from upstream\n');
-    expect(stack.pebble.issuedSerials()).toContain(response.serial);
+    await stack.pebble.waitForIssued(response.serial);
     expect(ordersFor(stack.pebble, 'shop.example.com')).toBe(1);
   });
 
@@ -59,6 +59,7 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     expect(results.every((r) => r.authorized)).toBe(true);
     expect(new Set(results.map((r) => r.serial)).size).toBe(1);
     expect(results[0]?.subjectaltname).toBe(`DNS:${name}`);
+    await stack.pebble.waitForIssued(results[0]?.serial ?? '');
     expect(stack.pebble.orderCount() - ordersBefore).toBe(1);
     expect(ordersFor(stack.pebble, name)).toBe(1);
   });

@@ -41,6 +41,7 @@ describe('ask policy', () => {
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => handshake(edge(i).httpsPort, name, stack.rootPem)));
     expect(results.every((r) => r.authorized)).toBe(true);
     expect(ask.calls(name)).toBe(1);
+    await stack.pebble.waitForIssued(results[0]?.serial ?? '');
     expect(ordersFor(stack.pebble, name)).toBe(1);
   });
 

@@ -47,7 +47,7 @@ describe('renewal of a short-lived certificate', () => {
     expect(Date.now()).toBeLessThan(shown.notAfter);
     expect(renewed.serial).not.toBe(first.serial);
     expect(renewed.authorized).toBe(true);
-    expect(stack.pebble.issuedSerials()).toContain(renewed.serial);
+    await stack.pebble.waitForIssued(renewed.serial);
     expect((await handshake(edgeB.ports.httpsPort, name, stack.rootPem)).serial).toBe(renewed.serial);
     // One issuance, one renewal: two renewers did not renew twice.
     expect(ordersFor(stack.pebble, name)).toBe(2);

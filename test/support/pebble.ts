@@ -30,6 +30,8 @@ export interface Pebble {
   /** Pebble's own listener certificate: give it to the issuer as ACME_CA_BUNDLE. */
   listenerCertPath: string;
   listenerCertPem: string;
+  /** The private key of Pebble's listener certificate (a proxy in front of Pebble serves the same pair). */
+  listenerKeyPath: string;
   /** challtestsrv's management API (add-a, set-cname, ...). */
   challtestsrvUrl: string;
   /** challtestsrv's DNS server, HOST:PORT: Pebble's resolver, and certfleet's in dns-policy tests. */
@@ -44,6 +46,11 @@ export interface Pebble {
   orderCount(): number;
   /** Serials (upper-case hex) Pebble has issued so far, read from its own log. */
   issuedSerials(): string[];
+  /**
+   * Resolves once Pebble's log shows it issued `serial`: its log arrives through a pipe and may
+   * trail the TLS answer that carried the certificate, so read counts only after this.
+   */
+  waitForIssued(serial: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +109,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     directoryUrl: `https://127.0.0.1:${listen}/dir`,
     listenerCertPath: certPath,
     listenerCertPem,
+    listenerKeyPath: keyPath,
     challtestsrvUrl: `http://127.0.0.1:${ctsManagement}`,
     dnsAddress: `127.0.0.1:${dns}`,
     async challtest(command, body) {
@@ -117,6 +125,10 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         const m = /Issued certificate serial ([0-9a-f]+) for order/.exec(l);
         return m?.[1] ? [m[1].toUpperCase()] : [];
       }),
+    async waitForIssued(serial, timeoutMs = 10_000) {
+      const wanted = serial.toLowerCase().replace(/^0+/, '');
+      await pebble.waitForLine((l) => l.includes(`Issued certificate serial ${wanted} `), timeoutMs, `issuance of ${serial}`);
+    },
     async stop() {
       await Promise.all([pebble.stop(), challtestsrv.stop()]);
     },

@@ -2,7 +2,8 @@ import type { SecureContext, TLSSocket } from 'node:tls';
 import { checkHostname, type HostnameOptions } from '@certfleet/domain';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
-import type { CertificateStore } from '@certfleet/store';
+import { blocksIssuance, type CertificateStore, type NameStateStore, type PauseStore } from '@certfleet/store';
+import type { AlpnChallenges } from './alpn-challenges.js';
 import type { SecureContextCache } from '@certfleet/tls';
 import type { NewNameAdmission } from './admission.js';
 import type { CertificateSource, EdgeMetrics } from './metrics.js';
@@ -13,6 +14,9 @@ export type IssueAndWait = (name: string, timeoutMs: number) => Promise<boolean>
 export interface CertificateResolverDeps {
   cache: SecureContextCache;
   certificates: CertificateStore;
+  nameStates: NameStateStore;
+  pauses: PauseStore;
+  alpn: AlpnChallenges;
   decisions: DecisionService;
   admitNewName: NewNameAdmission;
   issueAndWait: IssueAndWait;
@@ -46,7 +50,9 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
   const fromStore = (name: string) => deps.cache.get(name, () => deps.certificates.get(name));
 
   async function resolve(name: string, clientIp: string): Promise<Resolved> {
-    const stored = await fromStore(name);
+    const [stored, challenged] = await Promise.all([fromStore(name), deps.alpn.check(name)]);
+    // A CA validating tls-alpn-01: the default context, then the ALPN callback answers.
+    if (challenged) return null;
     if (stored) return { context: stored.context, source: 'store' };
     let decision = await deps.decisions.lookup(name);
     if (!decision) {
@@ -59,6 +65,16 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       decision = await deps.decisions.evaluate(name);
     }
     if (!decision.allowed) return null;
+    const [state, blocked] = await Promise.all([deps.nameStates.get(name), deps.pauses.issuanceBlocked()]);
+    if (blocksIssuance(state, Date.now())) {
+      deps.logger.debug({ domain: name, state: state?.state, coolUntil: state?.coolUntil }, 'name cooling down or failed; fallback');
+      return null;
+    }
+    if (blocked && blocked.until > Date.now()) {
+      // No CA can take an order now: the job waits for one, the visitor gets the fallback at once.
+      await deps.issueAndWait(name, 0);
+      return null;
+    }
     if (pendingIssues >= deps.maxPendingIssues) {
       deps.metrics.limited.inc({ limit: 'pending_issues' });
       return null;
@@ -99,6 +115,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     };
     const check = checkHostname(servername, deps.hostnameOptions);
     if (!check.ok) return fallback();
+    if (deps.alpn.isPending(check.name)) return done(null);
     const hit = deps.cache.peek(check.name);
     if (hit) {
       deps.metrics.certificates.inc({ source: 'memory' });

@@ -9,6 +9,7 @@ import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
 import { connectRedis, createStore, redisReady, subscribeCertChanged } from '@certfleet/store';
 import { SecureContextCache, createSelfSignedCertificate } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
+import { createAlpnChallenges } from './alpn-challenges.js';
 import { createCertificateResolver } from './certificate-resolver.js';
 import { createEdgeMetrics } from './metrics.js';
 import { createHttpHandler } from './challenge-server.js';
@@ -44,7 +45,8 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
     config.fallback ??
     (await store.secrets.fallback(() => createSelfSignedCertificate({ commonName: 'certfleet-fallback.invalid', validDays: 3650 })));
   const cache = new SecureContextCache({ max: config.certCacheSize });
-  const unsubscribe = await subscribeCertChanged(redis, store.keys, (name) => cache.invalidate(name));
+  const alpn = createAlpnChallenges({ challenges: store.challenges, logger });
+  const unsubscribe = await subscribeCertChanged(redis, store.keys, (name) => cache.invalidate(name), alpn.onChanged);
   const registry = createRegistry('edge');
   const metrics = createEdgeMetrics(registry);
   const decisions = createDecisionService({
@@ -60,6 +62,9 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
   const sniCallback = createCertificateResolver({
     cache,
     certificates: store.certificates,
+    nameStates: store.nameStates,
+    pauses: store.pauses,
+    alpn,
     decisions,
     admitNewName: createNewNameAdmission({
       buckets: createTokenBuckets(redis),
@@ -79,7 +84,10 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
     config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.bindAddress);
 
   const proxy = createUpstreamProxy({ upstream: config.upstreamUrl, logger });
-  const https = createHttpsServer({ cert: fallback.certPem, key: fallback.keyPem, SNICallback: sniCallback }, proxy.web);
+  const https = createHttpsServer(
+    { cert: fallback.certPem, key: fallback.keyPem, SNICallback: sniCallback, ALPNCallback: alpn.alpnCallback },
+    proxy.web,
+  );
   https.on('upgrade', proxy.ws);
   https.on('tlsClientError', (error) => logger.debug({ err: errorMessage(error) }, 'TLS handshake failed'));
   const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, logger });

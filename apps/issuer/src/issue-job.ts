@@ -1,64 +1,147 @@
-import { UnrecoverableError, type Job } from 'bullmq';
-import type { AcmeAccount, Http01Responder } from '@certfleet/acme';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { classifyAcmeFailure, type ChallengeResponder, type IssuedCertificate, type KeyType } from '@certfleet/acme';
+import { takeAll } from '@certfleet/budget';
+import { checkHostname } from '@certfleet/domain';
 import type { Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
 import { IssueJobData, type IssueJobResult } from '@certfleet/queue';
 import { renewalTime } from '@certfleet/renewal';
 import type { Store } from '@certfleet/store';
-import { checkHostname } from '@certfleet/domain';
+import { failedAuthzClaim, orderClaims, type CaHandle } from './ca-pool.js';
 
 export interface IssueJobDeps {
   store: Store;
-  account: AcmeAccount;
+  cas: readonly CaHandle[];
   decisions: DecisionService;
+  responder: ChallengeResponder;
+  keyTypes: readonly KeyType[];
   logger: Logger;
   clock: () => number;
   /** Renew when this fraction of the lifetime remains. */
   renewFraction: number;
-  /** How long a challenge answer stays in Redis: longer than any validation takes. */
-  challengeTtlMs?: number;
 }
+
+/** A name's first failed validation cools it down this long; each failure in a row doubles it. */
+const FIRST_COOL_DOWN_MS = 60_000;
+const MAX_COOL_DOWN_MS = 24 * 3_600_000;
+/** A CA that 429ed without Retry-After, or is unreachable, is left alone this long. */
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
+const DEFAULT_UNAVAILABLE_PAUSE_MS = 10_000;
+
+const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
 
 /**
- * Runs one issuance job. Idempotent: a name that already has a certificate that is not due is
- * answered from the store without an order, so a duplicate job, a retry after a crash or a
- * late renewal never orders twice. The policy is asked again here, so a job that reached the
- * queue by any path cannot order a certificate for a name that is not allowed.
+ * Runs one issuance job. Idempotent: a name with a certificate that is not due is answered from
+ * the store. The name's state and the domain policy are checked again here, so a job that
+ * reached the queue by any path cannot order for a name that is cooling down, failed, or not
+ * allowed. CAs are tried in order; a CA is skipped while paused (429, outage) or out of budget.
+ * When no CA can take the order now, the job waits (delayed, not failed) until the soonest one
+ * can, and edges are told to serve a visitor the fallback at once meanwhile.
  */
-export async function runIssueJob(job: Job<IssueJobData, IssueJobResult>, deps: IssueJobDeps): Promise<IssueJobResult> {
+export async function runIssueJob(
+  job: Job<IssueJobData, IssueJobResult>,
+  token: string | undefined,
+  deps: IssueJobDeps,
+): Promise<IssueJobResult> {
   const data = IssueJobData.parse(job.data);
-  const check = checkHostname(data.name);
-  if (!check.ok || check.name !== data.name) {
-    throw new UnrecoverableError(`job ${job.id} names "${data.name}", which is not a valid host name: ${check.ok ? 'not normalised' : check.reason}`);
+  const name = data.name;
+  const check = checkHostname(name);
+  if (!check.ok || check.name !== name) {
+    throw new UnrecoverableError(`job ${job.id} names "${name}", which is not a valid host name: ${check.ok ? 'not normalised' : check.reason}`);
   }
-  const log = deps.logger.child({ domain: data.name, jobId: job.id, reason: data.reason });
+  const log = deps.logger.child({ domain: name, jobId: job.id, reason: data.reason });
   const now = deps.clock();
-  const existing = await deps.store.certificates.get(data.name);
-  if (existing && existing.notAfter > now) {
-    const renewAt = renewalTime(existing, deps.renewFraction);
-    if (data.reason !== 'renewal' || renewAt > now) {
-      log.info({ serial: existing.serial }, 'certificate already valid; no order');
-      return { outcome: 'already-valid', serial: existing.serial, notAfter: existing.notAfter };
+  const existing = await deps.store.certificates.get(name);
+  if (existing && existing.notAfter > now && (data.reason !== 'renewal' || renewalTime(existing, deps.renewFraction) > now)) {
+    log.info({ serial: existing.serial }, 'certificate already valid; no order');
+    return { outcome: 'already-valid', serial: existing.serial, notAfter: existing.notAfter };
+  }
+  const state = await deps.store.nameStates.get(name);
+  if (state?.state === 'failed') {
+    throw new UnrecoverableError(`${name} failed permanently (${state.lastError}); run 'certfleet domains retry ${name}' once fixed`);
+  }
+  if (state?.state === 'cooling' && (state.coolUntil ?? 0) > now) {
+    throw new UnrecoverableError(`${name} is cooling down after a failed validation until ${new Date(state.coolUntil ?? 0).toISOString()}`);
+  }
+  const decision = await deps.decisions.decide(name);
+  if (!decision.allowed) throw new UnrecoverableError(`${name} is not allowed (${decision.policy}: ${decision.reason}); no order made`);
+
+  const waits: number[] = [];
+  for (const ca of deps.cas) {
+    const caName = ca.config.name;
+    const pause = await deps.store.pauses.caPause(caName);
+    if (pause && pause.until > deps.clock()) {
+      waits.push(pause.until - deps.clock());
+      continue;
+    }
+    const budget = await takeAll(deps.store.redis, orderClaims(ca.config, deps.store, [name], data.reason), deps.keyTypes.length);
+    if (!budget.granted) {
+      log.info({ ca: caName, retryAfterMs: budget.retryAfterMs, bucket: budget.refusedBy?.key }, 'CA budget spent; trying the next CA');
+      waits.push(budget.retryAfterMs);
+      continue;
+    }
+    await deps.store.nameStates.markIssuing(name, caName, deps.clock());
+    try {
+      log.info({ ca: caName }, 'issuance started');
+      const issued = await issueAll(ca, name, deps);
+      const issuedAt = deps.clock();
+      const [main, rsa] = issued;
+      if (!main) throw new Error('no certificate was issued');
+      await deps.store.certificates.save(
+        { ...main, name, issuedAt, rsa: rsa ? { chainPem: rsa.chainPem, keyPem: rsa.keyPem, serial: rsa.serial, notAfter: rsa.notAfter } : undefined },
+        renewalTime({ notBefore: main.notBefore, notAfter: Math.min(main.notAfter, rsa?.notAfter ?? Number.POSITIVE_INFINITY) }, deps.renewFraction),
+      );
+      await deps.store.nameStates.markActive(name, caName, issuedAt);
+      log.info(
+        { ca: caName, serial: main.serial, notAfter: new Date(main.notAfter).toISOString(), keyTypes: deps.keyTypes, ms: issuedAt - now },
+        existing ? 'certificate renewed' : 'certificate issued',
+      );
+      return { outcome: 'issued', serial: main.serial, notAfter: main.notAfter };
+    } catch (error) {
+      const failure = classifyAcmeFailure(error);
+      const at = deps.clock();
+      log.warn({ ca: caName, kind: failure.kind, retryAfterMs: failure.retryAfterMs, err: failure.message }, 'order failed');
+      switch (failure.kind) {
+        case 'rate-limited':
+        case 'unavailable': {
+          const pauseMs = failure.retryAfterMs ?? (failure.kind === 'rate-limited' ? DEFAULT_RATE_LIMIT_PAUSE_MS : DEFAULT_UNAVAILABLE_PAUSE_MS);
+          await deps.store.pauses.pauseCa(caName, { until: at + pauseMs, reason: failure.message }, at);
+          await deps.store.nameStates.noteError(name, failure.message, at);
+          waits.push(pauseMs);
+          continue;
+        }
+        case 'validation': {
+          const failures = (state?.failures ?? 0) + 1;
+          let coolMs = Math.min(MAX_COOL_DOWN_MS, FIRST_COOL_DOWN_MS * 2 ** (failures - 1));
+          const authz = await takeAll(deps.store.redis, [failedAuthzClaim(ca.config, deps.store, name)]);
+          if (!authz.granted) coolMs = Math.max(coolMs, authz.retryAfterMs);
+          await deps.store.nameStates.markCooling(name, failure.message, at + coolMs, at);
+          throw new UnrecoverableError(`validation of ${name} failed; cooling down for ${Math.round(coolMs / 1000)} s: ${failure.message}`);
+        }
+        case 'permanent':
+          await deps.store.nameStates.markFailed(name, failure.message, at);
+          throw new UnrecoverableError(`the CA refuses ${name}: ${failure.message}`);
+        case 'transient':
+          await deps.store.nameStates.noteError(name, failure.message, at);
+          throw error;
+      }
     }
   }
-  const decision = await deps.decisions.decide(data.name);
-  if (!decision.allowed) {
-    throw new UnrecoverableError(`${data.name} is not allowed (${decision.policy}: ${decision.reason}); no order made`);
+
+  const delayMs = jitter(Math.max(1_000, Math.min(...waits)));
+  const until = deps.clock() + delayMs;
+  if (data.reason === 'visitor') {
+    await deps.store.pauses.blockIssuance({ until, reason: 'no CA can take an order now' }, deps.clock());
   }
-  const started = deps.clock();
-  const issued = await deps.account.issue([data.name], http01Responder(deps.store, deps.challengeTtlMs ?? 600_000));
-  const issuedAt = deps.clock();
-  await deps.store.certificates.save({ ...issued, name: data.name, issuedAt }, renewalTime(issued, deps.renewFraction));
-  log.info(
-    { serial: issued.serial, notAfter: new Date(issued.notAfter).toISOString(), ms: issuedAt - started },
-    existing ? 'certificate renewed' : 'certificate issued',
-  );
-  return { outcome: 'issued', serial: issued.serial, notAfter: issued.notAfter };
+  log.info({ delayMs }, 'no CA can take the order now; job delayed');
+  await job.moveToDelayed(until, token);
+  throw new DelayedError();
 }
 
-function http01Responder(store: Store, ttlMs: number): Http01Responder {
-  return {
-    present: (token, keyAuthorization) => store.challenges.put(token, keyAuthorization, ttlMs),
-    remove: (token) => store.challenges.remove(token),
-  };
+/** One certificate per key type (ECDSA first), each its own order. */
+async function issueAll(ca: CaHandle, name: string, deps: IssueJobDeps): Promise<IssuedCertificate[]> {
+  const account = await ca.account();
+  const issued: IssuedCertificate[] = [];
+  for (const keyType of deps.keyTypes) issued.push(await account.issue([name], deps.responder, keyType));
+  return issued;
 }

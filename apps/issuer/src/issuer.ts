@@ -1,10 +1,12 @@
-import { AcmeAccount, configureAcmeHttp, createAccountKey } from '@certfleet/acme';
+import { configureAcmeHttp } from '@certfleet/acme';
 import type { IssuerConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
 import { connectRedis, createStore } from '@certfleet/store';
+import { createCaPool } from './ca-pool.js';
 import { runIssueJob } from './issue-job.js';
+import { http01Responder, tlsAlpn01Responder } from './responders.js';
 
 export interface RunningRole {
   /** Stops taking work, lets running work finish, and closes connections. */
@@ -13,21 +15,17 @@ export interface RunningRole {
 
 /**
  * The issuer: a BullMQ worker that runs the ACME flow for issuance jobs. Any number may run;
- * they share one ACME account, created by whichever starts first.
+ * they share one ACME account per CA (created by whichever starts first), the CA budgets and
+ * pauses, all in Redis.
  */
 export async function startIssuer(config: IssuerConfig, logger: Logger): Promise<RunningRole> {
-  configureAcmeHttp({ caBundlePem: config.acmeCaBundlePem });
+  configureAcmeHttp({ caBundlePems: config.cas.flatMap((ca) => (ca.caBundlePem ? [ca.caBundlePem] : [])) });
   const redis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-issuer' });
+  redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   const store = createStore(redis, config.prefix);
-  const record = await store.secrets.account(config.acmeDirectoryUrl, createAccountKey);
-  const account = await AcmeAccount.open({
-    directoryUrl: config.acmeDirectoryUrl,
-    accountKeyPem: record.keyPem,
-    accountUrl: record.url,
-    email: config.acmeEmail,
-  });
-  if (!record.url) await store.secrets.setAccountUrl(config.acmeDirectoryUrl, account.accountUrl);
-  logger.info({ directory: config.acmeDirectoryUrl, account: account.accountUrl }, 'ACME account ready');
+  const cas = createCaPool(config.cas, { store, logger });
+  // Open the first CA's account now, so a misconfiguration shows at start-up; the others open on first use.
+  await cas[0]?.account();
 
   const decisions = createDecisionService({
     chain: createPolicyChainFromConfig(config.policy, store),
@@ -36,9 +34,11 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     evaluationTimeoutMs: evaluationTimeoutMs(config.policy),
     onEvaluated: (name, decision) => logger.info({ domain: name, ...decision }, 'policy decision'),
   });
+  const responder = config.challenge === 'tls-alpn-01' ? tlsAlpn01Responder(store) : http01Responder(store);
   const worker = createIssueWorker(
-    { connection: redis, prefix: store.keys.queuePrefix, concurrency: config.concurrency },
-    (job) => runIssueJob(job, { store, account, decisions, logger, clock: Date.now, renewFraction: config.renewFraction }),
+    { connection: redis, prefix: store.keys.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
+    (job, token) =>
+      runIssueJob(job, token, { store, cas, decisions, responder, keyTypes: config.keyTypes, logger, clock: Date.now, renewFraction: config.renewFraction }),
   );
   worker.on('failed', (job, error) => {
     logger.warn({ domain: job?.data.name, jobId: job?.id, attempt: job?.attemptsMade, err: errorMessage(error) }, 'issuance failed');

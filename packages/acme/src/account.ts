@@ -2,13 +2,31 @@ import { X509Certificate } from 'node:crypto';
 import acme from 'acme-client';
 import { AcmeProblemError, AcmeValidationError } from './problem.js';
 
-/** Serves http-01 answers while a challenge is pending, wherever the CA connects. */
-export interface Http01Responder {
-  present(token: string, keyAuthorization: string): Promise<void>;
-  remove(token: string): Promise<void>;
+/** One pending challenge, as a responder needs it. */
+export interface PendingChallenge {
+  /** The name being validated. */
+  domain: string;
+  token: string;
+  keyAuthorization: string;
+  /** The authorization (tls-alpn-01 builds its certificate from it). */
+  authorization: acme.Authorization;
 }
 
+/**
+ * Makes the CA's validation succeed wherever it connects: http-01 serves the key authorization
+ * at /.well-known/acme-challenge/TOKEN, tls-alpn-01 a certificate on the TLS port for ALPN
+ * acme-tls/1.
+ */
+export interface ChallengeResponder {
+  readonly type: 'http-01' | 'tls-alpn-01';
+  present(challenge: PendingChallenge): Promise<void>;
+  remove(challenge: PendingChallenge): Promise<void>;
+}
+
+export type KeyType = 'ecdsa' | 'rsa';
+
 export interface IssuedCertificate {
+  keyType: KeyType;
   names: string[];
   chainPem: string;
   keyPem: string;
@@ -25,6 +43,8 @@ export interface AcmeAccountOptions {
   /** Known account URL; when absent, the account is created or looked up by its key. */
   accountUrl?: string | null;
   email?: string | undefined;
+  /** External account binding, for CAs that require one. */
+  eab?: { kid: string; hmacKey: string } | undefined;
   /**
    * Polling while the CA validates: acme-client starts at 5 s, far too slow for a handshake that
    * waits. Pebble answers in milliseconds; Let's Encrypt in about a second.
@@ -50,6 +70,7 @@ export class AcmeAccount {
       directoryUrl: options.directoryUrl,
       accountKey: options.accountKeyPem,
       ...(options.accountUrl ? { accountUrl: options.accountUrl } : {}),
+      ...(options.eab ? { externalAccountBinding: { kid: options.eab.kid, hmacKey: options.eab.hmacKey } } : {}),
       backoffMin: poll.minMs,
       backoffMax: poll.maxMs,
       backoffAttempts: poll.attempts,
@@ -71,27 +92,33 @@ export class AcmeAccount {
   }
 
   /**
-   * Orders one certificate for `names` (the first is the common name) and returns it with its
-   * new private key. Challenge answers are removed whatever happens.
+   * Orders one certificate for `names` (the first is the common name) with a new key of
+   * `keyType`, and returns it with the key. Challenge answers are removed whatever happens.
    */
-  async issue(names: readonly string[], responder: Http01Responder): Promise<IssuedCertificate> {
+  async issue(names: readonly string[], responder: ChallengeResponder, keyType: KeyType = 'ecdsa'): Promise<IssuedCertificate> {
     const [commonName] = names;
     if (!commonName) throw new TypeError('issue() needs at least one name');
     const order = await this.client.createOrder({ identifiers: names.map((value) => ({ type: 'dns', value })) });
     const authorizations = await this.client.getAuthorizations(order);
-    const presented: string[] = [];
+    const presented: PendingChallenge[] = [];
     try {
       await Promise.all(
         authorizations.map(async (authorization) => {
           if (authorization.status === 'valid') return;
           const domain = authorization.identifier.value;
-          const challenge = authorization.challenges.find((c) => c.type === 'http-01');
+          const challenge = authorization.challenges.find((c) => c.type === responder.type);
           if (!challenge) {
-            throw new AcmeValidationError(domain, `the CA offered no http-01 challenge (offered: ${authorization.challenges.map((c) => c.type).join(', ')})`);
+            const offered = authorization.challenges.map((c) => c.type).join(', ');
+            throw new AcmeValidationError(domain, `the CA offered no ${responder.type} challenge (offered: ${offered})`);
           }
-          const keyAuthorization = await this.client.getChallengeKeyAuthorization(challenge);
-          await responder.present(challenge.token, keyAuthorization);
-          presented.push(challenge.token);
+          const pending: PendingChallenge = {
+            domain,
+            token: challenge.token,
+            keyAuthorization: await this.client.getChallengeKeyAuthorization(challenge),
+            authorization,
+          };
+          await responder.present(pending);
+          presented.push(pending);
           await this.client.completeChallenge(challenge);
           try {
             await this.client.waitForValidStatus(authorization);
@@ -101,15 +128,13 @@ export class AcmeAccount {
           }
         }),
       );
-      const [keyBuffer, csr] = await acme.crypto.createCsr(
-        { commonName, altNames: [...names] },
-        await acme.crypto.createPrivateEcdsaKey('P-256'),
-      );
+      const key = keyType === 'rsa' ? await acme.crypto.createPrivateRsaKey(2048) : await acme.crypto.createPrivateEcdsaKey('P-256');
+      const [keyBuffer, csr] = await acme.crypto.createCsr({ commonName, altNames: [...names] }, key);
       const finalized = await this.client.finalizeOrder(order, csr);
       const chainPem = await this.client.getCertificate(finalized);
-      return { ...describeCertificate(chainPem), chainPem, keyPem: keyBuffer.toString() };
+      return { ...describeCertificate(chainPem), keyType, chainPem, keyPem: keyBuffer.toString() };
     } finally {
-      await Promise.allSettled(presented.map((token) => responder.remove(token)));
+      await Promise.allSettled(presented.map((pending) => responder.remove(pending)));
     }
   }
 }
@@ -141,4 +166,15 @@ export function describeCertificate(chainPem: string) {
 /** A new ECDSA P-256 account key, PEM. */
 export async function createAccountKey(): Promise<string> {
   return (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+}
+
+/**
+ * The tls-alpn-01 answer for a pending challenge: a self-signed certificate for the name with
+ * the acmeIdentifier extension, on an ECDSA P-256 key (the edge's default certificate is ECDSA,
+ * and one key type throughout is what works with Node's ALPN callback).
+ */
+export async function createAlpnChallengeCertificate(challenge: PendingChallenge): Promise<{ certPem: string; keyPem: string }> {
+  const key = await acme.crypto.createPrivateEcdsaKey('P-256');
+  const [keyPem, certPem] = await acme.crypto.createAlpnCertificate(challenge.authorization, challenge.keyAuthorization, key);
+  return { certPem: certPem.toString(), keyPem: keyPem.toString() };
 }

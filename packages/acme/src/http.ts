@@ -1,6 +1,7 @@
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'node:https';
 import acme from 'acme-client';
+import axios, { type AxiosAdapter } from 'axios';
 import { AcmeProblemError, parseRetryAfter } from './problem.js';
 
 let configured = false;
@@ -14,16 +15,32 @@ let configured = false;
  * - the ACME server's TLS is trusted through the system roots plus `caBundlePem` (Pebble's own
  *   listener certificate in tests), never by replacing NODE_EXTRA_CA_CERTS.
  */
-export function configureAcmeHttp(options: { caBundlePem?: string | undefined; timeoutMs?: number }): void {
+export function configureAcmeHttp(options: { caBundlePems?: readonly string[]; timeoutMs?: number }): void {
   const http = acme.axios;
   const settings = (http.defaults as unknown as { acmeSettings: Record<string, number> }).acmeSettings;
   settings.retryMaxAttempts = 0;
   http.defaults.timeout = options.timeoutMs ?? 15_000;
-  if (options.caBundlePem) {
-    http.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, options.caBundlePem], keepAlive: true });
+  // acme-client shares one HTTP client between all its clients: trust every configured CA's bundle.
+  if (options.caBundlePems?.length) {
+    http.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ...options.caBundlePems], keepAlive: true });
   }
   if (configured) return;
   configured = true;
+  // With retries off, acme-client's own interceptor crashes on an error that has no response (a
+  // reset, a refused connection, a timeout) and the caller sees a TypeError instead. Errors
+  // without `config` pass through it untouched: strip it, keep the code and the message.
+  const adapter: AxiosAdapter = axios.getAdapter(http.defaults.adapter ?? 'http');
+  http.defaults.adapter = async (config) => {
+    try {
+      return await adapter(config);
+    } catch (error) {
+      const failed = error as { response?: unknown; code?: string; message?: string };
+      if (failed.response) throw error;
+      throw Object.assign(new Error(`${failed.message ?? 'network error'} (${config.method?.toUpperCase()} ${config.url})`), {
+        code: failed.code,
+      });
+    }
+  };
   http.interceptors.response.use(
     (response) => {
       // acme-client retries badNonce itself by reading the response: hand it back untouched.

@@ -1,4 +1,6 @@
-export { AcmeAccount, createAccountKey, describeCertificate } from './account.js';
-export type { AcmeAccountOptions, Http01Responder, IssuedCertificate } from './account.js';
+export { AcmeAccount, createAccountKey, createAlpnChallengeCertificate, describeCertificate } from './account.js';
+export type { AcmeAccountOptions, ChallengeResponder, IssuedCertificate, KeyType, PendingChallenge } from './account.js';
 export { configureAcmeHttp } from './http.js';
 export { AcmeProblemError, AcmeValidationError, parseRetryAfter } from './problem.js';
+export { classifyAcmeFailure } from './classify.js';
+export type { Classified, FailureKind } from './classify.js';

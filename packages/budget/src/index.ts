@@ -2,3 +2,5 @@ export { parseBucketSpec, formatBucketSpec } from './bucket-spec.js';
 export type { BucketSpec } from './bucket-spec.js';
 export { createTokenBuckets } from './token-buckets.js';
 export type { TakeResult, TokenBuckets } from './token-buckets.js';
+export { takeAll } from './multi-take.js';
+export type { BudgetClaim, TakeAllResult } from './multi-take.js';

@@ -9,3 +9,5 @@ export {
 export type { CommonConfig, DashboardConfig, EdgeConfig, IssuerConfig, RenewerConfig } from './roles.js';
 export { loadPolicyConfig, POLICY_NAMES } from './policy-config.js';
 export type { PolicyConfig, PolicyName } from './policy-config.js';
+export { loadCaConfigs, LETS_ENCRYPT_BUDGETS } from './ca-config.js';
+export type { CaConfig } from './ca-config.js';

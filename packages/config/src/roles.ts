@@ -3,6 +3,7 @@ import { parseEnv } from './env.js';
 import { bucket, email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
+import { loadCaConfigs, type CaConfig } from './ca-config.js';
 
 /** Variables every role reads. */
 const common = {
@@ -108,19 +109,22 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
 
 const issuer = {
   ...common,
-  ACME_DIRECTORY_URL: url(['https:', 'http:']),
-  ACME_CA_BUNDLE: pemFile('CERTIFICATE').optional(),
-  ACME_EMAIL: email().optional(),
   ISSUER_CONCURRENCY: int(1, 256, 'jobs').default('8'),
+  ISSUER_LOCK_MS: int(1_000, 600_000, 'milliseconds').default('30000'),
+  ACME_CHALLENGE: oneOf(['http-01', 'tls-alpn-01']).default('http-01'),
+  ACME_KEY_TYPES: oneOf(['ecdsa', 'rsa', 'ecdsa,rsa']).default('ecdsa'),
   ISSUER_RENEW_FRACTION: pattern('a fraction between 0 and 1, e.g. 0.33', /^0?\.\d+$/).default('0.3333'),
 };
 
 export interface IssuerConfig extends CommonConfig {
-  acmeDirectoryUrl: string;
-  /** PEM trusted, besides the system roots, for the ACME server's own TLS (Pebble's listener). */
-  acmeCaBundlePem: string | undefined;
-  acmeEmail: string | undefined;
+  /** The CAs in the order they are tried. */
+  cas: CaConfig[];
   concurrency: number;
+  /** How long a job stays locked to an issuer without a heartbeat: after a crash, another issuer takes it over after this. */
+  lockMs: number;
+  challenge: 'http-01' | 'tls-alpn-01';
+  /** Key types of the certificates ordered for each name; with both, clients that offer ECDSA get ECDSA. */
+  keyTypes: ('ecdsa' | 'rsa')[];
   /** Renew when this fraction of the lifetime remains. */
   renewFraction: number;
   policy: PolicyConfig;
@@ -130,10 +134,11 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
   const e = parseEnv(issuer, env);
   return {
     ...commonOf(e),
-    acmeDirectoryUrl: e.ACME_DIRECTORY_URL.href,
-    acmeCaBundlePem: e.ACME_CA_BUNDLE?.pem,
-    acmeEmail: e.ACME_EMAIL,
+    cas: loadCaConfigs(env),
     concurrency: e.ISSUER_CONCURRENCY,
+    lockMs: e.ISSUER_LOCK_MS,
+    challenge: e.ACME_CHALLENGE,
+    keyTypes: e.ACME_KEY_TYPES.split(',') as ('ecdsa' | 'rsa')[],
     renewFraction: Number(e.ISSUER_RENEW_FRACTION),
     policy: loadPolicyConfig(env),
   };

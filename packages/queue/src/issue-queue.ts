@@ -31,13 +31,17 @@ export function createIssueQueueEvents(options: QueueConnection): QueueEvents {
 }
 
 export function createIssueWorker(
-  options: QueueConnection & { concurrency: number },
+  options: QueueConnection & { concurrency: number; lockMs: number },
   processor: Processor<IssueJobData, IssueJobResult>,
 ): Worker<IssueJobData, IssueJobResult> {
   return new Worker<IssueJobData, IssueJobResult>(ISSUE_QUEUE, processor, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    // A job whose issuer died (no lock renewal for lockMs) is taken over by another issuer.
+    lockDuration: options.lockMs,
+    stalledInterval: options.lockMs,
+    maxStalledCount: 3,
   });
 }
 

@@ -18,10 +18,12 @@ export interface StoredCertificate {
   /** The issuing CA's common name (or full subject when it has none). */
   issuer: string;
   issuedAt: number;
+  /** A second certificate for the same name on an RSA key, served to clients that do not offer ECDSA. */
+  rsa?: { chainPem: string; keyPem: string; serial: string; notAfter: number } | undefined;
 }
 
 /** What the inventory shows of a certificate: everything but the key and the chain. */
-export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem'>;
+export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem' | 'rsa'>;
 
 export interface CertificateStore {
   get(name: string): Promise<StoredCertificate | null>;
@@ -47,6 +49,10 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       notAfter: Number(h.notAfter),
       issuer: h.issuer ?? '',
       issuedAt: Number(h.issuedAt),
+      rsa:
+        h.rsaChain && h.rsaKey
+          ? { chainPem: h.rsaChain, keyPem: h.rsaKey, serial: h.rsaSerial ?? '', notAfter: Number(h.rsaNotAfter) }
+          : undefined,
     };
   }
 
@@ -56,7 +62,8 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       // Certificate first, indexes after: a crash in between leaves a served certificate that
       // the next save re-indexes, never an index entry without a certificate. Not MULTI, because
       // the indexes live in other Redis Cluster slots than the name's own hash.
-      await redis.hset(keys.cert(cert.name), {
+      const key = keys.cert(cert.name);
+      const fields = {
         chain: cert.chainPem,
         key: cert.keyPem,
         names: JSON.stringify(cert.names),
@@ -65,7 +72,14 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
         notAfter: String(cert.notAfter),
         issuer: cert.issuer,
         issuedAt: String(cert.issuedAt),
-      });
+      };
+      const rsa = cert.rsa
+        ? { rsaChain: cert.rsa.chainPem, rsaKey: cert.rsa.keyPem, rsaSerial: cert.rsa.serial, rsaNotAfter: String(cert.rsa.notAfter) }
+        : undefined;
+      // One name's fields share a slot: MULTI keeps the pair consistent.
+      const write = redis.multi().hset(key, rsa ? { ...fields, ...rsa } : fields);
+      if (!rsa) write.hdel(key, 'rsaChain', 'rsaKey', 'rsaSerial', 'rsaNotAfter');
+      await write.exec();
       await redis
         .pipeline()
         .zadd(keys.renewals, renewAt, cert.name)

@@ -10,15 +10,17 @@ export async function subscribeCertChanged(
   redis: Redis,
   keys: RedisKeys,
   onChange: (name: string) => void,
+  onAlpnChange?: (name: string) => void,
 ): Promise<() => Promise<void>> {
   // A subscriber must queue its SUBSCRIBE until connected, whatever the parent's fail-fast settings.
   const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
   subscriber.on('error', () => undefined);
   subscriber.on('message', (channel: string, name: string) => {
     if (channel === keys.certChanged) onChange(name);
+    else if (channel === keys.alpnChanged) onAlpnChange?.(name);
   });
   // ioredis re-subscribes by itself after a reconnect.
-  await subscriber.subscribe(keys.certChanged);
+  await subscriber.subscribe(keys.certChanged, keys.alpnChanged);
   return async () => {
     subscriber.disconnect();
   };

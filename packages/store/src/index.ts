@@ -3,6 +3,8 @@ import { createAllowlistStore } from './allowlist.js';
 import { createCertificateStore } from './certificates.js';
 import { createChallengeStore } from './challenges.js';
 import { createDecisionStore } from './decisions.js';
+import { createNameStateStore } from './name-state.js';
+import { createPauseStore } from './pauses.js';
 import { redisKeys } from './keys.js';
 import { createRenewalIndex } from './renewals.js';
 import { createSharedSecretStore } from './shared-secrets.js';
@@ -17,6 +19,9 @@ export type { ChallengeStore } from './challenges.js';
 export type { RenewalIndex } from './renewals.js';
 export type { SharedSecretStore, AcmeAccountRecord } from './shared-secrets.js';
 export { withLease } from './leases.js';
+export { blocksIssuance } from './name-state.js';
+export type { IssuanceState, NameState, NameStateStore } from './name-state.js';
+export type { Pause, PauseStore } from './pauses.js';
 export { subscribeCertChanged } from './events.js';
 export { connectRedis, redisReady } from './connect.js';
 
@@ -32,6 +37,8 @@ export function createStore(redis: Redis, prefix: string) {
     renewals: createRenewalIndex(redis, keys),
     secrets: createSharedSecretStore(redis, keys),
     decisions: createDecisionStore(redis, keys),
+    nameStates: createNameStateStore(redis, keys),
+    pauses: createPauseStore(redis, keys),
   };
 }
 

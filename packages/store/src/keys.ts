@@ -22,8 +22,18 @@ export function redisKeys(prefix: string) {
     decisionLock: (name: string) => `${prefix}:decision-lock:{${name}}`,
     /** Hash: policy -> its last definite answer for a name, used while the policy's source is down. */
     policyMemory: (name: string) => `${prefix}:policy-memory:{${name}}`,
+    /** Hash: a name's issuance state (issuing, cooling down, failed), attempts, last error. */
+    nameState: (name: string) => `${prefix}:name-state:{${name}}`,
+    /** String with a TTL: a CA paused for the whole fleet (a 429's Retry-After, an outage). */
+    caPause: (ca: string) => `${prefix}:ca-pause:${ca}`,
+    /** String with a TTL: no CA can take a visitor's order until then; edges serve the fallback at once. */
+    issuanceBlocked: `${prefix}:issuance-blocked`,
     /** Hash: a token bucket (abuse limits, CA budgets). */
     bucket: (name: string) => `${prefix}:bucket:${name}`,
+    /** String with a TTL: the tls-alpn-01 answer (certificate and key, JSON) for a name being validated. */
+    alpnChallenge: (name: string) => `${prefix}:alpn-challenge:{${name}}`,
+    /** Pub/sub channel: a name's tls-alpn-01 answer was set or removed. */
+    alpnChanged: `${prefix}:events:alpn-changed`,
     /** String with a TTL: the key authorization answering one http-01 token. */
     challenge: (token: string) => `${prefix}:challenge:${token}`,
     /** Hash: one ACME account (key, URL) per CA directory. */

@@ -13,6 +13,8 @@ export interface LoadedPem {
   keyPem: string;
   serial: string;
   notAfter: number;
+  /** An RSA pair for the same name: OpenSSL picks per client, ECDSA for those that offer it. */
+  rsa?: { chainPem: string; keyPem: string } | undefined;
 }
 
 /**
@@ -72,6 +74,7 @@ export class SecureContextCache {
   }
 }
 
-export function toSecureContext(pem: { chainPem: string; keyPem: string }): SecureContext {
-  return createSecureContext({ cert: pem.chainPem, key: pem.keyPem });
+export function toSecureContext(pem: { chainPem: string; keyPem: string; rsa?: { chainPem: string; keyPem: string } | undefined }): SecureContext {
+  if (!pem.rsa) return createSecureContext({ cert: pem.chainPem, key: pem.keyPem });
+  return createSecureContext({ cert: [pem.chainPem, pem.rsa.chainPem], key: [pem.keyPem, pem.rsa.keyPem] });
 }

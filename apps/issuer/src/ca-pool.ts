@@ -1,0 +1,67 @@
+import { getDomain } from 'tldts';
+import { AcmeAccount, createAccountKey } from '@certfleet/acme';
+import type { BudgetClaim } from '@certfleet/budget';
+import type { CaConfig } from '@certfleet/config';
+import type { Logger } from '@certfleet/observability';
+import type { IssueReason } from '@certfleet/queue';
+import type { Store } from '@certfleet/store';
+
+/** One CA as an issuer uses it: its configuration and its account, opened on first use. */
+export interface CaHandle {
+  config: CaConfig;
+  account(): Promise<AcmeAccount>;
+}
+
+/**
+ * The CAs in the order they are tried. Accounts open lazily (a CA that is down at start-up
+ * does not stop the issuer) and again after a failure to open.
+ */
+export function createCaPool(cas: readonly CaConfig[], deps: { store: Store; logger: Logger }): CaHandle[] {
+  return cas.map((config) => {
+    let opening: Promise<AcmeAccount> | undefined;
+    const open = async () => {
+      const record = await deps.store.secrets.account(config.directoryUrl, createAccountKey);
+      const account = await AcmeAccount.open({
+        directoryUrl: config.directoryUrl,
+        accountKeyPem: record.keyPem,
+        accountUrl: record.url,
+        email: config.email,
+        eab: config.eab,
+      });
+      if (!record.url) await deps.store.secrets.setAccountUrl(config.directoryUrl, account.accountUrl);
+      deps.logger.info({ ca: config.name, directory: config.directoryUrl, account: account.accountUrl }, 'ACME account ready');
+      return account;
+    };
+    return {
+      config,
+      account() {
+        opening ??= open().catch((error: unknown) => {
+          opening = undefined;
+          throw error;
+        });
+        return opening;
+      },
+    };
+  });
+}
+
+/**
+ * The budgets one order for `names` at `ca` draws on, mirroring the CA's own limits: orders
+ * per account, certificates per registered domain and per exact set of names. Orders keep a
+ * reserve only a waiting visitor may use, so renewals and bulk imports cannot starve visitors.
+ */
+export function orderClaims(ca: CaConfig, store: Pick<Store, 'keys'>, names: readonly string[], reason: IssueReason): BudgetClaim[] {
+  const { budgets } = ca;
+  const reserve = reason === 'visitor' ? 0 : Math.ceil(budgets.orders.capacity * ca.visitorReserve);
+  const domains = [...new Set(names.map((name) => getDomain(name) ?? name))];
+  return [
+    { key: store.keys.bucket(`orders:${ca.name}`), spec: budgets.orders, floor: reserve },
+    ...domains.map((domain) => ({ key: store.keys.bucket(`domain:${ca.name}:${domain}`), spec: budgets.registeredDomain })),
+    { key: store.keys.bucket(`name-set:${ca.name}:${[...names].sort().join(',')}`), spec: budgets.nameSet },
+  ];
+}
+
+/** The failed-authorization budget of one name at one CA, taken when a validation fails. */
+export function failedAuthzClaim(ca: CaConfig, store: Pick<Store, 'keys'>, name: string): BudgetClaim {
+  return { key: store.keys.bucket(`failed-authz:${ca.name}:${name}`), spec: ca.budgets.failedAuthz };
+}

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { parseBucketSpec, type BucketSpec } from '@certfleet/budget';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { parseEnv } from './env.js';
+import { bucket, email, pattern, pemFile, url } from './fields.js';
+
+/** One ACME CA the issuers may use, with the account and budgets certfleet keeps for it. */
+export interface CaConfig {
+  /** Short name used in Redis keys, logs and metrics. */
+  name: string;
+  directoryUrl: string;
+  /** PEM trusted, besides the system roots, for this CA's own TLS (Pebble's listener). */
+  caBundlePem: string | undefined;
+  email: string | undefined;
+  /** External account binding, for CAs that require one (key id and base64url HMAC key). */
+  eab: { kid: string; hmacKey: string } | undefined;
+  /** Token buckets mirroring the CA's rate limits, shared by every issuer. */
+  budgets: {
+    /** New orders per account (Let's Encrypt: 300 per 3 h). */
+    orders: BucketSpec;
+    /** Certificates per registered domain (50 per 7 days). */
+    registeredDomain: BucketSpec;
+    /** Certificates per exact set of names (5 per 7 days). */
+    nameSet: BucketSpec;
+    /** Failed authorizations per name (5 per hour). */
+    failedAuthz: BucketSpec;
+  };
+  /** Share of the order budget only a visitor waiting in a handshake may use. */
+  visitorReserve: number;
+}
+
+/** Let's Encrypt's published limits: the default profile. */
+export const LETS_ENCRYPT_BUDGETS = {
+  orders: '300/3h',
+  registeredDomain: '50/7d',
+  nameSet: '5/7d',
+  failedAuthz: '5/1h',
+} as const;
+
+const single = {
+  ACME_DIRECTORY_URL: url(['https:', 'http:']).optional(),
+  ACME_CA_BUNDLE: pemFile('CERTIFICATE').optional(),
+  ACME_EMAIL: email().optional(),
+  ACME_EAB_KID: pattern('a key identifier', /^\S+$/).optional(),
+  ACME_EAB_HMAC_KEY: pattern('a base64url HMAC key', /^[A-Za-z0-9_-]+=*$/).optional(),
+  ACME_BUDGET_ORDERS: bucket().default(LETS_ENCRYPT_BUDGETS.orders),
+  ACME_BUDGET_REGISTERED_DOMAIN: bucket().default(LETS_ENCRYPT_BUDGETS.registeredDomain),
+  ACME_BUDGET_NAME_SET: bucket().default(LETS_ENCRYPT_BUDGETS.nameSet),
+  ACME_BUDGET_FAILED_AUTHZ: bucket().default(LETS_ENCRYPT_BUDGETS.failedAuthz),
+  ACME_VISITOR_RESERVE: pattern('a fraction from 0 to 0.9, e.g. 0.2', /^0?(\.\d+)?$|^0$/).default('0.2'),
+  ACME_CAS_FILE: pattern('the path of a JSON file listing CAs', /^\S+$/).optional(),
+};
+
+const bucketText = z.string().refine((text) => {
+  try {
+    parseBucketSpec(text);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a bucket written CAPACITY/PERIOD[/REFILL], e.g. 300/3h');
+
+const caFileEntry = z.object({
+  name: z.string().regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits and "-", at most 32'),
+  directoryUrl: z.url({ protocol: /^https?$/ }),
+  caBundleFile: z.string().optional(),
+  email: z.email().optional(),
+  eab: z.object({ kid: z.string().min(1), hmacKey: z.string().regex(/^[A-Za-z0-9_-]+=*$/) }).optional(),
+  budgets: z
+    .object({ orders: bucketText, registeredDomain: bucketText, nameSet: bucketText, failedAuthz: bucketText })
+    .partial()
+    .optional(),
+  visitorReserve: z.number().min(0).max(0.9).optional(),
+});
+
+const budgetsOf = (given: Partial<Record<keyof typeof LETS_ENCRYPT_BUDGETS, string>> = {}) => ({
+  orders: parseBucketSpec(given.orders ?? LETS_ENCRYPT_BUDGETS.orders),
+  registeredDomain: parseBucketSpec(given.registeredDomain ?? LETS_ENCRYPT_BUDGETS.registeredDomain),
+  nameSet: parseBucketSpec(given.nameSet ?? LETS_ENCRYPT_BUDGETS.nameSet),
+  failedAuthz: parseBucketSpec(given.failedAuthz ?? LETS_ENCRYPT_BUDGETS.failedAuthz),
+});
+
+/**
+ * The CAs, in the order they are tried: one from ACME_DIRECTORY_URL and its siblings, or a
+ * list from ACME_CAS_FILE (JSON array; see the README). Exactly one of the two must be set.
+ */
+export function loadCaConfigs(env: NodeJS.ProcessEnv): CaConfig[] {
+  const e = parseEnv(single, env);
+  if (e.ACME_CAS_FILE && e.ACME_DIRECTORY_URL) {
+    throw new ConfigError('ACME_CAS_FILE', 'ACME_CAS_FILE and ACME_DIRECTORY_URL are both set: list every CA in the file, or use only ACME_DIRECTORY_URL');
+  }
+  if (e.ACME_CAS_FILE) return loadCaFile(e.ACME_CAS_FILE);
+  if (!e.ACME_DIRECTORY_URL) {
+    throw new ConfigError('ACME_DIRECTORY_URL', 'ACME_DIRECTORY_URL is required: set it to the CA directory URL (or list CAs in ACME_CAS_FILE)');
+  }
+  if ((e.ACME_EAB_KID === undefined) !== (e.ACME_EAB_HMAC_KEY === undefined)) {
+    throw new ConfigError('ACME_EAB_KID', 'ACME_EAB_KID and ACME_EAB_HMAC_KEY go together: set both for a CA that requires external account binding, or neither');
+  }
+  return [
+    {
+      name: 'default',
+      directoryUrl: e.ACME_DIRECTORY_URL.href,
+      caBundlePem: e.ACME_CA_BUNDLE?.pem,
+      email: e.ACME_EMAIL,
+      eab: e.ACME_EAB_KID && e.ACME_EAB_HMAC_KEY ? { kid: e.ACME_EAB_KID, hmacKey: e.ACME_EAB_HMAC_KEY } : undefined,
+      budgets: {
+        orders: e.ACME_BUDGET_ORDERS,
+        registeredDomain: e.ACME_BUDGET_REGISTERED_DOMAIN,
+        nameSet: e.ACME_BUDGET_NAME_SET,
+        failedAuthz: e.ACME_BUDGET_FAILED_AUTHZ,
+      },
+      visitorReserve: Number(e.ACME_VISITOR_RESERVE),
+    },
+  ];
+}
+
+function loadCaFile(path: string): CaConfig[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE must name a readable JSON file, got "${path}" (${(error as Error).message})`);
+  }
+  const parsed = z.array(caFileEntry).min(1).safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `[${issue.path.join('.')}]` : '';
+    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}"${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  const names = parsed.data.map((ca) => ca.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate) throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}" names the CA "${duplicate}" twice: give each CA its own name`);
+  return parsed.data.map((ca) => {
+    let caBundlePem: string | undefined;
+    if (ca.caBundleFile) {
+      try {
+        caBundlePem = readFileSync(ca.caBundleFile, 'utf8');
+      } catch (error) {
+        throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}": CA "${ca.name}" caBundleFile "${ca.caBundleFile}" is unreadable (${(error as NodeJS.ErrnoException).code})`);
+      }
+    }
+    return {
+      name: ca.name,
+      directoryUrl: ca.directoryUrl,
+      caBundlePem,
+      email: ca.email,
+      eab: ca.eab,
+      budgets: budgetsOf(ca.budgets),
+      visitorReserve: ca.visitorReserve ?? 0.2,
+    };
+  });
+}
