@@ -20,6 +20,10 @@ export interface PebbleOptions {
   httpPort: number;
   /** Certificate lifetime in seconds (Pebble's default is about 5 years). */
   validitySeconds?: number;
+  /** The port Pebble's validator connects to for tls-alpn-01: an edge's HTTPS port. */
+  tlsPort?: number;
+  /** Require external account binding, with these key ids and base64url HMAC keys. */
+  eabKeys?: Record<string, string>;
   /** Extra environment for Pebble, e.g. PEBBLE_WFE_NONCEREJECT. */
   env?: NodeJS.ProcessEnv;
   name?: string;
@@ -80,9 +84,10 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         certificate: certPath,
         privateKey: keyPath,
         httpPort: options.httpPort,
-        tlsPort: 5001,
+        tlsPort: options.tlsPort ?? 5001,
         ocspResponderURL: '',
-        externalAccountBindingRequired: false,
+        externalAccountBindingRequired: options.eabKeys !== undefined,
+        ...(options.eabKeys ? { externalAccountMACKeys: options.eabKeys } : {}),
         ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),
       },
     }),

@@ -1,5 +1,6 @@
 import { startRole, edgePorts, edgeEnv, newPrefix, type EdgePorts } from './certfleet.js';
-import { startPebble, type Pebble } from './pebble.js';
+import { startAcmeProxy, type AcmeProxy } from './acme-proxy.js';
+import { startPebble, type Pebble, type PebbleOptions } from './pebble.js';
 import type { Proc } from './processes.js';
 import { startRedis, type RedisServer } from './redis.js';
 import { startUpstream, type Upstream } from './upstream.js';
@@ -10,6 +11,10 @@ export interface StackOptions {
   renewer?: boolean;
   /** Certificate lifetime Pebble gives, in seconds. */
   validitySeconds?: number;
+  /** Put the fault-injecting ACME proxy between the issuers and Pebble. */
+  proxy?: boolean;
+  /** More Pebble options (environment, EAB). */
+  pebble?: Partial<PebbleOptions>;
   /** Environment for every role; a function gets Pebble first (for its DNS address). */
   env?: NodeJS.ProcessEnv | ((pebble: Pebble) => NodeJS.ProcessEnv);
 }
@@ -17,6 +22,8 @@ export interface StackOptions {
 export interface Stack {
   redis: RedisServer;
   pebble: Pebble;
+  /** The fault-injecting proxy in front of Pebble, when asked for. */
+  proxy: AcmeProxy | undefined;
   upstream: Upstream;
   prefix: string;
   /** Environment shared by the roles and the CLI (Redis, prefix, ACME). */
@@ -45,13 +52,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!first) throw new Error('a stack needs at least one edge');
   const pebble = await startPebble({
     httpPort: first.httpPort,
+    tlsPort: first.httpsPort,
     ...(options.validitySeconds ? { validitySeconds: options.validitySeconds } : {}),
+    ...options.pebble,
   });
+  const proxy = options.proxy ? await startAcmeProxy(pebble) : undefined;
   const prefix = newPrefix();
   const env: NodeJS.ProcessEnv = {
     REDIS_URL: redis.url,
     CERTFLEET_PREFIX: prefix,
-    ACME_DIRECTORY_URL: pebble.directoryUrl,
+    ACME_DIRECTORY_URL: proxy?.directoryUrl ?? pebble.directoryUrl,
     ACME_CA_BUNDLE: pebble.listenerCertPath,
     UPSTREAM_URL: upstream.url,
     LOG_LEVEL: 'debug',
@@ -71,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     redis,
     pebble,
+    proxy,
     upstream,
     prefix,
     env,
@@ -80,6 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     rootPem,
     async stop() {
       await Promise.all([...edges.map((e) => e.proc.stop()), ...issuers.map((p) => p.stop()), renewer?.stop()]);
+      await proxy?.stop();
       await Promise.all([pebble.stop(), redis.stop(), upstream.close()]);
     },
   };
