@@ -15,6 +15,8 @@ export interface StackOptions {
   proxy?: boolean;
   /** More Pebble options (environment, EAB). */
   pebble?: Partial<PebbleOptions>;
+  /** Runs after Pebble (and the proxy) start and before any role: e.g. to start a second CA. */
+  beforeRoles?: (parts: { pebble: Pebble; proxy: AcmeProxy | undefined; edgePorts: EdgePorts[] }) => Promise<void>;
   /** Environment for every role; a function gets Pebble first (for its DNS address). */
   env?: NodeJS.ProcessEnv | ((pebble: Pebble) => NodeJS.ProcessEnv);
 }
@@ -57,6 +59,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.pebble,
   });
   const proxy = options.proxy ? await startAcmeProxy(pebble) : undefined;
+  await options.beforeRoles?.({ pebble, proxy, edgePorts: ports });
   const prefix = newPrefix();
   const env: NodeJS.ProcessEnv = {
     REDIS_URL: redis.url,
