@@ -29,7 +29,7 @@ export interface CertificateResolverDeps {
   logger: Logger;
 }
 
-type Resolved = { context: SecureContext; source: CertificateSource } | null;
+type Resolved = { context: SecureContext; rsaContext?: SecureContext | undefined; source: CertificateSource } | null;
 
 /**
  * The SNI callback: which certificate a handshake gets.
@@ -53,7 +53,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     const [stored, challenged] = await Promise.all([fromStore(name), deps.alpn.check(name)]);
     // A CA validating tls-alpn-01: the default context, then the ALPN callback answers.
     if (challenged) return null;
-    if (stored) return { context: stored.context, source: 'store' };
+    if (stored) return { context: stored.context, rsaContext: stored.rsaContext, source: 'store' };
     let decision = await deps.decisions.lookup(name);
     if (!decision) {
       const limit = await deps.admitNewName(clientIp);
@@ -91,7 +91,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       return null;
     }
     const fresh = await fromStore(name);
-    return fresh ? { context: fresh.context, source: 'issued' } : null;
+    return fresh ? { context: fresh.context, rsaContext: fresh.rsaContext, source: 'issued' } : null;
   }
 
   function resolveShared(name: string, clientIp: string): Promise<Resolved> {
@@ -119,6 +119,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     const hit = deps.cache.peek(check.name);
     if (hit) {
       deps.metrics.certificates.inc({ source: 'memory' });
+      if (hit.rsaContext) this?.setKeyCert(hit.rsaContext);
       return done(null, hit.context);
     }
     if (waitingHandshakes >= deps.maxWaitingHandshakes) {
@@ -132,6 +133,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
         (resolved) => {
           if (!resolved) return fallback();
           deps.metrics.certificates.inc({ source: resolved.source });
+          if (resolved.rsaContext) this?.setKeyCert(resolved.rsaContext);
           done(null, resolved.context);
         },
         (error: unknown) => {

@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { DEFAULT_CIPHERS } from 'node:tls';
 import type { EdgeConfig } from '@certfleet/config';
 import { createTokenBuckets } from '@certfleet/budget';
 import { DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
@@ -85,7 +86,15 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
 
   const proxy = createUpstreamProxy({ upstream: config.upstreamUrl, logger });
   const https = createHttpsServer(
-    { cert: fallback.certPem, key: fallback.keyPem, SNICallback: sniCallback, ALPNCallback: alpn.alpnCallback },
+    {
+      cert: fallback.certPem,
+      key: fallback.keyPem,
+      SNICallback: sniCallback,
+      ALPNCallback: alpn.alpnCallback,
+      // TLS 1.2 clients that can do both get ECDSA: Node's default order lists RSA suites first.
+      ciphers: ecdsaFirst(DEFAULT_CIPHERS),
+      honorCipherOrder: true,
+    },
     proxy.web,
   );
   https.on('upgrade', proxy.ws);
@@ -109,6 +118,11 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
       bullRedis.disconnect();
     },
   };
+}
+
+function ecdsaFirst(ciphers: string): string {
+  const list = ciphers.split(':');
+  return [...list.filter((c) => c.includes('ECDSA')), ...list.filter((c) => !c.includes('ECDSA'))].join(':');
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -3,6 +3,12 @@ import { LRUCache } from 'lru-cache';
 
 export interface CachedContext {
   context: SecureContext;
+  /**
+   * The RSA certificate of a dual-key name. Node gives OpenSSL one certificate per context, so
+   * the SNI callback installs this one with `socket.setKeyCert` before returning `context`
+   * (ECDSA): OpenSSL then serves ECDSA to clients that offer it and RSA to the rest.
+   */
+  rsaContext: SecureContext | undefined;
   serial: string;
   notAfter: number;
 }
@@ -53,7 +59,12 @@ export class SecureContextCache {
       try {
         const pem = await load();
         if (!pem || pem.notAfter <= this.clock()) return null;
-        const entry = { context: toSecureContext(pem), serial: pem.serial, notAfter: pem.notAfter };
+        const entry = {
+          context: toSecureContext(pem),
+          rsaContext: pem.rsa ? toSecureContext(pem.rsa) : undefined,
+          serial: pem.serial,
+          notAfter: pem.notAfter,
+        };
         this.cache.set(name, entry);
         return entry;
       } finally {
@@ -74,7 +85,6 @@ export class SecureContextCache {
   }
 }
 
-export function toSecureContext(pem: { chainPem: string; keyPem: string; rsa?: { chainPem: string; keyPem: string } | undefined }): SecureContext {
-  if (!pem.rsa) return createSecureContext({ cert: pem.chainPem, key: pem.keyPem });
-  return createSecureContext({ cert: [pem.chainPem, pem.rsa.chainPem], key: [pem.keyPem, pem.rsa.keyPem] });
+export function toSecureContext(pem: { chainPem: string; keyPem: string }): SecureContext {
+  return createSecureContext({ cert: pem.chainPem, key: pem.keyPem });
 }
