@@ -1,26 +1,49 @@
 import { Redis } from 'ioredis';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, spawnProc, type Proc } from './processes.js';
 
 export interface RedisServer {
   url: string;
   port: number;
-  proc: Proc;
+  readonly proc: Proc;
   client(): Redis;
+  /** Stops the server (saving its append-only file when persistent) and starts it again on the same port. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A redis-server of the test's own on a free port, keeping nothing on disk. */
-export async function startRedis(name = 'redis'): Promise<RedisServer> {
+/**
+ * A redis-server of the test's own on a free port. Keeps nothing on disk, unless `persistent`
+ * (append-only file in a temporary folder), for tests that restart it.
+ */
+export async function startRedis(name = 'redis', options: { persistent?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort();
-  const proc = spawnProc(`${name}-${port}`, 'redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-  ]);
-  await proc.waitForLine((line) => line.includes('Ready to accept connections'), 15_000, 'redis ready');
+  const dir = mkdtempSync(join(tmpdir(), 'certfleet-redis-'));
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no', '--dir', dir,
+    '--appendonly', options.persistent ? 'yes' : 'no', '--appendfsync', 'always',
+  ];
+  let starts = 0;
+  const launch = async () => {
+    starts += 1;
+    const started = spawnProc(`${name}-${port}${starts > 1 ? `-${starts}` : ''}`, 'redis-server', args);
+    await started.waitForLine((line) => line.includes('Ready to accept connections'), 15_000, 'redis ready');
+    return started;
+  };
+  let proc = await launch();
   const clients: Redis[] = [];
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    proc,
+    get proc() {
+      return proc;
+    },
+    async restart() {
+      await proc.stop();
+      proc = await launch();
+    },
     client() {
       const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
       clients.push(client);

@@ -11,6 +11,8 @@ export interface StackOptions {
   renewer?: boolean;
   /** Certificate lifetime Pebble gives, in seconds. */
   validitySeconds?: number;
+  /** Redis keeps an append-only file, so it can be restarted without losing data. */
+  persistentRedis?: boolean;
   /** Put the fault-injecting ACME proxy between the issuers and Pebble. */
   proxy?: boolean;
   /** More Pebble options (environment, EAB). */
@@ -46,7 +48,7 @@ export interface Stack {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const edgeCount = options.edges ?? 1;
   const [redis, upstream, ports] = await Promise.all([
-    startRedis(),
+    startRedis('redis', { persistent: options.persistentRedis ?? false }),
     startUpstream(),
     Promise.all(Array.from({ length: edgeCount }, () => edgePorts())),
   ]);
