@@ -9,20 +9,20 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { cli } from '../test/support/certfleet.js';
 import { REPO_ROOT, stopAll } from '../test/support/processes.js';
+import type { RedisServer } from '../test/support/redis.js';
 import { startStack } from '../test/support/stack.js';
 
 const RATE_NAMES = Number(process.env.BENCH_RATE_NAMES ?? 200);
 const FILE_NAMES = Number(process.env.BENCH_FILE_NAMES ?? 1000);
 const CONCURRENCY = process.env.ISSUER_CONCURRENCY ?? '8';
 
-async function storedCount(redis: Redis, prefix: string): Promise<number> {
+async function storedCount(redis: ReturnType<RedisServer['client']>, prefix: string): Promise<number> {
   return redis.zcard(`${prefix}:inventory`);
 }
 
-async function waitForCount(redis: Redis, prefix: string, count: number): Promise<void> {
+async function waitForCount(redis: ReturnType<RedisServer['client']>, prefix: string, count: number): Promise<void> {
   while ((await storedCount(redis, prefix)) < count) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
@@ -30,9 +30,9 @@ async function main(): Promise<void> {
   const stack = await startStack({
     edges: 1,
     issuers: 2,
-    env: { LOG_LEVEL: 'warn', ISSUER_CONCURRENCY: CONCURRENCY, ACME_BUDGET_ORDERS: '100000/1s', ACME_BUDGET_REGISTERED_DOMAIN: '100000/1s' },
+    env: { LOG_LEVEL: 'info', ISSUER_CONCURRENCY: CONCURRENCY, ACME_BUDGET_ORDERS: '100000/1s', ACME_BUDGET_REGISTERED_DOMAIN: '100000/1s' },
   });
-  const redis = new Redis(stack.redis.port, '127.0.0.1');
+  const redis = stack.redis.client();
   try {
     const rateNames = Array.from({ length: RATE_NAMES }, (_, i) => `rate-${i}.bench-${i % 50}.example.com`);
     const started = performance.now();
