@@ -1,6 +1,8 @@
 import { connect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
 import { cli } from '../support/certfleet.js';
+import { until } from '../support/wait.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { normalSerial } from '../support/tls-client.js';
 
@@ -33,10 +35,14 @@ function handshakeFor(port: number, servername: string, ca: string, only: 'ecdsa
   });
 }
 
-describe('tls-alpn-01 and dual ECDSA + RSA certificates', () => {
+describe('tls-alpn-01, dual ECDSA + RSA certificates, and a CA that rejects 30 % of nonces', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ edges: 1, env: { ACME_CHALLENGE: 'tls-alpn-01', ACME_KEY_TYPES: 'ecdsa,rsa' } });
+    stack = await startStack({
+      edges: 1,
+      env: { ACME_CHALLENGE: 'tls-alpn-01', ACME_KEY_TYPES: 'ecdsa,rsa' },
+      pebble: { env: { PEBBLE_WFE_NONCEREJECT: '30' } },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -62,4 +68,15 @@ describe('tls-alpn-01 and dual ECDSA + RSA certificates', () => {
     const status = (await cli(['domains', 'status', name], stack.env)).stdout;
     expect(status).toContain(`(+ RSA serial ${rsa.serial}`);
   }, 60_000);
+
+  it('issues every name through a CA that rejects 30 % of good nonces', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `nonce-${i}.example.com`);
+    expect((await cli(['domains', 'add', '--issue', ...names], stack.env)).code).toBe(0);
+    const redis = stack.redis.client();
+    await until('every name issued', async () => (await redis.zcard(`${stack.prefix}:inventory`)) >= names.length + 1, 90_000, 500);
+    const queue = new Queue('issue', { connection: { host: '127.0.0.1', port: stack.redis.port }, prefix: `${stack.prefix}:{queue}` });
+    expect(await queue.getJobCountByTypes('failed')).toBe(0);
+    await queue.close();
+    expect(stack.pebble.pebble.lines.some((l) => l.includes('Configured to reject 30% of good nonces'))).toBe(true);
+  }, 120_000);
 });

@@ -24,7 +24,13 @@ describe('issuance guards the CA account', () => {
       edges: 1,
       issuers: 2,
       proxy: true,
-      env: { ACME_BUDGET_ORDERS: `${CAPACITY}/${REFILL_MS / 1000}s/1`, ACME_VISITOR_RESERVE: '0', ISSUER_CONCURRENCY: '4' },
+      env: {
+        ACME_BUDGET_ORDERS: `${CAPACITY}/${REFILL_MS / 1000}s/1`,
+        ACME_VISITOR_RESERVE: '0',
+        ISSUER_CONCURRENCY: '4',
+        // Far longer than any test waits: a visitor served at once was not served by a timeout.
+        EDGE_ISSUE_WAIT_MS: '30000',
+      },
     });
     redis = new Redis(stack.redis.port, '127.0.0.1');
   });
@@ -60,7 +66,19 @@ describe('issuance guards the CA account', () => {
     const names = ['after-429-a.example.com', 'after-429-b.example.com', 'after-429-c.example.com'];
     const seenBefore = proxy.records().length;
     await cli(['domains', 'add', '--issue', ...names], stack.env);
-    await until('all three issued', () => stored(names), 90_000, 500);
+    await until('the 429', () => proxy.records().slice(seenBefore).some((r) => r.status === 429), 30_000, 100);
+    // While the CA is paused, a visitor's new name gets the fallback at once; its job waits.
+    const visitors = ['paused-visitor-a.example.com', 'paused-visitor-b.example.com'];
+    await cli(['domains', 'add', ...visitors], stack.env);
+    const edge = stack.edges[0]!;
+    for (const visitor of visitors) {
+      expect((await handshake(edge.ports.httpsPort, visitor)).subjectaltname).toBe('DNS:certfleet-fallback.invalid');
+    }
+    const said = (msg: string, domain: string) => edge.proc.logs(msg).some((r) => r.domain === domain);
+    expect(said('no CA can take the order now; fallback at once', 'paused-visitor-a.example.com')).toBe(true);
+    expect(said('no CA can take an order now; enqueued, fallback at once', 'paused-visitor-b.example.com')).toBe(true);
+    expect(edge.proc.logs('certificate not ready in time; fallback')).toHaveLength(0);
+    await until('all issued once the pause is over', () => stored([...names, ...visitors]), 90_000, 500);
     const orders = proxy.records().slice(seenBefore).filter((r) => r.kind === 'newOrder');
     const limited = orders.find((r) => r.status === 429);
     expect(limited).toBeDefined();

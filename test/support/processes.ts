@@ -6,17 +6,29 @@ import { join } from 'node:path';
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 export const LOG_DIR = join(REPO_ROOT, '.cache', 'test-logs');
 
-/** A free TCP port on loopback (the OS picks it; a tiny race with other processes is accepted). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on loopback, never one this process handed out before: a port chosen for a
+ * process that has not bound it yet must not be chosen again for another (the OS would offer
+ * it again, since it is still free).
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.unref();
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** A child process whose output is kept line by line (and written to .cache/test-logs/NAME.log). */

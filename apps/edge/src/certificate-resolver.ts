@@ -2,14 +2,18 @@ import type { SecureContext, TLSSocket } from 'node:tls';
 import { checkHostname, type HostnameOptions } from '@certfleet/domain';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
+import type { IssuanceOutcome } from '@certfleet/queue';
 import { blocksIssuance, type CertificateStore, type NameStateStore, type PauseStore } from '@certfleet/store';
 import type { AlpnChallenges } from './alpn-challenges.js';
 import type { SecureContextCache } from '@certfleet/tls';
 import type { NewNameAdmission } from './admission.js';
 import type { CertificateSource, EdgeMetrics } from './metrics.js';
 
-/** Asks the issuer pool for a certificate and waits at most `timeoutMs`; true when one was issued. */
-export type IssueAndWait = (name: string, timeoutMs: number) => Promise<boolean>;
+/**
+ * Asks the issuer pool for a certificate and waits at most `timeoutMs` (0: enqueue only); says
+ * how the wait ended.
+ */
+export type IssueAndWait = (name: string, timeoutMs: number) => Promise<IssuanceOutcome | 'enqueued'>;
 
 export interface CertificateResolverDeps {
   cache: SecureContextCache;
@@ -73,6 +77,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     if (blocked && blocked.until > Date.now()) {
       // No CA can take an order now: the job waits for one, the visitor gets the fallback at once.
       await deps.issueAndWait(name, 0);
+      deps.logger.info({ domain: name, until: new Date(blocked.until).toISOString() }, 'no CA can take an order now; enqueued, fallback at once');
       return null;
     }
     if (pendingIssues >= deps.maxPendingIssues) {
@@ -80,14 +85,20 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       return null;
     }
     pendingIssues += 1;
-    let issued: boolean;
+    let outcome: IssuanceOutcome | 'enqueued';
     try {
-      issued = await deps.issueAndWait(name, deps.issueWaitMs);
+      outcome = await deps.issueAndWait(name, deps.issueWaitMs);
     } finally {
       pendingIssues -= 1;
     }
-    if (!issued) {
-      deps.logger.info({ domain: name, waitedMs: deps.issueWaitMs }, 'certificate not ready in time; fallback');
+    if (outcome !== 'issued') {
+      const message = {
+        timeout: 'certificate not ready in time; fallback',
+        delayed: 'no CA can take the order now; fallback at once',
+        failed: 'issuance failed; fallback',
+        enqueued: 'issuance enqueued; fallback at once',
+      }[outcome];
+      deps.logger.info({ domain: name, waitMs: deps.issueWaitMs }, message);
       return null;
     }
     const fresh = await fromStore(name);

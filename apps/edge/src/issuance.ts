@@ -13,7 +13,7 @@ export function queueIssuance(
 ): IssueAndWait {
   return async (name, timeoutMs) => {
     const { job } = await requestIssuance(queue, { name, reason: 'visitor', requestedAt: clock() });
-    if (timeoutMs === 0) return false;
-    return (await waitForIssuance(job, events, timeoutMs)) !== null;
+    if (timeoutMs === 0) return 'enqueued';
+    return waitForIssuance(job, events, timeoutMs);
   };
 }

@@ -14,4 +14,4 @@ export {
   requestIssuance,
   waitForIssuance,
 } from './issue-queue.js';
-export type { QueueConnection, IssuanceRequest } from './issue-queue.js';
+export type { QueueConnection, IssuanceRequest, IssuanceOutcome } from './issue-queue.js';

@@ -19,8 +19,10 @@ export function createIssueQueue(options: QueueConnection): Queue<IssueJobData, 
     connection: options.connection,
     prefix: options.prefix,
     defaultJobOptions: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 2_000 },
+      // Transient failures (a 5xx, a bad nonce that outlived acme-client's own retries); the CA
+      // being down or rate-limiting delays the job instead, without spending these attempts.
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
       ...KEEP_FINISHED,
     },
   });
@@ -85,18 +87,32 @@ async function raisePriority(queue: Queue<IssueJobData, IssueJobResult>, jobId: 
   }
 }
 
+/** How a wait for issuance ended. */
+export type IssuanceOutcome = 'issued' | 'failed' | 'timeout' | 'delayed';
+
 /**
- * Waits until `job` finishes or `timeoutMs` passes. Resolves to the result, or to null
- * on timeout or failure: the caller serves what it can either way.
+ * Waits until `job` finishes, `timeoutMs` passes, or the job is delayed (no CA can take the
+ * order now: waiting longer would only hold the visitor). The caller serves what it can.
  */
 export async function waitForIssuance(
   job: Job<IssueJobData, IssueJobResult>,
   events: QueueEvents,
   timeoutMs: number,
-): Promise<IssueJobResult | null> {
+): Promise<IssuanceOutcome> {
+  let onDelayed: ((args: { jobId: string }) => void) | undefined;
+  const delayed = new Promise<IssuanceOutcome>((resolve) => {
+    onDelayed = (args) => {
+      if (args.jobId === job.id) resolve('delayed');
+    };
+    events.on('delayed', onDelayed);
+  });
+  const finished = job.waitUntilFinished(events, timeoutMs).then(
+    (result: unknown) => (IssueJobResult.safeParse(result).success ? 'issued' : 'failed') as IssuanceOutcome,
+    (error: unknown) => (/timed out/i.test(String(error)) ? 'timeout' : 'failed') as IssuanceOutcome,
+  );
   try {
-    return IssueJobResult.parse(await job.waitUntilFinished(events, timeoutMs));
-  } catch {
-    return null;
+    return await Promise.race([finished, delayed]);
+  } finally {
+    if (onDelayed) events.off('delayed', onDelayed);
   }
 }
