@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { createStore } from '@certfleet/store';
+import { createSelfSignedCertificate } from '@certfleet/tls';
 import { cli, edgeEnv, edgePorts, startRole } from '../support/certfleet.js';
 import { ordersFor } from '../support/pebble.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -208,10 +210,29 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     expect(refused.stdout.trim()).toBe('bad_name.example.org: denied by name: a host name has only letters, digits, hyphens and dots (rule: bad-characters)');
   });
 
+  it('never serves an expired certificate when a fresh one can be had: the name is issued anew', async () => {
+    const name = 'expired.example.com';
+    await allow(name);
+    const oldDay = new Date(Date.now() - 3 * 86_400_000);
+    const stale = await createSelfSignedCertificate({ commonName: name, validDays: 1, now: oldDay });
+    const redis = new Redis(stack.redis.port, '127.0.0.1');
+    try {
+      await createStore(redis, stack.prefix).certificates.save(
+        { name, names: [name], chainPem: stale.certPem, keyPem: stale.keyPem, serial: 'EXPIRED', notBefore: oldDay.getTime(), notAfter: oldDay.getTime() + 86_400_000, issuer: name, issuedAt: oldDay.getTime() },
+        Date.now() + 86_400_000,
+      );
+    } finally {
+      redis.disconnect();
+    }
+    const result = await handshake(edgeB.ports.httpsPort, name, stack.rootPem);
+    expect(result.authorized).toBe(true);
+    expect(result.issuer).toMatch(/^Pebble Intermediate CA/);
+  });
+
   it('lists and shows stored certificates with the CLI', async () => {
     const ls = await cli(['certs', 'ls'], stack.env);
     expect(ls.code).toBe(0);
-    expect(ls.stdout).toMatch(/^NAME\s+SERIAL\s+NOT AFTER\s+ISSUER/);
+    expect(ls.stdout).toMatch(/^NAME\s+SERIAL\s+NOT AFTER\s+STATE\s+ISSUER/);
     expect(ls.stdout).toContain('shop.example.com');
     const show = await cli(['certs', 'show', 'SHOP.example.com.', '--json'], stack.env);
     expect(show.code, show.stderr).toBe(0);

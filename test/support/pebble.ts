@@ -128,11 +128,12 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     issuedSerials: () =>
       pebble.lines.flatMap((l) => {
         const m = /Issued certificate serial ([0-9a-f]+) for order/.exec(l);
-        return m?.[1] ? [m[1].toUpperCase()] : [];
+        return m?.[1] ? [m[1].toUpperCase().replace(/^0+/, '')] : [];
       }),
     async waitForIssued(serial, timeoutMs = 10_000) {
-      const wanted = serial.toLowerCase().replace(/^0+/, '');
-      await pebble.waitForLine((l) => l.includes(`Issued certificate serial ${wanted} `), timeoutMs, `issuance of ${serial}`);
+      // Pebble pads serials with zeros (%016x); TLS clients print them without.
+      const wanted = new RegExp(`Issued certificate serial 0*${serial.toLowerCase().replace(/^0+/, '')} `);
+      await pebble.waitForLine((l) => wanted.test(l), timeoutMs, `issuance of ${serial}`);
     },
     async stop() {
       await Promise.all([pebble.stop(), challtestsrv.stop()]);

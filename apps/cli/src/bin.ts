@@ -29,14 +29,19 @@ certs
   .description('list stored certificates, soonest expiry first')
   .option('--json', 'print JSON')
   .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 1000)
-  .action(async (options: { json?: boolean; limit: number }) => {
-    const list = await withStore(loadCommonConfig(process.env), (store) => store.certificates.list(0, options.limit));
+  .option('--state <state>', 'active (renewed when due), retired (not renewed, kept until expiry) or all', 'all')
+  .action(async (options: { json?: boolean; limit: number; state: string }) => {
+    if (!['active', 'retired', 'all'].includes(options.state)) {
+      throw new UsageError(`--state must be active, retired or all, got "${options.state}"`);
+    }
+    const all = await withStore(loadCommonConfig(process.env), (store) => store.certificates.list(0, options.limit));
+    const list = all.filter((c) => options.state === 'all' || (options.state === 'retired') === (c.retiredAt !== undefined));
     if (options.json) {
       process.stdout.write(`${JSON.stringify(list)}\n`);
       return;
     }
-    const rows = [['NAME', 'SERIAL', 'NOT AFTER', 'ISSUER']];
-    for (const c of list) rows.push([c.name, c.serial, formatTime(c.notAfter), c.issuer]);
+    const rows = [['NAME', 'SERIAL', 'NOT AFTER', 'STATE', 'ISSUER']];
+    for (const c of list) rows.push([c.name, c.serial, formatTime(c.notAfter), c.retiredAt ? 'retired' : 'active', c.issuer]);
     process.stdout.write(`${table(rows)}\n`);
   });
 certs

@@ -63,8 +63,17 @@ export async function runIssueJob(
   if (state?.state === 'cooling' && (state.coolUntil ?? 0) > now) {
     throw new UnrecoverableError(`${name} is cooling down after a failed validation until ${new Date(state.coolUntil ?? 0).toISOString()}`);
   }
-  const decision = await deps.decisions.decide(name);
-  if (!decision.allowed) throw new UnrecoverableError(`${name} is not allowed (${decision.policy}: ${decision.reason}); no order made`);
+  // A renewal asks the policy afresh: a customer who left must not be renewed on a cached allow.
+  const decision = data.reason === 'renewal' ? await deps.decisions.evaluate(name) : await deps.decisions.decide(name);
+  if (!decision.allowed) {
+    if (data.reason === 'renewal' && existing) {
+      const reason = `no longer allowed (${decision.policy}: ${decision.reason})`;
+      await deps.store.certificates.retire(name, reason, now);
+      log.info({ serial: existing.serial, reason }, 'certificate retired: not renewed, kept until it expires');
+      return { outcome: 'retired', serial: existing.serial, notAfter: existing.notAfter };
+    }
+    throw new UnrecoverableError(`${name} is not allowed (${decision.policy}: ${decision.reason}); no order made`);
+  }
 
   const waits: number[] = [];
   for (const ca of deps.cas) {
@@ -89,7 +98,10 @@ export async function runIssueJob(
       if (!main) throw new Error('no certificate was issued');
       await deps.store.certificates.save(
         { ...main, name, issuedAt, rsa: rsa ? { chainPem: rsa.chainPem, keyPem: rsa.keyPem, serial: rsa.serial, notAfter: rsa.notAfter } : undefined },
-        renewalTime({ notBefore: main.notBefore, notAfter: Math.min(main.notAfter, rsa?.notAfter ?? Number.POSITIVE_INFINITY) }, deps.renewFraction),
+        renewalTime(
+          { name, notBefore: main.notBefore, notAfter: Math.min(main.notAfter, rsa?.notAfter ?? Number.POSITIVE_INFINITY) },
+          deps.renewFraction,
+        ),
       );
       await deps.store.nameStates.markActive(name, caName, issuedAt);
       log.info(

@@ -19,7 +19,7 @@ export const IssueJobData = z.object({
 export type IssueJobData = z.infer<typeof IssueJobData>;
 
 export const IssueJobResult = z.object({
-  outcome: z.enum(['issued', 'already-valid']),
+  outcome: z.enum(['issued', 'already-valid', 'retired']),
   serial: z.string(),
   notAfter: z.number(),
 });

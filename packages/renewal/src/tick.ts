@@ -1,9 +1,10 @@
 import type { Queue } from 'bullmq';
 import { requestIssuance, type IssueJobData, type IssueJobResult } from '@certfleet/queue';
-import type { RenewalIndex } from '@certfleet/store';
+import type { CertificateStore, RenewalIndex } from '@certfleet/store';
 
 export interface RenewalTickOptions {
   renewals: RenewalIndex;
+  certificates: CertificateStore;
   queue: Queue<IssueJobData, IssueJobResult>;
   now: number;
   /** Most renewals enqueued by this tick. */
@@ -18,12 +19,14 @@ export interface RenewalTickOptions {
  * Moving first means a renewal that completes at once (and re-indexes the name) is never
  * overwritten, and a failed enqueue is looked at again later. Enqueuing is idempotent per name.
  */
-export async function runRenewalTick(options: RenewalTickOptions): Promise<string[]> {
+export async function runRenewalTick(options: RenewalTickOptions): Promise<{ enqueued: string[]; removed: string[] }> {
+  // Retired certificates (customers who left) are kept until they expire, then removed.
+  const removed = await options.certificates.removeExpiredRetired(options.now, options.batch);
   const due = await options.renewals.due(options.now, options.batch);
-  if (due.length === 0) return [];
+  if (due.length === 0) return { enqueued: [], removed };
   await options.renewals.postpone(due, options.now + options.retryMs);
   for (const name of due) {
     await requestIssuance(options.queue, { name, reason: 'renewal', requestedAt: options.now });
   }
-  return due;
+  return { enqueued: due, removed };
 }

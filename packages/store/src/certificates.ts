@@ -18,6 +18,9 @@ export interface StoredCertificate {
   /** The issuing CA's common name (or full subject when it has none). */
   issuer: string;
   issuedAt: number;
+  /** Set when the certificate will not be renewed (the name left the policy): kept until it expires, then removed. */
+  retiredAt?: number | undefined;
+  retiredReason?: string | undefined;
   /** A second certificate for the same name on an RSA key, served to clients that do not offer ECDSA. */
   rsa?: { chainPem: string; keyPem: string; serial: string; notAfter: number } | undefined;
 }
@@ -29,6 +32,10 @@ export interface CertificateStore {
   get(name: string): Promise<StoredCertificate | null>;
   /** Stores the certificate, schedules its renewal at `renewAt` and tells every edge. */
   save(cert: StoredCertificate, renewAt: number): Promise<void>;
+  /** Stops renewing the name; the certificate is served until it expires, then removed. */
+  retire(name: string, reason: string, now: number): Promise<void>;
+  /** Removes retired certificates that have expired by `now` (at most `limit`); returns their names. */
+  removeExpiredRetired(now: number, limit: number): Promise<string[]>;
   remove(name: string): Promise<boolean>;
   /** Names with a certificate, soonest expiry first. */
   list(offset: number, count: number): Promise<CertificateSummary[]>;
@@ -49,11 +56,25 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       notAfter: Number(h.notAfter),
       issuer: h.issuer ?? '',
       issuedAt: Number(h.issuedAt),
+      retiredAt: h.retiredAt ? Number(h.retiredAt) : undefined,
+      retiredReason: h.retiredReason || undefined,
       rsa:
         h.rsaChain && h.rsaKey
           ? { chainPem: h.rsaChain, keyPem: h.rsaKey, serial: h.rsaSerial ?? '', notAfter: Number(h.rsaNotAfter) }
           : undefined,
     };
+  }
+
+  async function remove(name: string): Promise<boolean> {
+    const [[, removed] = []] =
+      (await redis
+        .pipeline()
+        .del(keys.cert(name))
+        .zrem(keys.renewals, name)
+        .zrem(keys.inventory, name)
+        .publish(keys.certChanged, name)
+        .exec()) ?? [];
+    return removed === 1;
   }
 
   return {
@@ -76,8 +97,8 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       const rsa = cert.rsa
         ? { rsaChain: cert.rsa.chainPem, rsaKey: cert.rsa.keyPem, rsaSerial: cert.rsa.serial, rsaNotAfter: String(cert.rsa.notAfter) }
         : undefined;
-      // One name's fields share a slot: MULTI keeps the pair consistent.
-      const write = redis.multi().hset(key, rsa ? { ...fields, ...rsa } : fields);
+      // One name's fields share a slot: MULTI keeps the pair consistent. A new certificate is never retired.
+      const write = redis.multi().hset(key, rsa ? { ...fields, ...rsa } : fields).hdel(key, 'retiredAt', 'retiredReason');
       if (!rsa) write.hdel(key, 'rsaChain', 'rsaKey', 'rsaSerial', 'rsaNotAfter');
       await write.exec();
       await redis
@@ -87,24 +108,31 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
         .publish(keys.certChanged, cert.name)
         .exec();
     },
-    async remove(name) {
-      const [[, removed] = []] =
-        (await redis
-          .pipeline()
-          .del(keys.cert(name))
-          .zrem(keys.renewals, name)
-          .zrem(keys.inventory, name)
-          .publish(keys.certChanged, name)
-          .exec()) ?? [];
-      return removed === 1;
+    async retire(name, reason, now) {
+      await redis.hset(keys.cert(name), { retiredAt: String(now), retiredReason: reason });
+      await redis.zrem(keys.renewals, name);
     },
+    async removeExpiredRetired(now, limit) {
+      const expired = await redis.zrangebyscore(keys.inventory, '-inf', now, 'LIMIT', 0, limit);
+      const removed: string[] = [];
+      for (const name of expired) {
+        if (await redis.hexists(keys.cert(name), 'retiredAt')) {
+          await remove(name);
+          removed.push(name);
+        }
+      }
+      return removed;
+    },
+    remove,
     async list(offset, count) {
       const names = await redis.zrange(keys.inventory, offset, offset + count - 1);
       const pipeline = redis.pipeline();
-      for (const name of names) pipeline.hmget(keys.cert(name), 'names', 'serial', 'notBefore', 'notAfter', 'issuer', 'issuedAt');
+      for (const name of names) {
+        pipeline.hmget(keys.cert(name), 'names', 'serial', 'notBefore', 'notAfter', 'issuer', 'issuedAt', 'retiredAt', 'retiredReason');
+      }
       const rows = (await pipeline.exec()) ?? [];
       return names.flatMap((name, i) => {
-        const [names, serial, notBefore, notAfter, issuer, issuedAt] = (rows[i]?.[1] ?? []) as (string | null)[];
+        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason] = (rows[i]?.[1] ?? []) as (string | null)[];
         if (!serial) return [];
         return [
           {
@@ -115,6 +143,8 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
             notAfter: Number(notAfter),
             issuer: issuer ?? '',
             issuedAt: Number(issuedAt),
+            retiredAt: retiredAt ? Number(retiredAt) : undefined,
+            retiredReason: retiredReason ?? undefined,
           },
         ];
       });
