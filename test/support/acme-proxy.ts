@@ -21,6 +21,8 @@ export interface ProxyRecord {
   kind: AcmeKind;
   /** Whether the request reached Pebble (false for injected answers and resets). */
   forwarded: boolean;
+  /** The JWS payload of a POST, decoded (null for POST-as-GET and non-JWS bodies). */
+  payload: unknown;
 }
 
 /** An injected RFC 8555 problem answer; nothing reaches Pebble. */
@@ -50,6 +52,8 @@ export interface ProxyRule {
   delayMs?: number;
   /** Runs before anything else happens to the request, e.g. to kill an issuer at finalize. */
   hook?: (record: ProxyRecord) => void | Promise<void>;
+  /** Rewrites Pebble's JSON answer before the client sees it (e.g. a directory without renewalInfo). */
+  rewriteJson?: (body: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /** A fault-injecting HTTPS proxy in front of one Pebble. */
@@ -145,37 +149,50 @@ export async function startAcmeProxy(
     res.writeHead(answer.status, headers).end(body);
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxyRecord) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxyRecord, body: Buffer, rewrite?: ProxyRule['rewriteJson']) => {
     record.forwarded = true;
     // req.headers keeps the client's Host: that is what makes Pebble name the proxy (see above).
     const toPebble = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: record.path, headers: req.headers, agent },
       (answer) => {
         record.status = answer.statusCode ?? 502;
-        res.writeHead(record.status, answer.headers);
-        answer.pipe(res);
+        if (!rewrite) {
+          res.writeHead(record.status, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        void readAll(answer).then((raw) => {
+          const text = JSON.stringify(rewrite(JSON.parse(raw.toString('utf8')) as Record<string, unknown>));
+          res.writeHead(record.status, { ...answer.headers, 'content-length': Buffer.byteLength(text) }).end(text);
+        });
       },
     );
     toPebble.on('error', (error) => fail(res, record, 502, `forwarding to Pebble: ${error.message}`));
     // The client went away before the answer was complete: stop Pebble's side too.
     res.on('close', () => res.writableFinished || toPebble.destroy());
-    req.pipe(toPebble);
+    toPebble.end(body);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
-    const record: ProxyRecord = { at: Date.now(), method: req.method ?? 'GET', path, status: 0, kind: classify(path), forwarded: false };
+    const body = await readAll(req);
+    const record: ProxyRecord = {
+      at: Date.now(),
+      method: req.method ?? 'GET',
+      path,
+      status: 0,
+      kind: classify(path),
+      forwarded: false,
+      payload: jwsPayload(body),
+    };
     log.push(record);
     const rule = take(record);
     try {
       await rule?.hook?.(record);
       if (rule?.delayMs) await sleep(rule.delayMs, undefined, { signal: stopping.signal });
       if (rule?.reset) return void req.socket.destroy();
-      if (rule?.respond) {
-        req.resume(); // the body is not needed, but the connection may be reused
-        return void (await answerProblem(res, record, rule.respond));
-      }
-      forward(req, res, record);
+      if (rule?.respond) return void (await answerProblem(res, record, rule.respond));
+      forward(req, res, record, body, rule?.rewriteJson);
     } catch (error) {
       if (stopping.signal.aborted) return void req.socket.destroy();
       fail(res, record, 500, `test proxy rule for ${record.kind} failed: ${(error as Error).message}`);
@@ -220,4 +237,21 @@ async function readJson(answer: IncomingMessage): Promise<Record<string, unknown
   for await (const chunk of answer) text += String(chunk);
   if (answer.statusCode !== 200) throw new Error(`Pebble's directory answered ${answer.statusCode}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** The decoded payload of a flattened JWS (RFC 8555 6.2), or null. */
+function jwsPayload(body: Buffer): unknown {
+  if (body.length === 0) return null;
+  try {
+    const { payload } = JSON.parse(body.toString('utf8')) as { payload?: string };
+    return payload ? JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) : null;
+  } catch {
+    return null;
+  }
 }

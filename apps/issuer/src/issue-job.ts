@@ -1,5 +1,13 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { classifyAcmeFailure, type ChallengeResponder, type IssuedCertificate, type KeyType } from '@certfleet/acme';
+import {
+  ariCertificateId,
+  classifyAcmeFailure,
+  pickRenewalTime,
+  type AcmeAccount,
+  type ChallengeResponder,
+  type IssuedCertificate,
+  type KeyType,
+} from '@certfleet/acme';
 import { takeAll } from '@certfleet/budget';
 import { checkHostname } from '@certfleet/domain';
 import type { Logger } from '@certfleet/observability';
@@ -83,7 +91,11 @@ export async function runIssueJob(
       waits.push(pause.until - deps.clock());
       continue;
     }
-    const budget = await takeAll(deps.store.redis, orderClaims(ca.config, deps.store, [name], data.reason), deps.keyTypes.length);
+    // RFC 9773: a renewal that names the certificate it replaces, at the CA that issued it, is
+    // exempt from the CA's limits; it draws on no budget.
+    const replaces = data.reason === 'renewal' && existing?.ariId && existing.ca === caName && (await supportsAri(ca)) ? existing.ariId : undefined;
+    const claims = replaces ? [] : orderClaims(ca.config, deps.store, [name], data.reason);
+    const budget = await takeAll(deps.store.redis, claims, deps.keyTypes.length);
     if (!budget.granted) {
       log.info({ ca: caName, retryAfterMs: budget.retryAfterMs, bucket: budget.refusedBy?.key }, 'CA budget spent; trying the next CA');
       waits.push(budget.retryAfterMs);
@@ -91,17 +103,30 @@ export async function runIssueJob(
     }
     await deps.store.nameStates.markIssuing(name, caName, deps.clock());
     try {
-      log.info({ ca: caName }, 'issuance started');
-      const issued = await issueAll(ca, name, deps);
+      log.info({ ca: caName, replaces }, 'issuance started');
+      const account = await ca.account();
+      const issued = await issueAll(account, name, deps, replaces);
       const issuedAt = deps.clock();
       const [main, rsa] = issued;
       if (!main) throw new Error('no certificate was issued');
+      const ariId = safely(() => ariCertificateId(main.chainPem));
+      const lifetime = { notBefore: main.notBefore, notAfter: Math.min(main.notAfter, rsa?.notAfter ?? Number.POSITIVE_INFINITY) };
+      const window = ariId ? await account.renewalInfo(ariId).catch(() => null) : null;
+      const renewAt = window ? pickRenewalTime(window, lifetime, issuedAt) : renewalTime({ name, ...lifetime }, deps.renewFraction);
       await deps.store.certificates.save(
-        { ...main, name, issuedAt, rsa: rsa ? { chainPem: rsa.chainPem, keyPem: rsa.keyPem, serial: rsa.serial, notAfter: rsa.notAfter } : undefined },
-        renewalTime(
-          { name, notBefore: main.notBefore, notAfter: Math.min(main.notAfter, rsa?.notAfter ?? Number.POSITIVE_INFINITY) },
-          deps.renewFraction,
-        ),
+        {
+          ...main,
+          name,
+          issuedAt,
+          ca: caName,
+          ariId,
+          rsa: rsa ? { chainPem: rsa.chainPem, keyPem: rsa.keyPem, serial: rsa.serial, notAfter: rsa.notAfter } : undefined,
+        },
+        renewAt,
+      );
+      log.info(
+        { renewAt: new Date(renewAt).toISOString(), ari: window ? { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() } : null },
+        'renewal scheduled',
       );
       await deps.store.nameStates.markActive(name, caName, issuedAt);
       log.info(
@@ -151,9 +176,23 @@ export async function runIssueJob(
 }
 
 /** One certificate per key type (ECDSA first), each its own order. */
-async function issueAll(ca: CaHandle, name: string, deps: IssueJobDeps): Promise<IssuedCertificate[]> {
-  const account = await ca.account();
+async function issueAll(account: AcmeAccount, name: string, deps: IssueJobDeps, replaces: string | undefined): Promise<IssuedCertificate[]> {
   const issued: IssuedCertificate[] = [];
-  for (const keyType of deps.keyTypes) issued.push(await account.issue([name], deps.responder, keyType));
+  for (const keyType of deps.keyTypes) {
+    // Only the first (ECDSA) certificate has an ARI id on record.
+    issued.push(await account.issue([name], deps.responder, keyType, { replaces: issued.length === 0 ? replaces : undefined }));
+  }
   return issued;
+}
+
+async function supportsAri(ca: CaHandle): Promise<boolean> {
+  return (await ca.account()).supportsAri().catch(() => false);
+}
+
+function safely<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }

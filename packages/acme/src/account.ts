@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import acme from 'acme-client';
-import { AcmeProblemError, AcmeValidationError } from './problem.js';
+import { clampRetryAfter, type RenewalWindow } from './ari.js';
+import { AcmeProblemError, AcmeValidationError, parseRetryAfter } from './problem.js';
 
 /** One pending challenge, as a responder needs it. */
 export interface PendingChallenge {
@@ -54,11 +55,41 @@ export interface AcmeAccountOptions {
 
 /** One ACME account at one CA: orders certificates with http-01 and ECDSA P-256 keys. */
 export class AcmeAccount {
+  private directory: Promise<Record<string, unknown>> | undefined;
+
   private constructor(
     private readonly client: acme.Client,
     readonly directoryUrl: string,
     readonly accountUrl: string,
   ) {}
+
+  /** Whether the CA's directory has `renewalInfo` (RFC 9773). */
+  async supportsAri(): Promise<boolean> {
+    return typeof (await this.readDirectory()).renewalInfo === 'string';
+  }
+
+  /** The CA's suggested renewal window for a certificate, or null when the CA offers no ARI. */
+  async renewalInfo(certificateId: string): Promise<RenewalWindow | null> {
+    const base = (await this.readDirectory()).renewalInfo;
+    if (typeof base !== 'string') return null;
+    const answer = await acme.axios.get(`${base.replace(/\/$/, '')}/${certificateId}`);
+    const body = answer.data as { suggestedWindow?: { start?: string; end?: string }; explanationURL?: string };
+    const start = Date.parse(body.suggestedWindow?.start ?? '');
+    const end = Date.parse(body.suggestedWindow?.end ?? '');
+    if (Number.isNaN(start) || Number.isNaN(end) || end < start) return null;
+    const retryAfter = answer.headers['retry-after'];
+    return {
+      start,
+      end,
+      retryAfterMs: clampRetryAfter(parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : String(retryAfter ?? ''), Date.now())),
+      explanationUrl: body.explanationURL,
+    };
+  }
+
+  private readDirectory(): Promise<Record<string, unknown>> {
+    this.directory ??= acme.axios.get(this.directoryUrl).then((answer) => answer.data as Record<string, unknown>);
+    return this.directory;
+  }
 
   /**
    * Opens the account. Registering is idempotent for a given key (the CA answers with the
@@ -95,10 +126,24 @@ export class AcmeAccount {
    * Orders one certificate for `names` (the first is the common name) with a new key of
    * `keyType`, and returns it with the key. Challenge answers are removed whatever happens.
    */
-  async issue(names: readonly string[], responder: ChallengeResponder, keyType: KeyType = 'ecdsa'): Promise<IssuedCertificate> {
+  async issue(
+    names: readonly string[],
+    responder: ChallengeResponder,
+    keyType: KeyType = 'ecdsa',
+    options: { replaces?: string | undefined } = {},
+  ): Promise<IssuedCertificate> {
     const [commonName] = names;
     if (!commonName) throw new TypeError('issue() needs at least one name');
-    const order = await this.client.createOrder({ identifiers: names.map((value) => ({ type: 'dns', value })) });
+    const identifiers = names.map((value) => ({ type: 'dns', value }));
+    let order: acme.Order;
+    try {
+      // RFC 9773: `replaces` names the certificate this order renews (exempt from Let's Encrypt's limits).
+      order = await this.client.createOrder({ identifiers, ...(options.replaces ? { replaces: options.replaces } : {}) } as Parameters<acme.Client["createOrder"]>[0]);
+    } catch (error) {
+      // 409 alreadyReplaced: another order already renews it; order without the claim.
+      if (!options.replaces || !(error instanceof AcmeProblemError) || (error.status !== 409 && !error.type.endsWith(':alreadyReplaced'))) throw error;
+      order = await this.client.createOrder({ identifiers });
+    }
     const authorizations = await this.client.getAuthorizations(order);
     const presented: PendingChallenge[] = [];
     try {
@@ -137,6 +182,11 @@ export class AcmeAccount {
       await Promise.allSettled(presented.map((pending) => responder.remove(pending)));
     }
   }
+}
+
+export interface AriAccount {
+  /** The CA's renewal window for a certificate, or null when the CA offers no ARI. */
+  renewalInfo(certificateId: string): Promise<RenewalWindow | null>;
 }
 
 function hasAccountUrl(client: acme.Client): boolean {

@@ -4,3 +4,5 @@ export { configureAcmeHttp } from './http.js';
 export { AcmeProblemError, AcmeValidationError, parseRetryAfter } from './problem.js';
 export { classifyAcmeFailure } from './classify.js';
 export type { Classified, FailureKind } from './classify.js';
+export { ariCertificateId, clampRetryAfter, pickRenewalTime } from './ari.js';
+export type { RenewalWindow } from './ari.js';

@@ -18,6 +18,10 @@ export interface StoredCertificate {
   /** The issuing CA's common name (or full subject when it has none). */
   issuer: string;
   issuedAt: number;
+  /** The CA (its configured name) that issued it. */
+  ca?: string | undefined;
+  /** Its RFC 9773 certificate id, sent as `replaces` when it is renewed. */
+  ariId?: string | undefined;
   /** Set when the certificate will not be renewed (the name left the policy): kept until it expires, then removed. */
   retiredAt?: number | undefined;
   retiredReason?: string | undefined;
@@ -26,7 +30,7 @@ export interface StoredCertificate {
 }
 
 /** What the inventory shows of a certificate: everything but the key and the chain. */
-export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem' | 'rsa'>;
+export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem' | 'rsa' | 'ca' | 'ariId'>;
 
 export interface CertificateStore {
   get(name: string): Promise<StoredCertificate | null>;
@@ -56,6 +60,8 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       notAfter: Number(h.notAfter),
       issuer: h.issuer ?? '',
       issuedAt: Number(h.issuedAt),
+      ca: h.ca || undefined,
+      ariId: h.ariId || undefined,
       retiredAt: h.retiredAt ? Number(h.retiredAt) : undefined,
       retiredReason: h.retiredReason || undefined,
       rsa:
@@ -93,6 +99,8 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
         notAfter: String(cert.notAfter),
         issuer: cert.issuer,
         issuedAt: String(cert.issuedAt),
+        ca: cert.ca ?? '',
+        ariId: cert.ariId ?? '',
       };
       const rsa = cert.rsa
         ? { rsaChain: cert.rsa.chainPem, rsaKey: cert.rsa.keyPem, rsaSerial: cert.rsa.serial, rsaNotAfter: String(cert.rsa.notAfter) }
