@@ -60,7 +60,9 @@ export async function runIssueJob(
   const log = deps.logger.child({ domain: name, jobId: job.id, reason: data.reason });
   const now = deps.clock();
   const existing = await deps.store.certificates.get(name);
-  if (existing && existing.notAfter > now && (data.reason !== 'renewal' || renewalTime(existing, deps.renewFraction) > now)) {
+  // Due as scheduled at issuance (an ARI window, or our own point for certificates stored before).
+  const dueAt = existing ? (existing.renewAt ?? renewalTime(existing, deps.renewFraction)) : 0;
+  if (existing && existing.notAfter > now && (data.reason !== 'renewal' || dueAt > now)) {
     log.info({ serial: existing.serial }, 'certificate already valid; no order');
     return { outcome: 'already-valid', serial: existing.serial, notAfter: existing.notAfter };
   }

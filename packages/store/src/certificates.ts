@@ -22,6 +22,8 @@ export interface StoredCertificate {
   ca?: string | undefined;
   /** Its RFC 9773 certificate id, sent as `replaces` when it is renewed. */
   ariId?: string | undefined;
+  /** When it is due for renewal, as scheduled at issuance (the renewal index may move ahead of it while a renewal is pending). */
+  renewAt?: number | undefined;
   /** Set when the certificate will not be renewed (the name left the policy): kept until it expires, then removed. */
   retiredAt?: number | undefined;
   retiredReason?: string | undefined;
@@ -30,7 +32,7 @@ export interface StoredCertificate {
 }
 
 /** What the inventory shows of a certificate: everything but the key and the chain. */
-export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem' | 'rsa' | 'ca' | 'ariId'>;
+export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem' | 'rsa' | 'ca' | 'ariId' | 'renewAt'>;
 
 export interface CertificateStore {
   get(name: string): Promise<StoredCertificate | null>;
@@ -62,6 +64,7 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       issuedAt: Number(h.issuedAt),
       ca: h.ca || undefined,
       ariId: h.ariId || undefined,
+      renewAt: h.renewAt ? Number(h.renewAt) : undefined,
       retiredAt: h.retiredAt ? Number(h.retiredAt) : undefined,
       retiredReason: h.retiredReason || undefined,
       rsa:
@@ -101,6 +104,7 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
         issuedAt: String(cert.issuedAt),
         ca: cert.ca ?? '',
         ariId: cert.ariId ?? '',
+        renewAt: String(renewAt),
       };
       const rsa = cert.rsa
         ? { rsaChain: cert.rsa.chainPem, rsaKey: cert.rsa.keyPem, rsaSerial: cert.rsa.serial, rsaNotAfter: String(cert.rsa.notAfter) }
