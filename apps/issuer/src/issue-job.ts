@@ -113,8 +113,6 @@ export async function runIssueJob(
       if (!main) throw new Error('no certificate was issued');
       const ariId = safely(() => ariCertificateId(main.chainPem));
       const lifetime = { notBefore: main.notBefore, notAfter: Math.min(main.notAfter, rsa?.notAfter ?? Number.POSITIVE_INFINITY) };
-      const window = ariId ? await account.renewalInfo(ariId).catch(() => null) : null;
-      const renewAt = window ? pickRenewalTime(window, lifetime, issuedAt) : renewalTime({ name, ...lifetime }, deps.renewFraction);
       await deps.store.certificates.save(
         {
           ...main,
@@ -124,12 +122,15 @@ export async function runIssueJob(
           ariId,
           rsa: rsa ? { chainPem: rsa.chainPem, keyPem: rsa.keyPem, serial: rsa.serial, notAfter: rsa.notAfter } : undefined,
         },
-        renewAt,
+        renewalTime({ name, ...lifetime }, deps.renewFraction),
       );
-      log.info(
-        { renewAt: new Date(renewAt).toISOString(), ari: window ? { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() } : null },
-        'renewal scheduled',
-      );
+      // The CA's renewal window (ARI) is asked for after the certificate is stored, off the path
+      // of the visitor who waits for it; until then our own renewal point stands.
+      if (ariId) {
+        void scheduleByAri(account, ariId, name, lifetime, issuedAt, deps).catch((error: unknown) =>
+          log.warn({ err: (error as Error).message }, 'ARI renewal window unavailable; our own renewal point stands'),
+        );
+      }
       await deps.store.nameStates.markActive(name, caName, issuedAt);
       log.info(
         { ca: caName, serial: main.serial, notAfter: new Date(main.notAfter).toISOString(), keyTypes: deps.keyTypes, ms: issuedAt - now },
@@ -185,6 +186,28 @@ async function issueAll(account: AcmeAccount, name: string, deps: IssueJobDeps, 
     issued.push(await account.issue([name], deps.responder, keyType, { replaces: issued.length === 0 ? replaces : undefined }));
   }
   return issued;
+}
+
+async function scheduleByAri(
+  account: AcmeAccount,
+  ariId: string,
+  name: string,
+  lifetime: { notBefore: number; notAfter: number },
+  issuedAt: number,
+  deps: IssueJobDeps,
+): Promise<void> {
+  const window = await account.renewalInfo(ariId);
+  const log = deps.logger.child({ domain: name });
+  if (!window) {
+    log.info({ renewAt: new Date(renewalTime({ name, ...lifetime }, deps.renewFraction)).toISOString(), ari: null }, 'renewal scheduled');
+    return;
+  }
+  const renewAt = pickRenewalTime(window, lifetime, issuedAt);
+  await deps.store.certificates.reschedule(name, renewAt);
+  log.info(
+    { renewAt: new Date(renewAt).toISOString(), ari: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() } },
+    'renewal scheduled',
+  );
 }
 
 async function supportsAri(ca: CaHandle): Promise<boolean> {

@@ -38,6 +38,8 @@ export interface CertificateStore {
   get(name: string): Promise<StoredCertificate | null>;
   /** Stores the certificate, schedules its renewal at `renewAt` and tells every edge. */
   save(cert: StoredCertificate, renewAt: number): Promise<void>;
+  /** Moves a stored certificate's renewal to `renewAt` (after the CA suggested a window). */
+  reschedule(name: string, renewAt: number): Promise<void>;
   /** Stops renewing the name; the certificate is served until it expires, then removed. */
   retire(name: string, reason: string, now: number): Promise<void>;
   /** Removes retired certificates that have expired by `now` (at most `limit`); returns their names. */
@@ -119,6 +121,10 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
         .zadd(keys.inventory, cert.notAfter, cert.name)
         .publish(keys.certChanged, cert.name)
         .exec();
+    },
+    async reschedule(name, renewAt) {
+      await redis.hset(keys.cert(name), 'renewAt', String(renewAt));
+      await redis.zadd(keys.renewals, renewAt, name);
     },
     async retire(name, reason, now) {
       await redis.hset(keys.cert(name), { retiredAt: String(now), retiredReason: reason });
