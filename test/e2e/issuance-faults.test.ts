@@ -50,7 +50,7 @@ describe('issuance survives faults', () => {
     const cert = await until('the certificate is stored', () => store().certificates.get(name).then((c) => c ?? undefined), 60_000, 250);
     expect(victim).toBeDefined();
     const survivor = stack.issuers.find((p) => p.child.pid !== victim)!;
-    expect(survivor.logs('certificate issued').some((r) => r.domain === name)).toBe(true);
+    await until('the surviving issuer logs the issuance', () => survivor.logs('certificate issued').some((r) => r.domain === name), 5_000, 50);
     const listed = JSON.parse((await cli(['certs', 'ls', '--json'], stack.env)).stdout) as { name: string }[];
     expect(listed.filter((c) => c.name === name)).toHaveLength(1);
     expect((await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem)).serial).toBe(cert.serial.replace(/^0+/, ''));

@@ -87,7 +87,12 @@ describe.each([
     expect(renewed.authorized).toBe(true);
     await stack.pebble.waitForIssued(renewed.serial);
     // Renewed no earlier than scheduled (within a renewer tick and the order's time).
-    const renewedAt = stack.issuers[0]!.logs('certificate renewed').find((r) => r.domain === name) as { time: string };
+    const renewedAt = (await until(
+      'the issuer logs the renewal',
+      () => stack.issuers[0]!.logs('certificate renewed').find((r) => r.domain === name),
+      5_000,
+      50,
+    )) as { time: string };
     expect(Date.parse(renewedAt.time)).toBeGreaterThanOrEqual(shown.renewAt);
     expect((await handshake(edgeB.ports.httpsPort, name, stack.rootPem)).serial).toBe(renewed.serial);
 
