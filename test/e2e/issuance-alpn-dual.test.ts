@@ -40,7 +40,8 @@ describe('tls-alpn-01, dual ECDSA + RSA certificates, and a CA that rejects 30 %
   beforeAll(async () => {
     stack = await startStack({
       edges: 1,
-      env: { ACME_CHALLENGE: 'tls-alpn-01', ACME_KEY_TYPES: 'ecdsa,rsa' },
+      // Two orders per name, through a CA that rejects nonces: let a visitor wait for both.
+      env: { ACME_CHALLENGE: 'tls-alpn-01', ACME_KEY_TYPES: 'ecdsa,rsa', EDGE_ISSUE_WAIT_MS: '20000' },
       pebble: { env: { PEBBLE_WFE_NONCEREJECT: '30' } },
     });
   });
