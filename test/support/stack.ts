@@ -73,6 +73,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Every test handshake comes from 127.0.0.1: limits are tested on purpose, not by accident.
     EDGE_NEW_NAME_LIMIT_PER_IP: '100000/1s',
     EDGE_NEW_NAME_LIMIT_FLEET: '100000/1s',
+    // One process per edge keeps the test machine's process count low; cluster mode is tested on purpose.
+    EDGE_WORKERS: '1',
     ...(typeof options.env === 'function' ? options.env(pebble) : options.env),
   };
   const issuers = await Promise.all(

@@ -125,3 +125,30 @@ export const bucket = () =>
       }
     }),
   );
+
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration written NUMBER UNIT (ms, s, m, h, d), e.g. 15s or 12h; yields milliseconds,
+ * which must lie within [minMs, maxMs].
+ */
+export const duration = (minMs: number, maxMs: number) =>
+  field(
+    `a duration such as 500ms, 15s, 5m, 12h or 1d, from ${formatMs(minMs)} to ${formatMs(maxMs)}`,
+    z.string().transform((text, ctx) => {
+      const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+      const ms = match ? Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? 's'] ?? 1_000) : Number.NaN;
+      if (!(ms >= minMs && ms <= maxMs)) {
+        ctx.addIssue({ code: 'custom', message: match ? 'out of range' : 'not of that form' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  );
+
+function formatMs(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
