@@ -34,15 +34,28 @@ certs
     if (!['active', 'retired', 'all'].includes(options.state)) {
       throw new UsageError(`--state must be active, retired or all, got "${options.state}"`);
     }
-    const all = await withStore(loadCommonConfig(process.env), (store) => store.certificates.list(0, options.limit));
+    const { all, ever } = await withStore(loadCommonConfig(process.env), async (store) => ({
+      all: await store.certificates.list(0, options.limit),
+      ever: await store.certificates.retirementCounts(),
+    }));
     const list = all.filter((c) => options.state === 'all' || (options.state === 'retired') === (c.retiredAt !== undefined));
     if (options.json) {
       process.stdout.write(`${JSON.stringify(list)}\n`);
       return;
     }
     const rows = [['NAME', 'SERIAL', 'NOT AFTER', 'STATE', 'ISSUER']];
-    for (const c of list) rows.push([c.name, c.serial, formatTime(c.notAfter), c.retiredAt ? 'retired' : 'active', c.issuer]);
+    for (const c of list) {
+      rows.push([c.name, c.serial, formatTime(c.notAfter), c.retiredAt ? `retired: ${c.retiredReason ?? c.retiredKind ?? '?'}` : 'active', c.issuer]);
+    }
     process.stdout.write(`${table(rows)}\n`);
+    if (options.state !== 'active') {
+      // Both reasons a certificate is not renewed, counted: those still stored, and every retirement so far.
+      const now = (kind: string) => list.filter((c) => c.retiredAt !== undefined && c.retiredKind === kind).length;
+      process.stdout.write(
+        `retired now: ${now('left-policy')} left the policy, ${now('idle')} idle; ` +
+          `retired ever: ${ever['left-policy']} left the policy, ${ever.idle} idle\n`,
+      );
+    }
   });
 certs
   .command('show')

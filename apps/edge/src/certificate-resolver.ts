@@ -31,6 +31,8 @@ export interface CertificateResolverDeps {
   hostnameOptions: HostnameOptions;
   metrics: EdgeMetrics;
   logger: Logger;
+  /** Told the name of every handshake served a certificate; must not block (see served-names.ts). */
+  onServed?: (name: string) => void;
 }
 
 type Resolved = { context: SecureContext; rsaContext?: SecureContext | undefined; source: CertificateSource } | null;
@@ -130,6 +132,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     const hit = deps.cache.peek(check.name);
     if (hit) {
       deps.metrics.certificates.inc({ source: 'memory' });
+      deps.onServed?.(check.name);
       if (hit.rsaContext) this?.setKeyCert(hit.rsaContext);
       return done(null, hit.context);
     }
@@ -144,6 +147,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
         (resolved) => {
           if (!resolved) return fallback();
           deps.metrics.certificates.inc({ source: resolved.source });
+          deps.onServed?.(check.name);
           if (resolved.rsaContext) this?.setKeyCert(resolved.rsaContext);
           done(null, resolved.context);
         },

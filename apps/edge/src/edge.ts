@@ -16,6 +16,7 @@ import { createEdgeMetrics } from './metrics.js';
 import { createHttpHandler } from './challenge-server.js';
 import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
+import { createServedNames } from './served-names.js';
 
 export interface RunningEdge {
   httpsPort: number;
@@ -60,6 +61,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
       logger.info({ domain: name, ...decision }, 'policy decision');
     },
   });
+  const served = createServedNames({ store: store.served, intervalMs: config.servedRecordIntervalMs, logger });
   const sniCallback = createCertificateResolver({
     cache,
     certificates: store.certificates,
@@ -80,6 +82,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
     hostnameOptions: { forbiddenSuffixes: [...DEFAULT_FORBIDDEN_SUFFIXES, ...config.policy.forbiddenSuffixes] },
     metrics,
     logger,
+    onServed: served.note,
   });
   const metricsServer =
     config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.bindAddress);
@@ -111,6 +114,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
     async close() {
       await Promise.all([closeServer(https), closeServer(http), metricsServer && closeServer(metricsServer)]);
       proxy.close();
+      await served.close();
       await unsubscribe();
       await events.close();
       await queue.close();

@@ -27,6 +27,8 @@ export interface IssueJobDeps {
   clock: () => number;
   /** Renew when this fraction of the lifetime remains. */
   renewFraction: number;
+  /** A name no edge has served for this long is not renewed (retired as idle). */
+  idleAfterMs: number;
 }
 
 /** A name's first failed validation cools it down this long; each failure in a row doubles it. */
@@ -37,6 +39,12 @@ const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 const DEFAULT_UNAVAILABLE_PAUSE_MS = 10_000;
 
 const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
+/**
+ * A renewal refused by a budget waits for a token plus a random share of this, so that a
+ * backlog of hundreds of delayed renewals does not wake up together for each token (one wins,
+ * the rest go back to sleep): the backlog still drains at the bucket's pace.
+ */
+const RENEWAL_SPREAD_MS = 30_000;
 
 /**
  * Runs one issuance job. Idempotent: a name with a certificate that is not due is answered from
@@ -78,11 +86,22 @@ export async function runIssueJob(
   if (!decision.allowed) {
     if (data.reason === 'renewal' && existing) {
       const reason = `no longer allowed (${decision.policy}: ${decision.reason})`;
-      await deps.store.certificates.retire(name, reason, now);
-      log.info({ serial: existing.serial, reason }, 'certificate retired: not renewed, kept until it expires');
+      await deps.store.certificates.retire(name, 'left-policy', reason, now);
+      log.info({ serial: existing.serial, reason, kind: 'left-policy' }, 'certificate retired: not renewed, kept until it expires');
       return { outcome: 'retired', serial: existing.serial, notAfter: existing.notAfter };
     }
     throw new UnrecoverableError(`${name} is not allowed (${decision.policy}: ${decision.reason}); no order made`);
+  }
+  // A customer who left without telling us: no edge has served the name for the idle period.
+  // Tracking starts at the first issuance (see CertificateStore.save); older records fall back to issuedAt.
+  if (data.reason === 'renewal' && existing) {
+    const lastServed = (await deps.store.served.lastServed(name)) ?? existing.issuedAt;
+    if (now - lastServed >= deps.idleAfterMs) {
+      const reason = `idle (not served since ${new Date(lastServed).toISOString()})`;
+      await deps.store.certificates.retire(name, 'idle', reason, now);
+      log.info({ serial: existing.serial, reason, kind: 'idle' }, 'certificate retired: not renewed, kept until it expires');
+      return { outcome: 'retired', serial: existing.serial, notAfter: existing.notAfter };
+    }
   }
 
   const waits: number[] = [];
@@ -107,7 +126,7 @@ export async function runIssueJob(
     try {
       log.info({ ca: caName, replaces }, 'issuance started');
       const account = await ca.account();
-      const issued = await issueAll(account, name, deps, replaces);
+      const issued = await issueAll(account, name, deps, { replaces, profile: ca.config.profile });
       const issuedAt = deps.clock();
       const [main, rsa] = issued;
       if (!main) throw new Error('no certificate was issued');
@@ -168,7 +187,7 @@ export async function runIssueJob(
     }
   }
 
-  const delayMs = jitter(Math.max(1_000, Math.min(...waits)));
+  const delayMs = jitter(Math.max(1_000, Math.min(...waits))) + (data.reason === 'renewal' ? Math.round(Math.random() * RENEWAL_SPREAD_MS) : 0);
   const until = deps.clock() + delayMs;
   if (data.reason === 'visitor') {
     await deps.store.pauses.blockIssuance({ until, reason: 'no CA can take an order now' }, deps.clock());
@@ -179,11 +198,16 @@ export async function runIssueJob(
 }
 
 /** One certificate per key type (ECDSA first), each its own order. */
-async function issueAll(account: AcmeAccount, name: string, deps: IssueJobDeps, replaces: string | undefined): Promise<IssuedCertificate[]> {
+async function issueAll(
+  account: AcmeAccount,
+  name: string,
+  deps: IssueJobDeps,
+  order: { replaces: string | undefined; profile: string | undefined },
+): Promise<IssuedCertificate[]> {
   const issued: IssuedCertificate[] = [];
   for (const keyType of deps.keyTypes) {
     // Only the first (ECDSA) certificate has an ARI id on record.
-    issued.push(await account.issue([name], deps.responder, keyType, { replaces: issued.length === 0 ? replaces : undefined }));
+    issued.push(await account.issue([name], deps.responder, keyType, { replaces: issued.length === 0 ? order.replaces : undefined, profile: order.profile }));
   }
   return issued;
 }
@@ -204,8 +228,14 @@ async function scheduleByAri(
   }
   const renewAt = pickRenewalTime(window, lifetime, issuedAt);
   await deps.store.certificates.reschedule(name, renewAt);
+  // RFC 9773 4.3: ask again as Retry-After says; the window may move (e.g. after a revocation).
+  await deps.store.renewals.scheduleAriPoll(name, issuedAt + window.retryAfterMs);
   log.info(
-    { renewAt: new Date(renewAt).toISOString(), ari: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() } },
+    {
+      renewAt: new Date(renewAt).toISOString(),
+      ari: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+      nextPollAt: new Date(issuedAt + window.retryAfterMs).toISOString(),
+    },
     'renewal scheduled',
   );
 }

@@ -4,6 +4,7 @@ import { errorMessage, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
 import { connectRedis, createStore } from '@certfleet/store';
+import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
 import { runIssueJob } from './issue-job.js';
 import { http01Responder, tlsAlpn01Responder } from './responders.js';
@@ -38,17 +39,29 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   const worker = createIssueWorker(
     { connection: redis, prefix: store.keys.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
     (job, token) =>
-      runIssueJob(job, token, { store, cas, decisions, responder, keyTypes: config.keyTypes, logger, clock: Date.now, renewFraction: config.renewFraction }),
+      runIssueJob(job, token, {
+        store,
+        cas,
+        decisions,
+        responder,
+        keyTypes: config.keyTypes,
+        logger,
+        clock: Date.now,
+        renewFraction: config.renewFraction,
+        idleAfterMs: config.idleAfterMs,
+      }),
   );
   worker.on('failed', (job, error) => {
     logger.warn({ domain: job?.data.name, jobId: job?.id, attempt: job?.attemptsMade, err: errorMessage(error) }, 'issuance failed');
   });
   worker.on('error', (error) => logger.error({ err: errorMessage(error) }, 'issuer worker error'));
   await worker.waitUntilReady();
+  const ariPoller = startAriPoller({ store, cas, tickMs: config.ariPollTickMs, logger, clock: Date.now });
   logger.info({ concurrency: config.concurrency }, 'issuer ready');
 
   return {
     async close() {
+      await ariPoller.close();
       await worker.close();
       redis.disconnect();
     },

@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js';
 import { parseEnv } from './env.js';
-import { bucket, email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+import { bucket, duration, email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
@@ -46,6 +46,7 @@ const edge = {
   EDGE_MAX_PENDING_ISSUES: int(1, 1_000_000, 'names').default('200'),
   EDGE_MAX_WAITING_HANDSHAKES: int(1, 1_000_000, 'handshakes').default('2000'),
   EDGE_METRICS_PORT: port().optional(),
+  EDGE_SERVED_RECORD_INTERVAL: duration(1_000, 86_400_000).default('1h'),
 };
 
 export interface EdgeConfig extends CommonConfig {
@@ -73,6 +74,8 @@ export interface EdgeConfig extends CommonConfig {
   };
   /** Where `/metrics` is served, apart from customer traffic; unset = not served. */
   metricsPort: number | undefined;
+  /** An edge records that it served a name at most once per this interval (renewal skips idle names). */
+  servedRecordIntervalMs: number;
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
@@ -104,6 +107,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
       maxWaitingHandshakes: e.EDGE_MAX_WAITING_HANDSHAKES,
     },
     metricsPort: e.EDGE_METRICS_PORT,
+    servedRecordIntervalMs: e.EDGE_SERVED_RECORD_INTERVAL,
   };
 }
 
@@ -114,6 +118,8 @@ const issuer = {
   ACME_CHALLENGE: oneOf(['http-01', 'tls-alpn-01']).default('http-01'),
   ACME_KEY_TYPES: oneOf(['ecdsa', 'rsa', 'ecdsa,rsa']).default('ecdsa'),
   ISSUER_RENEW_FRACTION: pattern('a fraction between 0 and 1, e.g. 0.33', /^0?\.\d+$/).default('0.3333'),
+  RENEW_IDLE_AFTER: duration(1_000, 3_650 * 86_400_000).default('30d'),
+  ISSUER_ARI_POLL_TICK: duration(100, 3_600_000).default('30s'),
 };
 
 export interface IssuerConfig extends CommonConfig {
@@ -127,6 +133,10 @@ export interface IssuerConfig extends CommonConfig {
   keyTypes: ('ecdsa' | 'rsa')[];
   /** Renew when this fraction of the lifetime remains. */
   renewFraction: number;
+  /** A name no edge has served for this long is not renewed (retired as idle). */
+  idleAfterMs: number;
+  /** How often the due slice of ARI polls (renewalInfo asked again, as its Retry-After said) is read. */
+  ariPollTickMs: number;
   policy: PolicyConfig;
 }
 
@@ -140,6 +150,8 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     challenge: e.ACME_CHALLENGE,
     keyTypes: e.ACME_KEY_TYPES.split(',') as ('ecdsa' | 'rsa')[],
     renewFraction: Number(e.ISSUER_RENEW_FRACTION),
+    idleAfterMs: e.RENEW_IDLE_AFTER,
+    ariPollTickMs: e.ISSUER_ARI_POLL_TICK,
     policy: loadPolicyConfig(env),
   };
 }

@@ -7,11 +7,14 @@ import { createNameStateStore } from './name-state.js';
 import { createPauseStore } from './pauses.js';
 import { redisKeys } from './keys.js';
 import { createRenewalIndex } from './renewals.js';
+import { createServedNameStore } from './served.js';
 import { createSharedSecretStore } from './shared-secrets.js';
 
 export { redisKeys } from './keys.js';
 export type { RedisKeys } from './keys.js';
-export type { StoredCertificate, CertificateSummary, CertificateStore } from './certificates.js';
+export type { StoredCertificate, CertificateSummary, CertificateStore, RetirementKind } from './certificates.js';
+export { RETIREMENT_KINDS } from './certificates.js';
+export type { ServedNameStore } from './served.js';
 export type { AllowlistStore } from './allowlist.js';
 export { coveringEntries } from './allowlist.js';
 export type { DecisionStore, StoredDecision, RememberedAnswer } from './decisions.js';
@@ -39,6 +42,7 @@ export function createStore(redis: Redis, prefix: string) {
     decisions: createDecisionStore(redis, keys),
     nameStates: createNameStateStore(redis, keys),
     pauses: createPauseStore(redis, keys),
+    served: createServedNameStore(redis, keys),
   };
 }
 

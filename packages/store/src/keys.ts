@@ -12,6 +12,12 @@ export function redisKeys(prefix: string) {
     cert: (name: string) => `${prefix}:cert:{${name}}`,
     /** Sorted set: name -> when its certificate should be renewed (ms since epoch). */
     renewals: `${prefix}:renewals`,
+    /** Sorted set: name -> when to ask the CA for its renewal window again (RFC 9773 Retry-After). */
+    ariPolls: `${prefix}:ari-polls`,
+    /** Sorted set: name -> when an edge last served it (sampled: at most once per interval per edge). */
+    served: `${prefix}:served`,
+    /** Hash: why certificates were retired (left-policy, idle) -> how many, ever. */
+    retirements: `${prefix}:retirements`,
     /** Sorted set: name -> when its certificate expires (ms since epoch); the inventory. */
     inventory: `${prefix}:inventory`,
     /** Set: the names the allowlist policy accepts: exact names, and `*.suffix` entries for every name below. */
