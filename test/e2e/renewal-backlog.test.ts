@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStore } from '@certfleet/store';
+import { createSelfSignedCertificate } from '@certfleet/tls';
+import { Redis } from 'ioredis';
+import { cli } from '../support/certfleet.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { handshake } from '../support/tls-client.js';
+import { until } from '../support/wait.js';
+
+const BACKLOG = 200;
+const CAPACITY = 20;
+const REFILL_MS = 1_000;
+/**
+ * The bucket is kept on Redis's clock when a token is taken; the proxy stamps the newOrder a
+ * little later (nonce, order request). Different latencies may bring two orders closer together
+ * than their tokens were: this much of a window is allowed for it.
+ */
+const CLOCK_SLACK_MS = 500;
+
+/**
+ * A backlog of 200 renewals, all due at once (a bulk import that expires together, or the
+ * renewer back after an outage), drains at the pace of the renewal budget (capacity 20, one more
+ * per second) and never in a burst, while a visitor's new name is issued at once. No ARI: the
+ * proxy removes `renewalInfo` from the directory, so no renewal is exempt.
+ */
+describe('a renewal backlog without ARI', () => {
+  let stack: Stack;
+  let redis: Redis;
+  const names = Array.from({ length: BACKLOG }, (_, i) => `b${i}.backlog-${i % 40}.example.com`);
+  const visitor = 'new-visitor.example.net';
+
+  beforeAll(async () => {
+    stack = await startStack({
+      edges: 1,
+      issuers: 1,
+      renewer: true,
+      proxy: true,
+      env: {
+        RENEW_TICK_MS: '1000',
+        ACME_RENEWAL_BUDGET: `${CAPACITY}/${(CAPACITY * REFILL_MS) / 1000}s`,
+        // Only the renewal share holds renewals back here.
+        ACME_BUDGET_ORDERS: '100000/1s',
+        ACME_BUDGET_REGISTERED_DOMAIN: '100000/1s',
+        // Far longer than the visitor needs: a visitor served a real certificate was not served by a timeout.
+        EDGE_ISSUE_WAIT_MS: '30000',
+      },
+      beforeRoles: async ({ proxy }) => {
+        proxy?.addRule({ kind: 'directory', rewriteJson: ({ renewalInfo: _dropped, ...directory }) => directory });
+      },
+    });
+    redis = new Redis(stack.redis.port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await stack?.stop();
+  });
+
+  it('renews 200 due certificates no faster than the renewal budget, all in the end, and issues a visitor at once meanwhile', async () => {
+    const store = createStore(redis, stack.prefix);
+    expect((await cli(['domains', 'add', ...names, visitor], stack.env)).code).toBe(0);
+    // A bulk import: 200 stored certificates (real-shaped, self-signed), all due a moment from now.
+    const imported = await createSelfSignedCertificate({ commonName: 'imported.example', validDays: 30 });
+    const dueAt = Date.now() + 3_000;
+    for (const name of names) {
+      await store.certificates.save(
+        {
+          name,
+          names: [name],
+          chainPem: imported.certPem,
+          keyPem: imported.keyPem,
+          serial: 'IMPORTED',
+          notBefore: Date.now(),
+          notAfter: Date.now() + 30 * 86_400_000,
+          issuer: 'imported.example',
+          issuedAt: Date.now(),
+          ca: 'default',
+        },
+        dueAt,
+      );
+    }
+    const renewed = async () => {
+      const rows = await Promise.all(names.map((name) => redis.hget(store.keys.cert(name), 'serial')));
+      return rows.filter((serial) => serial && serial !== 'IMPORTED').length;
+    };
+    const renewalOrders = () =>
+      stack.proxy!.newOrders().filter((r) => names.includes((r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value ?? ''));
+
+    // In the middle of the backlog, a visitor's new name.
+    await until('the first 40 renewals', async () => renewalOrders().length >= 40 || undefined, 120_000, 250);
+    const visitorStarted = Date.now();
+    const first = await handshake(stack.edges[0]!.ports.httpsPort, visitor, stack.rootPem);
+    const visitorMs = Date.now() - visitorStarted;
+    expect(first.authorized).toBe(true);
+    const ordersAtVisitor = renewalOrders().length;
+    expect(ordersAtVisitor).toBeLessThan(BACKLOG - 20);
+
+    await until(`all ${BACKLOG} renewed`, async () => (await renewed()) === BACKLOG || undefined, 280_000, 2_000);
+    const orders = renewalOrders().map((r) => r.at);
+    // Each name renewed once: no renewal ordered twice.
+    expect(orders).toHaveLength(BACKLOG);
+    // A token bucket: in any window from one order to a later one, at most capacity + refills.
+    let worst = 0;
+    for (let i = 0; i < orders.length; i += 1) {
+      for (let j = i; j < orders.length; j += 1) {
+        const window = (orders[j] as number) - (orders[i] as number) + CLOCK_SLACK_MS;
+        const allowed = CAPACITY + Math.floor(window / REFILL_MS);
+        worst = Math.max(worst, j - i + 1 - allowed);
+        if (j - i + 1 > allowed) expect(j - i + 1, `orders ${i}..${j} within ${window} ms`).toBeLessThanOrEqual(allowed);
+      }
+    }
+    const spanSeconds = ((orders.at(-1) as number) - (orders[0] as number)) / 1000;
+    // Steady, not a burst: the last 180 needed at least 180 refills.
+    expect(spanSeconds).toBeGreaterThanOrEqual(((BACKLOG - CAPACITY) * REFILL_MS - CLOCK_SLACK_MS) / 1000);
+    console.log(JSON.stringify({ backlog: BACKLOG, spanSeconds, visitorMs, ordersAtVisitor, worstExcess: worst }));
+  }, 420_000);
+});
