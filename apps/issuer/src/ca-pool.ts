@@ -57,9 +57,15 @@ async function checkProfile(config: CaConfig, account: AcmeAccount, logger: Logg
     return;
   }
   logger.error(
-    { ca: config.name, profile: config.profile, listed },
-    `CA "${config.name}" does not list the ACME profile "${config.profile}" in its directory (it lists: ${listed.join(', ') || 'none'}); ` +
-      `orders go without a profile. Set ACME_PROFILE (or "profile" in ACME_CAS_FILE) to one it lists, or unset it`,
+    {
+      ca: config.name,
+      profile: config.profile,
+      listed,
+      hint:
+        `CA "${config.name}" does not list the ACME profile "${config.profile}" in its directory (it lists: ${listed.join(', ') || 'none'}); ` +
+        'set ACME_PROFILE (or "profile" in ACME_CAS_FILE) to one it lists, or unset it',
+    },
+    'ACME profile not offered by the CA; orders go without a profile',
   );
 }
 
