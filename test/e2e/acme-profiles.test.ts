@@ -63,7 +63,7 @@ describe('ACME profiles', () => {
     // Another issuer configured with a profile this CA does not offer; the first one stops.
     unlisted = await startRole('issuer', { ...stack.env, ACME_PROFILE: 'tlsserver' }, `issuer-${stack.prefix}-unlisted`);
     const [complaint] = unlisted.logs('ACME profile not offered by the CA; orders go without a profile') as { level: number; hint: string }[];
-    expect(complaint?.hint).toMatch(/CA "default" does not list the ACME profile "tlsserver".*it lists: default, shortlived.*Set ACME_PROFILE/);
+    expect(complaint?.hint).toMatch(/CA "default" does not list the ACME profile "tlsserver".*it lists: default, shortlived.*set ACME_PROFILE/);
     expect(complaint?.level).toBe(50);
     await stack.issuers[0]!.stop();
 

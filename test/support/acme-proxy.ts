@@ -96,7 +96,10 @@ export async function startAcmeProxy(
   const agent = new Agent({ ca: pebble.listenerCertPem, keepAlive: true });
   const call = (method: string, path: string) =>
     new Promise<IncomingMessage>((resolve, reject) => {
-      request({ host: upstream.hostname, port: upstream.port, method, path, agent }, resolve).on('error', reject).end();
+      // Pebble 2.7+ refuses requests without a User-Agent (RFC 8555 6.1).
+      request({ host: upstream.hostname, port: upstream.port, method, path, agent, headers: { 'user-agent': 'certfleet-test-proxy' } }, resolve)
+        .on('error', reject)
+        .end();
     });
   const directory = await call('GET', upstream.pathname).then(readJson);
   const kinds = new Map<string, AcmeKind>([[upstream.pathname, 'directory']]);

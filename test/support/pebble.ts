@@ -81,7 +81,9 @@ export interface Pebble {
  * validated for real against the edge.
  */
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
-  const bin = options.profiles ? pebbleWithProfilesBinDir() : pebbleBinDir();
+  const bin = pebbleBinDir();
+  // Only the CA itself changes for profiles; 2.6's challtestsrv (its flags differ in 2.10) serves DNS either way.
+  const caBin = options.profiles ? pebbleWithProfilesBinDir() : bin;
   const dir = mkdtempSync(join(tmpdir(), 'certfleet-pebble-'));
   const [listen, management, dns, ctsManagement] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const certPath = join(dir, 'listener.pem');
@@ -116,7 +118,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     '-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', '', '-defaultIPv6', '',
   ]);
   await challtestsrv.waitForLine((l) => l.includes('Starting management server'), 15_000, 'challtestsrv ready');
-  const pebble = spawnProc(`${name}-${listen}`, join(bin, 'pebble'), ['-config', configPath, '-dnsserver', `127.0.0.1:${dns}`], {
+  const pebble = spawnProc(`${name}-${listen}`, join(caBin, 'pebble'), ['-config', configPath, '-dnsserver', `127.0.0.1:${dns}`], {
     env: {
       ...process.env,
       PEBBLE_VA_NOSLEEP: '1',
@@ -161,7 +163,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
 
 function httpsGetText(url: string, agent: Agent): Promise<string> {
   return new Promise((resolve, reject) => {
-    request(url, { agent }, (res) => {
+    request(url, { agent, headers: { 'user-agent': 'certfleet-tests' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
