@@ -113,8 +113,11 @@ describe('a renewal backlog without ARI', () => {
 
     await until(`all ${BACKLOG} renewed`, async () => (await renewed()) === BACKLOG || undefined, 280_000, 2_000);
     const orders = renewalOrders().map((r) => r.at);
-    // Each name renewed once: no renewal ordered twice.
-    expect(orders).toHaveLength(BACKLOG);
+    // Each name renewed once, plus a second order only where the first failed (a reset connection
+    // on this loaded machine pauses the CA for a few seconds; the renewal is ordered again, with a token of its own).
+    const failed = stack.issuers[0]!.logs('order failed').filter((r) => names.includes(r.domain as string)).length;
+    console.log(JSON.stringify({ orders: orders.length, failed }));
+    expect(orders).toHaveLength(BACKLOG + failed);
     expect(new Set(renewalOrders().map((r) => (r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value)).size).toBe(BACKLOG);
     // A token bucket: in any window from one order to a later one, at most capacity + refills.
     const started = stack.issuers[0]!
@@ -122,10 +125,10 @@ describe('a renewal backlog without ARI', () => {
       .filter((r) => names.includes(r.domain as string))
       .map((r) => Date.parse(r.time as string))
       .sort((a, b) => a - b);
-    expect(started).toHaveLength(BACKLOG);
+    expect(started).toHaveLength(BACKLOG + failed);
     const issuerSlack = slackNeeded(started);
     const proxySlack = slackNeeded(orders);
-    console.log(JSON.stringify({ backlog: BACKLOG, spanSeconds: ((orders.at(-1) as number) - (orders[0] as number)) / 1000, visitorMs, ordersAtVisitor, issuerSlack, proxySlack }));
+    console.log(JSON.stringify({ backlog: BACKLOG, failed, spanSeconds: ((orders.at(-1) as number) - (orders[0] as number)) / 1000, visitorMs, ordersAtVisitor, issuerSlack, proxySlack }));
     expect(issuerSlack).toBeLessThanOrEqual(ISSUER_SLACK_MS);
     expect(proxySlack).toBeLessThanOrEqual(PROXY_SLACK_MS);
     // Steady, not a burst: the 180 beyond the capacity needed 180 refills.

@@ -70,11 +70,16 @@ certs
     const found = await withStore(loadCommonConfig(process.env), async (store) => ({
       cert: await store.certificates.get(name),
       renewAt: await store.renewals.when(name),
+      nextAriPollAt: await store.renewals.nextAriPoll(name),
+      lastServedAt: await store.served.lastServed(name),
     }));
     if (!found.cert) throw new UsageError(`no certificate is stored for ${name}: see 'certfleet certs ls'`);
-    const { keyPem: _secret, chainPem, ...summary } = found.cert;
+    // Neither private key is printed: the RSA certificate shows only its serial and expiry.
+    const { keyPem: _secret, chainPem, rsa, ...summary } = found.cert;
+    const extra = { renewAt: found.renewAt, nextAriPollAt: found.nextAriPollAt, lastServedAt: found.lastServedAt };
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ...summary, renewAt: found.renewAt, ...(options.pem ? { chainPem } : {}) })}\n`);
+      const rsaSummary = rsa ? { rsa: { serial: rsa.serial, notAfter: rsa.notAfter } } : {};
+      process.stdout.write(`${JSON.stringify({ ...summary, ...rsaSummary, ...extra, ...(options.pem ? { chainPem } : {}) })}\n`);
       return;
     }
     const rows = [
@@ -84,6 +89,9 @@ certs
       ['not before', formatTime(summary.notBefore)],
       ['not after', formatTime(summary.notAfter)],
       ['renew at', found.renewAt === null ? '-' : formatTime(found.renewAt)],
+      ['next ARI poll', found.nextAriPollAt === null ? '-' : formatTime(found.nextAriPollAt)],
+      ['last served', found.lastServedAt === null ? '-' : formatTime(found.lastServedAt)],
+      ...(summary.retiredAt !== undefined ? [['retired', `${formatTime(summary.retiredAt)}: ${summary.retiredReason ?? ''}`]] : []),
       ['issuer', summary.issuer],
       ['issued at', formatTime(summary.issuedAt)],
     ];
