@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { cli } from '../support/certfleet.js';
+import { cli, metric } from '../support/certfleet.js';
 import { ordersFor } from '../support/pebble.js';
+import { freePort } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake, normalSerial } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
@@ -23,15 +24,23 @@ interface Listed {
 describe('renewal skips customers who left', () => {
   let stack: Stack;
   let redis: Redis;
+  let issuerMetricsPort: number;
 
   beforeAll(async () => {
+    issuerMetricsPort = await freePort();
     stack = await startStack({
       edges: 1,
       issuers: 1,
       renewer: true,
       proxy: true,
       validitySeconds: 60,
-      env: { RENEW_TICK_MS: '1000', RENEW_IDLE_AFTER: '20s', EDGE_SERVED_RECORD_INTERVAL: '1s' },
+      env: {
+        RENEW_TICK_MS: '1000',
+        RENEW_IDLE_AFTER: '20s',
+        EDGE_SERVED_RECORD_INTERVAL: '1s',
+        ISSUER_METRICS_PORT: String(issuerMetricsPort),
+        ISSUER_METRICS_BIND_ADDRESS: '127.0.0.1',
+      },
       beforeRoles: async ({ proxy }) => {
         proxy?.addRule({ kind: 'directory', rewriteJson: ({ renewalInfo: _dropped, ...directory }) => directory });
       },
@@ -97,5 +106,8 @@ describe('renewal skips customers who left', () => {
     expect(retired.stdout).toMatch(new RegExp(`${leaving}.*retired: no longer allowed`));
     expect(retired.stdout).not.toContain(busy);
     expect(retired.stdout).toContain('retired now: 1 left the policy, 1 idle; retired ever: 1 left the policy, 1 idle');
+    // Counted by the issuer that retired them.
+    expect(await metric(issuerMetricsPort, 'certfleet_renewals_retired_total', { kind: 'idle' })).toBe(1);
+    expect(await metric(issuerMetricsPort, 'certfleet_renewals_retired_total', { kind: 'left-policy' })).toBe(1);
   }, 180_000);
 });

@@ -14,7 +14,7 @@ import type { Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
 import { IssueJobData, type IssueJobResult } from '@certfleet/queue';
 import { renewalTime } from '@certfleet/renewal';
-import type { Store } from '@certfleet/store';
+import type { RetirementKind, Store } from '@certfleet/store';
 import { failedAuthzClaim, orderClaims, type CaHandle } from './ca-pool.js';
 
 export interface IssueJobDeps {
@@ -29,6 +29,8 @@ export interface IssueJobDeps {
   renewFraction: number;
   /** A name no edge has served for this long is not renewed (retired as idle). */
   idleAfterMs: number;
+  /** Told of each certificate retired at renewal (counted in the issuer's metrics). */
+  onRetired?: (kind: RetirementKind) => void;
 }
 
 /** A name's first failed validation cools it down this long; each failure in a row doubles it. */
@@ -87,6 +89,7 @@ export async function runIssueJob(
     if (data.reason === 'renewal' && existing) {
       const reason = `no longer allowed (${decision.policy}: ${decision.reason})`;
       await deps.store.certificates.retire(name, 'left-policy', reason, now);
+      deps.onRetired?.('left-policy');
       log.info({ serial: existing.serial, reason, kind: 'left-policy' }, 'certificate retired: not renewed, kept until it expires');
       return { outcome: 'retired', serial: existing.serial, notAfter: existing.notAfter };
     }
@@ -99,6 +102,7 @@ export async function runIssueJob(
     if (now - lastServed >= deps.idleAfterMs) {
       const reason = `idle (not served since ${new Date(lastServed).toISOString()})`;
       await deps.store.certificates.retire(name, 'idle', reason, now);
+      deps.onRetired?.('idle');
       log.info({ serial: existing.serial, reason, kind: 'idle' }, 'certificate retired: not renewed, kept until it expires');
       return { outcome: 'retired', serial: existing.serial, notAfter: existing.notAfter };
     }

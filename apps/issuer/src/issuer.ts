@@ -1,6 +1,6 @@
 import { configureAcmeHttp } from '@certfleet/acme';
 import type { IssuerConfig } from '@certfleet/config';
-import { errorMessage, type Logger } from '@certfleet/observability';
+import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
 import { connectRedis, createStore } from '@certfleet/store';
@@ -35,6 +35,13 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     evaluationTimeoutMs: evaluationTimeoutMs(config.policy),
     onEvaluated: (name, decision) => logger.info({ domain: name, ...decision }, 'policy decision'),
   });
+  const registry = createRegistry('issuer');
+  const retired = new Counter({
+    name: 'certfleet_renewals_retired_total',
+    help: 'Certificates not renewed but retired, by why: the name left the domain policy, or no edge served it for RENEW_IDLE_AFTER',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   const responder = config.challenge === 'tls-alpn-01' ? tlsAlpn01Responder(store) : http01Responder(store);
   const worker = createIssueWorker(
     { connection: redis, prefix: store.keys.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
@@ -49,6 +56,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
         clock: Date.now,
         renewFraction: config.renewFraction,
         idleAfterMs: config.idleAfterMs,
+        onRetired: (kind) => retired.inc({ kind }),
       }),
   );
   worker.on('failed', (job, error) => {
@@ -56,6 +64,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   });
   worker.on('error', (error) => logger.error({ err: errorMessage(error) }, 'issuer worker error'));
   await worker.waitUntilReady();
+  const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.metricsBindAddress);
   const ariPoller = startAriPoller({ store, cas, tickMs: config.ariPollTickMs, logger, clock: Date.now });
   logger.info({ concurrency: config.concurrency }, 'issuer ready');
 
@@ -63,6 +72,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     async close() {
       await ariPoller.close();
       await worker.close();
+      await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       redis.disconnect();
     },
   };

@@ -120,6 +120,8 @@ const issuer = {
   ISSUER_RENEW_FRACTION: pattern('a fraction between 0 and 1, e.g. 0.33', /^0?\.\d+$/).default('0.3333'),
   RENEW_IDLE_AFTER: duration(1_000, 3_650 * 86_400_000).default('30d'),
   ISSUER_ARI_POLL_TICK: duration(100, 3_600_000).default('30s'),
+  ISSUER_METRICS_PORT: port().optional(),
+  ISSUER_METRICS_BIND_ADDRESS: ipAddress().default('0.0.0.0'),
 };
 
 export interface IssuerConfig extends CommonConfig {
@@ -137,6 +139,9 @@ export interface IssuerConfig extends CommonConfig {
   idleAfterMs: number;
   /** How often the due slice of ARI polls (renewalInfo asked again, as its Retry-After said) is read. */
   ariPollTickMs: number;
+  /** Where `/metrics` is served; unset = not served. */
+  metricsPort: number | undefined;
+  metricsBindAddress: string;
   policy: PolicyConfig;
 }
 
@@ -152,6 +157,8 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     renewFraction: Number(e.ISSUER_RENEW_FRACTION),
     idleAfterMs: e.RENEW_IDLE_AFTER,
     ariPollTickMs: e.ISSUER_ARI_POLL_TICK,
+    metricsPort: e.ISSUER_METRICS_PORT,
+    metricsBindAddress: e.ISSUER_METRICS_BIND_ADDRESS,
     policy: loadPolicyConfig(env),
   };
 }
