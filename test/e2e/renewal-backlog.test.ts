@@ -44,6 +44,7 @@ describe('a renewal backlog without ARI', () => {
   let stack: Stack;
   let redis: Redis;
   const names = Array.from({ length: BACKLOG }, (_, i) => `b${i}.backlog-${i % 40}.example.com`);
+  const backlogNames = new Set(names);
   const visitor = 'new-visitor.example.net';
 
   beforeAll(async () => {
@@ -100,29 +101,31 @@ describe('a renewal backlog without ARI', () => {
       return rows.filter((serial) => serial && serial !== 'IMPORTED').length;
     };
     const renewalOrders = () =>
-      stack.proxy!.newOrders().filter((r) => names.includes((r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value ?? ''));
+      // The proxy runs in this process: keep its record cheap to read, the CA's answers wait on it.
+      stack.proxy!.newOrders().filter((r) => backlogNames.has((r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value ?? ''));
 
     // In the middle of the backlog, a visitor's new name.
-    await until('the first 40 renewals', async () => renewalOrders().length >= 40 || undefined, 120_000, 250);
+    await until('the first 40 renewals', async () => renewalOrders().length >= 40 || undefined, 120_000, 1_000);
     const visitorStarted = Date.now();
     const first = await handshake(stack.edges[0]!.ports.httpsPort, visitor, stack.rootPem);
     const visitorMs = Date.now() - visitorStarted;
     expect(first.authorized).toBe(true);
+    // Issued in the middle of the backlog, not behind it: most renewals were still waiting for tokens.
     const ordersAtVisitor = renewalOrders().length;
-    expect(ordersAtVisitor).toBeLessThan(BACKLOG - 20);
+    expect(ordersAtVisitor).toBeLessThanOrEqual(BACKLOG / 2);
 
     await until(`all ${BACKLOG} renewed`, async () => (await renewed()) === BACKLOG || undefined, 280_000, 2_000);
     const orders = renewalOrders().map((r) => r.at);
     // Each name renewed once, plus a second order only where the first failed (a reset connection
     // on this loaded machine pauses the CA for a few seconds; the renewal is ordered again, with a token of its own).
-    const failed = stack.issuers[0]!.logs('order failed').filter((r) => names.includes(r.domain as string)).length;
+    const failed = stack.issuers[0]!.logs('order failed').filter((r) => backlogNames.has(r.domain as string)).length;
     console.log(JSON.stringify({ orders: orders.length, failed }));
     expect(orders).toHaveLength(BACKLOG + failed);
     expect(new Set(renewalOrders().map((r) => (r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value)).size).toBe(BACKLOG);
     // A token bucket: in any window from one order to a later one, at most capacity + refills.
     const started = stack.issuers[0]!
       .logs('issuance started')
-      .filter((r) => names.includes(r.domain as string))
+      .filter((r) => backlogNames.has(r.domain as string))
       .map((r) => Date.parse(r.time as string))
       .sort((a, b) => a - b);
     expect(started).toHaveLength(BACKLOG + failed);
