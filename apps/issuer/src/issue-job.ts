@@ -96,10 +96,11 @@ export async function runIssueJob(
     throw new UnrecoverableError(`${name} is not allowed (${decision.policy}: ${decision.reason}); no order made`);
   }
   // A customer who left without telling us: no edge has served the name for the idle period.
-  // Tracking starts at the first issuance (see CertificateStore.save); older records fall back to issuedAt.
+  // Tracking starts at the first issuance (CertificateStore.save records it); a certificate
+  // stored before names were tracked has no record and is renewed, which starts its tracking.
   if (data.reason === 'renewal' && existing) {
-    const lastServed = (await deps.store.served.lastServed(name)) ?? existing.issuedAt;
-    if (now - lastServed >= deps.idleAfterMs) {
+    const lastServed = await deps.store.served.lastServed(name);
+    if (lastServed !== null && now - lastServed >= deps.idleAfterMs) {
       const reason = `idle (not served since ${new Date(lastServed).toISOString()})`;
       await deps.store.certificates.retire(name, 'idle', reason, now);
       deps.onRetired?.('idle');
