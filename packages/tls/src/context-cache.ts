@@ -60,7 +60,7 @@ export class SecureContextCache {
     options: SecureContextCacheOptions,
     private readonly clock: () => number = Date.now,
   ) {
-    this.cache = new LRUCache({
+    this.cache = new LRUCache<string, CachedContext & { bytes: number }>({
       max: options.max,
       ...(options.maxBytes === undefined
         ? {}
