@@ -36,6 +36,8 @@ describe('renewal skips customers who left', () => {
       validitySeconds: 60,
       env: {
         RENEW_TICK_MS: '1000',
+        // Far longer than issuance needs on a loaded machine: the first handshakes get real certificates.
+        EDGE_ISSUE_WAIT_MS: '30000',
         RENEW_IDLE_AFTER: '20s',
         EDGE_SERVED_RECORD_INTERVAL: '1s',
         ISSUER_METRICS_PORT: String(issuerMetricsPort),
