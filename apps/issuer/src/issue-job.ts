@@ -39,6 +39,8 @@ const MAX_COOL_DOWN_MS = 24 * 3_600_000;
 /** A CA that 429ed without Retry-After, or is unreachable, is left alone this long. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 const DEFAULT_UNAVAILABLE_PAUSE_MS = 10_000;
+/** A renewal window that could not be read at issuance is asked for again after this. */
+const ARI_RETRY_AFTER_FAILURE_MS = 15 * 60_000;
 
 const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
 /**
@@ -151,9 +153,11 @@ export async function runIssueJob(
       // The CA's renewal window (ARI) is asked for after the certificate is stored, off the path
       // of the visitor who waits for it; until then our own renewal point stands.
       if (ariId) {
-        void scheduleByAri(account, ariId, name, lifetime, issuedAt, deps).catch((error: unknown) =>
-          log.warn({ err: (error as Error).message }, 'ARI renewal window unavailable; our own renewal point stands'),
-        );
+        void scheduleByAri(account, ariId, name, lifetime, issuedAt, deps).catch(async (error: unknown) => {
+          // Asked again by the ARI poller, as after any failed poll.
+          await deps.store.renewals.scheduleAriPoll(name, issuedAt + ARI_RETRY_AFTER_FAILURE_MS).catch(() => undefined);
+          log.warn({ err: (error as Error).message }, 'ARI renewal window unavailable; our own renewal point stands until it is asked again');
+        });
       }
       await deps.store.nameStates.markActive(name, caName, issuedAt);
       log.info(
