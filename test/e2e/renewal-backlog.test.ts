@@ -12,12 +12,14 @@ const CAPACITY = 20;
 const REFILL_MS = 1_000;
 /**
  * Tokens are taken on Redis's clock; the issuer logs "issuance started" a Redis write later, and
- * the proxy sees the newOrder after a nonce request and the order's own round trip. On this
- * loaded 2-core machine that second latency varies by up to about a second from one order to
- * the next, which can bring two orders closer together than their tokens were.
+ * the proxy sees the newOrder after a nonce request and the order's own round trip, through
+ * this (busy) test process. On this loaded 2-core machine that second latency was seen to vary
+ * by up to 1.4 s from one order to the next, which can bring two orders closer together than
+ * their tokens were. The token times are held to the bucket strictly; the proxy's record with
+ * room for that latency.
  */
 const ISSUER_SLACK_MS = 250;
-const PROXY_SLACK_MS = 1_500;
+const PROXY_SLACK_MS = 3_000;
 
 /**
  * How much longer every window between two of `times` (sorted) would have to be for a token
