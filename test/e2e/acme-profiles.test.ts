@@ -48,15 +48,19 @@ describe('ACME profiles', () => {
   const orderFor = (name: string) =>
     stack.proxy!.newOrders().map((r) => r.payload as { identifiers: { value: string }[]; profile?: string }).find((o) => o.identifiers[0]?.value === name);
 
-  it('asks for the configured profile when the CA lists it, and the certificate lives as the profile says', async () => {
-    const name = 'short.example.com';
-    expect((await cli(['domains', 'add', name], stack.env)).code).toBe(0);
+  it('asks for the configured profile when the CA lists it, and the certificates live as the profile says', async () => {
+    // Pebble picks one of its profiles at random for an order that names none: three names, all
+    // short-lived, are the profile's doing, not chance.
+    const names = ['short-a.example.com', 'short-b.example.com', 'short-c.example.com'];
+    expect((await cli(['domains', 'add', ...names], stack.env)).code).toBe(0);
     expect(stack.issuers[0]!.logs('ACME profile available')).toHaveLength(1);
-    expect((await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem)).authorized).toBe(true);
-    expect(orderFor(name)?.profile).toBe('shortlived');
-    const lifetime = await lifetimeOf(name);
-    expect(lifetime).toBeGreaterThan(SHORT_SECONDS - 120);
-    expect(lifetime).toBeLessThanOrEqual(SHORT_SECONDS);
+    for (const name of names) {
+      expect((await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem)).authorized).toBe(true);
+      expect(orderFor(name)?.profile).toBe('shortlived');
+      const lifetime = await lifetimeOf(name);
+      expect(lifetime).toBeGreaterThan(SHORT_SECONDS - 120);
+      expect(lifetime).toBeLessThanOrEqual(SHORT_SECONDS);
+    }
   });
 
   it('says at start-up that a configured profile is not listed, and orders without it', async () => {
@@ -72,8 +76,8 @@ describe('ACME profiles', () => {
     expect((await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem)).authorized).toBe(true);
     await until('the order is recorded', () => orderFor(name), 5_000, 50);
     expect(orderFor(name)).not.toHaveProperty('profile');
+    // With no profile named, Pebble picks one of its own at random (a real CA uses its default).
     const lifetime = await lifetimeOf(name);
-    expect(lifetime).toBeGreaterThan(DEFAULT_SECONDS - 120);
-    expect(lifetime).toBeLessThanOrEqual(DEFAULT_SECONDS);
+    expect([SHORT_SECONDS, DEFAULT_SECONDS].some((seconds) => lifetime > seconds - 120 && lifetime <= seconds)).toBe(true);
   });
 });
