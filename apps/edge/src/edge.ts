@@ -84,7 +84,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
   const metricsServer =
     config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.bindAddress);
 
-  const proxy = createUpstreamProxy({ upstream: config.upstreamUrl, logger });
+  const proxy = await createUpstreamProxy({ upstreamUrl: config.upstreamUrl, config: config.upstream, store, fallbackCertPem: fallback.certPem, logger });
   const https = createHttpsServer(
     {
       cert: fallback.certPem,
@@ -110,7 +110,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
     httpPort: config.httpPort,
     async close() {
       await Promise.all([closeServer(https), closeServer(http), metricsServer && closeServer(metricsServer)]);
-      proxy.close();
+      await proxy.close();
       await unsubscribe();
       await events.close();
       await queue.close();

@@ -7,6 +7,7 @@ import { createNameStateStore } from './name-state.js';
 import { createPauseStore } from './pauses.js';
 import { redisKeys } from './keys.js';
 import { createRenewalIndex } from './renewals.js';
+import { createRouteStore } from './routes.js';
 import { createSharedSecretStore } from './shared-secrets.js';
 
 export { redisKeys } from './keys.js';
@@ -23,6 +24,8 @@ export { blocksIssuance } from './name-state.js';
 export type { IssuanceState, NameState, NameStateStore } from './name-state.js';
 export type { Pause, PauseStore } from './pauses.js';
 export { subscribeCertChanged } from './events.js';
+export { subscribeRouteChanged } from './routes.js';
+export type { Route, RouteStore } from './routes.js';
 export { connectRedis, redisReady } from './connect.js';
 
 /** Every store of one deployment (one prefix) over one Redis connection. */
@@ -39,6 +42,7 @@ export function createStore(redis: Redis, prefix: string) {
     decisions: createDecisionStore(redis, keys),
     nameStates: createNameStateStore(redis, keys),
     pauses: createPauseStore(redis, keys),
+    routes: createRouteStore(redis, keys),
   };
 }
 
