@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -23,6 +23,36 @@ export async function serveMetrics(registry: Registry, port: number, host: strin
     }
     registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (error: unknown) => res.writeHead(500).end(String(error)),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+/**
+ * In a node:cluster worker: answer the primary's requests for this worker's metrics, so that
+ * the primary's {@link serveClusterMetrics} can add up every worker's.
+ */
+export function shareMetricsWithClusterPrimary(registry: Registry): void {
+  AggregatorRegistry.setRegistries([registry]);
+  // Constructing one installs prom-client's message listener in this worker.
+  new AggregatorRegistry();
+}
+
+/** In a node:cluster primary: `GET /metrics` answered with every worker's metrics added up. */
+export async function serveClusterMetrics(port: number, host: string): Promise<Server> {
+  const aggregator = new AggregatorRegistry();
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    aggregator.clusterMetrics().then(
+      (text) => res.writeHead(200, { 'content-type': aggregator.contentType }).end(text),
       (error: unknown) => res.writeHead(500).end(String(error)),
     );
   });
