@@ -2,7 +2,7 @@ import { request, type RequestOptions } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { cli } from '../support/certfleet.js';
+import { cli, metric } from '../support/certfleet.js';
 import { freePort } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { startNamedUpstream, type NamedUpstream } from '../support/upstream.js';
@@ -68,6 +68,9 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
   beforeAll(async () => {
     upstreamPort = await freePort();
     upstreams.push(await startNamedUpstream('127.0.0.2', upstreamPort), await startNamedUpstream('127.0.0.3', upstreamPort));
+    // Between challtestsrv's clear-a and add-a, a name resolves to its default, 127.0.0.1: an
+    // upstream there too keeps that moment harmless for the edge.
+    upstreams.push(await startNamedUpstream('127.0.0.1', upstreamPort));
     stack = await startStack({
       // The upstream's name resolves through challtestsrv before the edge starts.
       beforeRoles: ({ pebble }) => pebble.challtest('add-a', { host: `${APP}.`, addresses: ['127.0.0.2'] }),
@@ -89,6 +92,7 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
   });
 
   const port = () => stack.edges[0]?.ports.httpsPort ?? 0;
+  const counted = (name: string, labels: Record<string, string>) => metric(stack.edges[0]?.ports.metricsPort ?? 0, name, labels);
   const edgeLogs = (msg: string) => stack.edges[0]?.proc.logs(msg) ?? [];
   /** A request for `name` once its real certificate is served (the first handshake has it issued). */
   const served = (name: string, path = '/') =>
@@ -128,6 +132,8 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
     expect(new Set(replies.map((r) => r.server))).toEqual(new Set(['127.0.0.2', '127.0.0.3']));
     const setAside = edgeLogs('upstream address failed; set aside');
     expect(setAside.map((r) => r.address)).toEqual([DEAD]);
+    // The one request that met the dead address was sent again to a live one.
+    expect(await counted('certfleet_edge_upstream_retries_total', { reason: 'connect_failed' })).toBe(1);
   });
 
   it('sets the X-Forwarded headers itself and adds HSTS for a name with a real certificate', async () => {
@@ -158,6 +164,7 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
     expect(noSni.status).toBe(421);
     // The same name with another port, another case or a trailing dot is the same site.
     expect((await visit(port(), 'sni.proxy-test.example', 'SNI.Proxy-Test.example.')).status).toBe(200);
+    expect(await counted('certfleet_edge_proxy_answers_total', { answer: 'misdirected' })).toBe(2);
   });
 
   it('carries websockets through to the upstream', async () => {
@@ -180,6 +187,7 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
     expect(reply.status).toBe(504);
     expect(reply.body).toContain('did not answer in time');
     expect(reply.body).not.toMatch(/127\.0\.0|upstream\.example|ETIMEDOUT/);
+    expect(await counted('certfleet_edge_proxy_answers_total', { answer: 'timeout' })).toBe(1);
   });
 
   it('routes a name elsewhere with certfleet routes set, lists it, and back with rm, without an edge restart', async () => {
@@ -227,6 +235,7 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
     expect(reply.body).toContain('refused or dropped the connection');
     expect(reply.body).not.toMatch(/127\.0\.0|ECONNREFUSED/);
     expect(reply.headers['strict-transport-security']).toBe(HSTS);
+    expect(await counted('certfleet_edge_proxy_answers_total', { answer: 'refused' })).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a route for an invalid name or a URL that is not http(s), saying why', async () => {

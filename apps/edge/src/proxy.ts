@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import type { UpstreamConfig } from '@certfleet/config';
 import type { Logger } from '@certfleet/observability';
 import { subscribeRouteChanged, type Store } from '@certfleet/store';
+import type { EdgeMetrics } from './metrics.js';
 import { createForwarder, type ForwardTarget } from './upstreams/forward.js';
 import { upstreamRequestHeaders } from './upstreams/headers.js';
 import { sendPage, sendPageOnSocket } from './upstreams/pages.js';
@@ -20,6 +21,7 @@ export interface UpstreamProxyDeps {
   store: Pick<Store, 'redis' | 'keys' | 'routes'>;
   /** The fallback certificate: a connection served with it gets no HSTS and no route. */
   fallbackCertPem: string;
+  metrics: Pick<EdgeMetrics, 'proxyAnswers' | 'upstreamRetries'>;
   logger: Logger;
 }
 
@@ -62,6 +64,8 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     idleTimeoutMs: config.idleTimeoutMs,
     maxSockets: config.maxSockets,
     logger: log,
+    onAnswer: (answer) => deps.metrics.proxyAnswers.inc({ answer }),
+    onRetry: (reason) => deps.metrics.upstreamRetries.inc({ reason }),
   });
   const fallbackFingerprint = new X509Certificate(deps.fallbackCertPem).fingerprint256;
   const realCertificate = new WeakMap<TLSSocket, boolean>();
@@ -102,20 +106,32 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     web(req: IncomingMessage, res: ServerResponse): void {
       route(req).then(
         (chosen) => {
-          if (!chosen) return sendPage(res, 'misdirected');
+          if (!chosen) {
+            deps.metrics.proxyAnswers.inc({ answer: 'misdirected' });
+            return sendPage(res, 'misdirected');
+          }
           forwarder.web(req, res, chosen.target, upstreamRequestHeaders(req, false), chosen.extra);
         },
-        () => sendPage(res, 'no-address'),
+        () => {
+          deps.metrics.proxyAnswers.inc({ answer: 'no-address' });
+          sendPage(res, 'no-address');
+        },
       );
     },
     ws(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       socket.on('error', () => undefined);
       route(req).then(
         (chosen) => {
-          if (!chosen) return sendPageOnSocket(socket, 'misdirected');
+          if (!chosen) {
+            deps.metrics.proxyAnswers.inc({ answer: 'misdirected' });
+            return sendPageOnSocket(socket, 'misdirected');
+          }
           forwarder.ws(req, socket, head, chosen.target, upstreamRequestHeaders(req, true));
         },
-        () => sendPageOnSocket(socket, 'no-address'),
+        () => {
+          deps.metrics.proxyAnswers.inc({ answer: 'no-address' });
+          sendPageOnSocket(socket, 'no-address');
+        },
       );
     },
     async close(): Promise<void> {

@@ -14,6 +14,9 @@ export interface ForwarderOptions {
   /** Connections to one upstream address, at most (requests beyond wait for one). */
   maxSockets: number;
   logger: Logger;
+  /** Told of each page the edge answers itself and of each retry (metrics). */
+  onAnswer?: (answer: EdgeAnswer) => void;
+  onRetry?: (reason: 'connect_failed' | 'stale_keepalive') => void;
 }
 
 /** Where one request goes: the upstream URL (scheme, host for TLS, port, path prefix) and its addresses. */
@@ -140,19 +143,23 @@ export function createForwarder(options: ForwarderOptions) {
           const staleKeptAlive = connected && upstreamReq.reusedSocket && bodyless && !(error instanceof UpstreamTimeoutError);
           const next = failedToConnect ? target.pool.pick(address) : staleKeptAlive ? (target.pool.pick(address) ?? address) : undefined;
           if (next) {
+            options.onRetry?.(failedToConnect ? 'connect_failed' : 'stale_keepalive');
             log.debug({ address, next, err: errorMessage(error) }, 'upstream connection failed; retrying on another address');
             attempt(next, true);
             return;
           }
         }
         log.debug({ address, err: errorMessage(error), url: req.url }, 'upstream request failed');
+        options.onAnswer?.(answerFor(error));
         sendPage(res, answerFor(error), extra);
       });
     };
 
     const first = target.pool.pick();
-    if (first === undefined) sendPage(res, 'no-address', extra);
-    else attempt(first, false);
+    if (first === undefined) {
+      options.onAnswer?.('no-address');
+      sendPage(res, 'no-address', extra);
+    } else attempt(first, false);
   }
 
   function ws(req: IncomingMessage, socket: Duplex, head: Buffer, target: ForwardTarget, headers: OutgoingHttpHeaders): void {
@@ -207,16 +214,22 @@ export function createForwarder(options: ForwarderOptions) {
         if (failedToConnect) {
           target.pool.setAside(address);
           const next = retried ? undefined : target.pool.pick(address);
-          if (next) return attempt(next, true);
+          if (next) {
+            options.onRetry?.('connect_failed');
+            return attempt(next, true);
+          }
         }
         log.debug({ address, err: errorMessage(error), url: req.url }, 'upstream websocket failed');
+        options.onAnswer?.(answerFor(error));
         sendPageOnSocket(socket, answerFor(error));
       });
     };
 
     const first = target.pool.pick();
-    if (first === undefined) sendPageOnSocket(socket, 'no-address');
-    else attempt(first, false);
+    if (first === undefined) {
+      options.onAnswer?.('no-address');
+      sendPageOnSocket(socket, 'no-address');
+    } else attempt(first, false);
   }
 
   return {
