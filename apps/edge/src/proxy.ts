@@ -75,11 +75,23 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
   const isReal = (socket: TLSSocket): boolean => {
     let real = realCertificate.get(socket);
     if (real === undefined) {
-      const fingerprint = socket.getCertificate?.() && (socket.getCertificate() as { fingerprint256?: string }).fingerprint256;
+      const fingerprint = (socket.getCertificate() as { fingerprint256?: string } | null)?.fingerprint256;
       real = fingerprint !== undefined && fingerprint !== fallbackFingerprint;
       realCertificate.set(socket, real);
     }
     return real;
+  };
+
+  // Route URLs parsed once (they were validated when set); few distinct upstreams exist.
+  const parsedUrls = new Map<string, URL>();
+  const parsed = (text: string): URL => {
+    let url = parsedUrls.get(text);
+    if (!url) {
+      url = new URL(text);
+      if (parsedUrls.size >= 10_000) parsedUrls.clear();
+      parsedUrls.set(text, url);
+    }
+    return url;
   };
 
   /** The connection's name, its target and extra headers; undefined when the request is misdirected. */
@@ -95,7 +107,7 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     // Routes are only consulted for names we hold a certificate for: a scanner's random names
     // never cost a Redis read.
     const override = real ? await routes.lookup(sni) : null;
-    const url = override ? new URL(override) : deps.upstreamUrl;
+    const url = override ? parsed(override) : deps.upstreamUrl;
     const pool = pools.get(url);
     await pool.ready();
     const target: ForwardTarget = { url, pool };
