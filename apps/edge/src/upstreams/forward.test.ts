@@ -1,5 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, Socket, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@certfleet/observability';
 import { createForwarder } from './forward.js';
@@ -9,9 +10,11 @@ import { createUpstreamPool } from './pool.js';
 const logger = createLogger({ role: 'test', level: 'silent' });
 const servers: Server[] = [];
 const forwarders: { close(): void }[] = [];
+const leftovers: (ChildProcess | Socket)[] = [];
 
 afterEach(async () => {
   for (const f of forwarders.splice(0)) f.close();
+  for (const l of leftovers.splice(0)) l instanceof Socket ? l.destroy() : l.kill();
   await Promise.all(
     servers.splice(0).map((s) => new Promise<void>((resolve) => {
       s.closeAllConnections();
@@ -32,6 +35,26 @@ async function upstream(host: string, handler: (req: IncomingMessage, res: Serve
   const seen = { connections: 0 };
   server.on('connection', () => (seen.connections += 1));
   return { port: await listen(server, host, port), seen };
+}
+
+/**
+ * A port on `host` where connections are never accepted: a listener with a backlog of 0 that
+ * never calls accept(), its queue filled by one connection, so the kernel drops further SYNs
+ * and a connect hangs (as with a firewalled or overloaded host). Node always accepts, so Python
+ * holds the socket.
+ */
+async function unacceptingPort(host: string): Promise<number> {
+  const child = spawn('python3', ['-c', `import socket,time\ns=socket.socket();s.bind(('${host}',0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)`]);
+  leftovers.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout?.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
+    child.once('error', reject);
+  });
+  await new Promise<void>((resolve) => {
+    const filler = connect(port, host, () => resolve());
+    leftovers.push(filler);
+  });
+  return port;
 }
 
 /** A front server forwarding to `addresses` (as if DNS gave them) on `port`; returns its port and the pool. */
@@ -116,6 +139,29 @@ describe('forwarder', () => {
     expect(res.body).toContain('refused or dropped the connection');
     expect(res.body).not.toContain('127.0.0.1');
     expect(res.body).not.toContain('ECONNREFUSED');
+  });
+
+  it('answers 502 saying the server cannot be reached when the upstream name has no address', async () => {
+    const f = await front([], 8080);
+    const res = await get(f.port);
+    expect(res.status).toBe(502);
+    expect(res.body).toContain('cannot be reached');
+  });
+
+  it('gives up on a connection not accepted within the connect timeout, and tries another address', async () => {
+    const port = await unacceptingPort('127.0.0.6');
+    const up = await upstream('127.0.0.7', (_req, res) => res.end('from .7'), port);
+    const f = await front(['127.0.0.6', '127.0.0.7'], up.port, { connectTimeoutMs: 300 });
+    expect((await get(f.port)).body).toBe('from .7');
+    expect(f.pool.pick()).toBe('127.0.0.7');
+  });
+
+  it('answers 504 when the only address does not accept the connection in time', async () => {
+    const port = await unacceptingPort('127.0.0.6');
+    const f = await front(['127.0.0.6'], port, { connectTimeoutMs: 300 });
+    const res = await get(f.port);
+    expect(res.status).toBe(504);
+    expect(res.body).toContain('did not answer in time');
   });
 
   it('answers 502 when the upstream resets the connection', async () => {
