@@ -15,22 +15,8 @@ export function createRegistry(role: string): Registry {
  * Serves `GET /metrics` (Prometheus text format) on its own port, apart from customer traffic.
  * Resolves once listening.
  */
-export async function serveMetrics(registry: Registry, port: number, host: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (error: unknown) => res.writeHead(500).end(String(error)),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return server;
+export function serveMetrics(registry: Registry, port: number, host: string): Promise<Server> {
+  return serveMetricsText(port, host, registry.contentType, () => registry.metrics());
 }
 
 /**
@@ -44,15 +30,19 @@ export function shareMetricsWithClusterPrimary(registry: Registry): void {
 }
 
 /** In a node:cluster primary: `GET /metrics` answered with every worker's metrics added up. */
-export async function serveClusterMetrics(port: number, host: string): Promise<Server> {
+export function serveClusterMetrics(port: number, host: string): Promise<Server> {
   const aggregator = new AggregatorRegistry();
+  return serveMetricsText(port, host, aggregator.contentType, () => aggregator.clusterMetrics());
+}
+
+async function serveMetricsText(port: number, host: string, contentType: string, produce: () => Promise<string>): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    aggregator.clusterMetrics().then(
-      (text) => res.writeHead(200, { 'content-type': aggregator.contentType }).end(text),
+    produce().then(
+      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
       (error: unknown) => res.writeHead(500).end(String(error)),
     );
   });
