@@ -178,6 +178,12 @@ describe('forwarder', () => {
     expect(res.body).toContain('did not answer in time');
   });
 
+  it('waits for the headers longer than the idle timeout when the header timeout allows it', async () => {
+    const up = await upstream('127.0.0.1', (_req, res) => setTimeout(() => res.end('late but fine'), 600));
+    const f = await front(['127.0.0.1'], up.port, { idleTimeoutMs: 200, headerTimeoutMs: 5_000 });
+    expect(await get(f.port)).toMatchObject({ status: 200, body: 'late but fine' });
+  });
+
   it('cuts the response short when the upstream goes silent mid-body for the idle timeout', async () => {
     const up = await upstream('127.0.0.1', (_req, res) => {
       res.writeHead(200, { 'content-length': '100' });

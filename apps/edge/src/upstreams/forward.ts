@@ -108,16 +108,24 @@ export function createForwarder(options: ForwarderOptions) {
       let headerTimer: NodeJS.Timeout | undefined;
       const upstreamReq = open(target, address, req, headers, true);
       current = upstreamReq;
+      const idle = () => upstreamReq.destroy(new UpstreamTimeoutError('idle', options.idleTimeoutMs));
       whenConnected(upstreamReq, options.connectTimeoutMs, () => {
         connected = true;
-        headerTimer = setTimeout(() => upstreamReq.destroy(new UpstreamTimeoutError('header', options.headerTimeoutMs)), options.headerTimeoutMs);
+        // While the body is sent, silence is bounded by the idle timeout; once all of the request
+        // is sent, the wait for the response's headers by the header timeout alone.
+        upstreamReq.setTimeout(options.idleTimeoutMs, idle);
+        upstreamReq.once('finish', () => {
+          if (responded) return;
+          upstreamReq.setTimeout(0);
+          headerTimer = setTimeout(() => upstreamReq.destroy(new UpstreamTimeoutError('header', options.headerTimeoutMs)), options.headerTimeoutMs);
+        });
         if (bodyless) upstreamReq.end();
         else req.pipe(upstreamReq);
       });
       upstreamReq.once('response', (upstreamRes) => {
         responded = true;
         clearTimeout(headerTimer);
-        upstreamReq.setTimeout(options.idleTimeoutMs, () => upstreamReq.destroy(new UpstreamTimeoutError('idle', options.idleTimeoutMs)));
+        upstreamReq.setTimeout(options.idleTimeoutMs, idle);
         const outHeaders = downstreamResponseHeaders(upstreamRes.rawHeaders, extra);
         if (upstreamRes.statusMessage) res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, outHeaders);
         else res.writeHead(upstreamRes.statusCode ?? 502, outHeaders);
