@@ -1,5 +1,6 @@
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
+import { connect, type SecureVersion } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { cli, metric } from '../support/certfleet.js';
@@ -57,6 +58,32 @@ function visit(port: number, servername: string, host: string, path = '/', ca?: 
     req.setTimeout(30_000, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * One GET over a raw TLS connection that offers `session` (a ticket from an earlier
+ * connection), so the request can ride a resumed session; resolves with the new ticket.
+ */
+function getOnSession(port: number, name: string, host: string, maxVersion: SecureVersion, session?: Buffer) {
+  return new Promise<{ reused: boolean; status: number; head: string; body: string; session: Buffer | undefined }>((resolve, reject) => {
+    let ticket: Buffer | undefined;
+    let reused = false;
+    let text = '';
+    const socket = connect({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false, maxVersion, ...(session ? { session } : {}) });
+    socket.setTimeout(30_000, () => socket.destroy(new Error('timed out')));
+    socket.on('session', (s: Buffer) => (ticket = s));
+    socket.once('secureConnect', () => {
+      reused = socket.isSessionReused();
+      // HTTP/1.0: the body comes whole, delimited by the end of the connection (no chunks to decode).
+      socket.write(`GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`);
+    });
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    socket.once('end', () => {
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ reused, status: Number(head.split(' ')[1]), head: head.toLowerCase(), body, session: ticket });
+    });
+    socket.once('error', reject);
   });
 }
 
@@ -236,6 +263,26 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
     expect(reply.body).not.toMatch(/127\.0\.0|ECONNREFUSED/);
     expect(reply.headers['strict-transport-security']).toBe(HSTS);
     expect(await counted('certfleet_edge_proxy_answers_total', { answer: 'refused' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(['TLSv1.3', 'TLSv1.2'] as const)('serves requests on a %s resumed session like on a full handshake: route, HSTS, 421', async (version) => {
+    const name = `resumed-${version === 'TLSv1.3' ? '13' : '12'}.proxy-test.example`;
+    await served(name);
+    expect((await cli(['routes', 'set', name, `http://127.0.0.1:${upstreamPort}`], stack.env)).code).toBe(0);
+    await until('route followed', async () => (await visit(port(), name, name)).server === '127.0.0.1');
+    const first = await getOnSession(port(), name, name, version);
+    const resumed = await until('a resumed session', async () => {
+      const again = await getOnSession(port(), name, name, version, first.session);
+      return again.reused ? again : undefined;
+    }, 10_000, 100);
+    expect(resumed.status).toBe(200);
+    expect((JSON.parse(resumed.body) as { server: string }).server).toBe('127.0.0.1');
+    expect(resumed.head).toContain(`strict-transport-security: ${HSTS.toLowerCase()}`);
+    if (version === 'TLSv1.3') {
+      // The SNI of a resumed TLS 1.3 session is known: another Host is still misdirected.
+      const other = await getOnSession(port(), name, 'dns.proxy-test.example', version, resumed.session ?? first.session);
+      expect(other).toMatchObject({ reused: true, status: 421 });
+    }
   });
 
   it('refuses a route for an invalid name or a URL that is not http(s), saying why', async () => {

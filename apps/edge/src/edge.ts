@@ -91,7 +91,15 @@ export async function startEdge(
   const metricsServer =
     config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.bindAddress);
 
-  const proxy = await createUpstreamProxy({ upstreamUrl: config.upstreamUrl, config: config.upstream, store, fallbackCertPem: fallback.certPem, metrics, logger });
+  const proxy = await createUpstreamProxy({
+    upstreamUrl: config.upstreamUrl,
+    config: config.upstream,
+    store,
+    fallbackCertPem: fallback.certPem,
+    hasCertificate: (name) => cache.peek(name) !== undefined,
+    metrics,
+    logger,
+  });
   const https = createHttpsServer(
     {
       cert: fallback.certPem,

@@ -21,6 +21,11 @@ export interface UpstreamProxyDeps {
   store: Pick<Store, 'redis' | 'keys' | 'routes'>;
   /** The fallback certificate: a connection served with it gets no HSTS and no route. */
   fallbackCertPem: string;
+  /**
+   * Whether this process holds a certificate for the name (synchronous, no I/O). Asked for
+   * resumed sessions, where the certificate of the original handshake cannot be read back.
+   */
+  hasCertificate: (name: string) => boolean;
   metrics: Pick<EdgeMetrics, 'proxyAnswers' | 'upstreamRetries'>;
   logger: Logger;
 }
@@ -42,7 +47,7 @@ function requestedName(req: IncomingMessage): string | undefined {
  * for (421 otherwise), chooses the upstream (the name's route, else UPSTREAM_URL), forwards with
  * X-Forwarded-*, and adds HSTS for names served with a real certificate.
  *
- * A connection without SNI only ever got the fallback certificate, which is valid for no
+ * A new connection without SNI only ever got the fallback certificate, which is valid for no
  * customer name, so its requests are answered 421 rather than proxied.
  */
 export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
@@ -71,12 +76,20 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
   const realCertificate = new WeakMap<TLSSocket, boolean>();
   const hsts: Record<string, string> = config.hsts ? { 'strict-transport-security': config.hsts } : {};
 
-  /** Whether the connection was served a real certificate (not the fallback); asked once per connection. */
-  const isReal = (socket: TLSSocket): boolean => {
+  /**
+   * Whether the connection was served a real certificate (not the fallback), asked once per
+   * connection. A resumed session did no certificate exchange, and Node reports the server's
+   * default (fallback) certificate for it: there, whether we hold a certificate for the name
+   * stands in for what the original handshake served.
+   */
+  const isReal = (socket: TLSSocket, name: string): boolean => {
     let real = realCertificate.get(socket);
     if (real === undefined) {
-      const fingerprint = (socket.getCertificate() as { fingerprint256?: string } | null)?.fingerprint256;
-      real = fingerprint !== undefined && fingerprint !== fallbackFingerprint;
+      if (socket.isSessionReused()) real = deps.hasCertificate(name);
+      else {
+        const fingerprint = (socket.getCertificate() as { fingerprint256?: string } | null)?.fingerprint256;
+        real = fingerprint !== undefined && fingerprint !== fallbackFingerprint;
+      }
       realCertificate.set(socket, real);
     }
     return real;
@@ -99,14 +112,17 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     const socket = req.socket as TLSSocket;
     const sni = typeof socket.servername === 'string' ? socket.servername.toLowerCase().replace(/\.$/, '') : undefined;
     const host = requestedName(req) ?? sni;
-    if (!sni || host !== sni) {
+    // A TLS 1.2 session resumed from a ticket keeps no SNI that Node can report: the session
+    // came from a full handshake with the fleet, so its Host is taken as its name.
+    const name = sni ?? (socket.isSessionReused() ? host : undefined);
+    if (!name || host !== name) {
       log.debug({ sni: sni ?? null, host: host ?? null }, 'misdirected request: Host differs from SNI');
       return undefined;
     }
-    const real = isReal(socket);
+    const real = isReal(socket, name);
     // Routes are only consulted for names we hold a certificate for: a scanner's random names
     // never cost a Redis read.
-    const override = real ? await routes.lookup(sni) : null;
+    const override = real ? await routes.lookup(name) : null;
     const url = override ? parsed(override) : deps.upstreamUrl;
     const pool = pools.get(url);
     await pool.ready();

@@ -35,9 +35,9 @@ export interface UpstreamConfig {
   /** How long an address that refused or timed out a connection is set aside. */
   failTimeoutMs: number;
   connectTimeoutMs: number;
-  /** From the request sent to the response's headers. */
+  /** From the whole request sent to the response's headers. */
   headerTimeoutMs: number;
-  /** Longest silence on an upstream connection while a response is in flight; also how long an idle kept-alive connection is kept. */
+  /** Longest silence on an upstream connection while a request body, a response or a websocket is in flight; also how long an idle kept-alive connection is kept. */
   idleTimeoutMs: number;
   /** Connections to one upstream address, at most. */
   maxSockets: number;
