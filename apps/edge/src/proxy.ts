@@ -73,7 +73,7 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     onRetry: (reason) => deps.metrics.upstreamRetries.inc({ reason }),
   });
   const fallbackFingerprint = new X509Certificate(deps.fallbackCertPem).fingerprint256;
-  const realCertificate = new WeakMap<TLSSocket, boolean>();
+  const realCertificate = new WeakMap<TLSSocket, { name: string; real: boolean }>();
   const hsts: Record<string, string> = config.hsts ? { 'strict-transport-security': config.hsts } : {};
 
   /**
@@ -83,15 +83,16 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
    * stands in for what the original handshake served.
    */
   const isReal = (socket: TLSSocket, name: string): boolean => {
-    let real = realCertificate.get(socket);
-    if (real === undefined) {
-      if (socket.isSessionReused()) real = deps.hasCertificate(name);
-      else {
-        const fingerprint = (socket.getCertificate() as { fingerprint256?: string } | null)?.fingerprint256;
-        real = fingerprint !== undefined && fingerprint !== fallbackFingerprint;
-      }
-      realCertificate.set(socket, real);
+    // Keyed by name too: on a TLS 1.2 resumption (no SNI), each request's Host is its name.
+    const known = realCertificate.get(socket);
+    if (known?.name === name) return known.real;
+    let real: boolean;
+    if (socket.isSessionReused()) real = deps.hasCertificate(name);
+    else {
+      const fingerprint = (socket.getCertificate() as { fingerprint256?: string } | null)?.fingerprint256;
+      real = fingerprint !== undefined && fingerprint !== fallbackFingerprint;
     }
+    realCertificate.set(socket, { name, real });
     return real;
   };
 
