@@ -58,7 +58,12 @@ async function unacceptingPort(host: string): Promise<number> {
 }
 
 /** A front server forwarding to `addresses` (as if DNS gave them) on `port`; returns its port and the pool. */
-async function front(addresses: string[], port: number, timeouts: Partial<{ connectTimeoutMs: number; headerTimeoutMs: number; idleTimeoutMs: number }> = {}) {
+async function front(
+  addresses: string[],
+  port: number,
+  timeouts: Partial<{ connectTimeoutMs: number; headerTimeoutMs: number; idleTimeoutMs: number }> = {},
+  onRetry?: (reason: string) => void,
+) {
   const pool = createUpstreamPool({
     url: new URL(`http://app.example:${port}`),
     resolve: async () => addresses,
@@ -68,7 +73,15 @@ async function front(addresses: string[], port: number, timeouts: Partial<{ conn
     logger,
   });
   await pool.ready();
-  const forwarder = createForwarder({ connectTimeoutMs: 2_000, headerTimeoutMs: 5_000, idleTimeoutMs: 5_000, maxSockets: 16, logger, ...timeouts });
+  const forwarder = createForwarder({
+    connectTimeoutMs: 2_000,
+    headerTimeoutMs: 5_000,
+    idleTimeoutMs: 5_000,
+    maxSockets: 16,
+    logger,
+    ...timeouts,
+    ...(onRetry ? { onRetry } : {}),
+  });
   forwarders.push(forwarder);
   const server = createServer((req, res) =>
     forwarder.web(req, res, { url: new URL(`http://app.example:${port}`), pool }, upstreamRequestHeaders(req, false), { 'x-extra': 'yes' }),
@@ -162,6 +175,24 @@ describe('forwarder', () => {
     const res = await get(f.port);
     expect(res.status).toBe(504);
     expect(res.body).toContain('did not answer in time');
+  });
+
+  it('sends a body-less request again on a new connection when its kept-alive one was closed under it', async () => {
+    // Each connection serves one request; a second one on it is cut, as when an upstream closes
+    // an idle kept-alive connection at the moment the edge reuses it.
+    const served = new WeakSet<object>();
+    const up = await upstream('127.0.0.1', (req, res) => {
+      if (served.has(req.socket)) return void req.socket.destroy();
+      served.add(req.socket);
+      res.end('fresh');
+    });
+    const retries: string[] = [];
+    const f = await front(['127.0.0.1'], up.port, {}, (reason) => retries.push(reason));
+    expect((await get(f.port)).body).toBe('fresh');
+    expect((await get(f.port)).body).toBe('fresh');
+    expect(retries).toEqual(['stale_keepalive']);
+    // A request with a body is not sent twice: it may have reached the upstream.
+    expect((await get(f.port, '/', {}, 'POST', 'once')).status).toBe(502);
   });
 
   it('answers 502 when the upstream resets the connection', async () => {
