@@ -4,6 +4,7 @@ import { ConfigError, loadCommonConfig } from '@certfleet/config';
 import { errorMessage } from '@certfleet/observability';
 import { formatTime, splitNames, table, UsageError, withStore } from './admin.js';
 import { domainsCommand } from './domains-command.js';
+import { routesCommand } from './routes-command.js';
 import { ROLE_NAMES, runRole, type Role } from './run-role.js';
 
 const program = new Command('certfleet')
@@ -22,6 +23,7 @@ program
   .action(async (role: Role) => runRole(role, process.env));
 
 program.addCommand(domainsCommand());
+program.addCommand(routesCommand());
 
 const certs = program.command('certs').description('inspect stored certificates');
 certs

@@ -94,7 +94,15 @@ export async function startEdge(
   const metricsServer =
     config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.bindAddress);
 
-  const proxy = createUpstreamProxy({ upstream: config.upstreamUrl, logger });
+  const proxy = await createUpstreamProxy({
+    upstreamUrl: config.upstreamUrl,
+    config: config.upstream,
+    store,
+    fallbackCertPem: fallback.certPem,
+    hasCertificate: (name) => cache.peek(name) !== undefined,
+    metrics,
+    logger,
+  });
   const https = createHttpsServer(
     {
       cert: fallback.certPem,
@@ -141,7 +149,7 @@ export async function startEdge(
       ]);
       logger.info({ how: httpsEnd === 'drained' ? 'every connection ended' : 'connections left at the timeout were closed' }, 'drained');
       tickets.stop();
-      proxy.close();
+      await proxy.close();
       await served.close();
       await unsubscribe();
       await events.close();

@@ -5,6 +5,7 @@ import { bucket, duration, email, int, ipAddress, oneOf, pattern, pemFile, port,
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
+import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.js';
 
 /** Variables every role reads. */
 const common = {
@@ -61,6 +62,8 @@ export interface EdgeConfig extends CommonConfig {
   publicHttpsPort: number;
   bindAddress: string;
   upstreamUrl: URL;
+  /** Re-resolution, failed addresses, timeouts and HSTS for the proxy layer. */
+  upstream: UpstreamConfig;
   /** How long a handshake for a new, allowed name waits for its certificate before the fallback. */
   issueWaitMs: number;
   /** Certificates each edge process keeps in memory: at most this many... */
@@ -110,6 +113,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     publicHttpsPort: e.EDGE_PUBLIC_HTTPS_PORT ?? e.EDGE_HTTPS_PORT,
     bindAddress: e.EDGE_BIND_ADDRESS,
     upstreamUrl: e.UPSTREAM_URL,
+    upstream: loadUpstreamConfig(env),
     issueWaitMs: e.EDGE_ISSUE_WAIT_MS,
     certCacheSize: e.EDGE_CERT_CACHE_SIZE,
     certCacheBytes: e.EDGE_CERT_CACHE_MB * 1024 * 1024,

@@ -51,6 +51,12 @@ export function redisKeys(prefix: string) {
     ticketKeys: `${prefix}:tls-ticket-keys`,
     /** String with a TTL: a lease that lets one process of a fleet do a job at a time. */
     lease: (job: string) => `${prefix}:lease:${job}`,
+    /** String: a name's upstream override (an http(s) URL), set by `certfleet routes set`. */
+    route: (name: string) => `${prefix}:route:{${name}}`,
+    /** Set: the names that have an upstream override, for `certfleet routes ls`. */
+    routes: `${prefix}:routes`,
+    /** Pub/sub channel: a name's upstream override was set or removed. */
+    routeChanged: `${prefix}:events:route-changed`,
     /** Pub/sub channel: a name's certificate was stored or removed. */
     certChanged: `${prefix}:events:cert-changed`,
     /** Prefix handed to BullMQ for its queues; the `{queue}` hash tag keeps a queue in one Cluster slot. */
