@@ -1,11 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+import RealTimeFirstSequencer from './test/support/sequencer.js';
+
 // Two projects: fast unit tests beside the code, and end-to-end suites in test/ that start real
-// processes (redis-server, Pebble, the roles). The e2e files run one at a time: each starts a
-// CA and several roles, and the machine has two cores.
+// processes (redis-server, Pebble, the roles). Two e2e files run at a time: many spend minutes
+// waiting on real time (certificate lifetimes, budgets), and each file has its own Redis, CA,
+// roles and a port range of its own (see freePort), so two never meet.
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    sequence: { sequencer: RealTimeFirstSequencer },
     projects: [
       {
         test: {
@@ -20,7 +24,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          fileParallelism: true,
+          maxWorkers: 2,
         },
       },
     ],

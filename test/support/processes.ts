@@ -9,22 +9,32 @@ export const LOG_DIR = join(REPO_ROOT, '.cache', 'test-logs');
 const handedOut = new Set<number>();
 
 /**
+ * Under vitest each worker process (VITEST_POOL_ID 1, 2, ...) takes ports from a range of its
+ * own, below Linux's ephemeral range, so that two test files running at once never pick the
+ * same port between choosing it and binding it. Elsewhere (benchmarks) the OS picks.
+ */
+const POOL_ID = Number(process.env.VITEST_POOL_ID ?? 0);
+const PORT_RANGE = POOL_ID > 0 ? { first: 10_000 + ((POOL_ID - 1) % 2) * 10_000, size: 10_000 } : undefined;
+
+/**
  * A free TCP port on loopback, never one this process handed out before: a port chosen for a
  * process that has not bound it yet must not be chosen again for another (the OS would offer
  * it again, since it is still free).
  */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
+    const wanted = PORT_RANGE ? PORT_RANGE.first + Math.floor(Math.random() * PORT_RANGE.size) : 0;
+    if (handedOut.has(wanted)) continue;
+    const port = await new Promise<number | undefined>((resolve, reject) => {
       const server = createServer();
       server.unref();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
+      server.on('error', (error: NodeJS.ErrnoException) => (wanted && error.code === 'EADDRINUSE' ? resolve(undefined) : reject(error)));
+      server.listen(wanted, '127.0.0.1', () => {
         const address = server.address();
         server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
       });
     });
-    if (!handedOut.has(port)) {
+    if (port !== undefined && !handedOut.has(port)) {
       handedOut.add(port);
       return port;
     }

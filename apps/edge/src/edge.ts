@@ -38,10 +38,15 @@ export async function startEdge(
   // The handshake path must fail fast when Redis is away: no offline queue, bounded commands.
   const redis = connectRedis(config.redisUrl, { failFast: true, commandTimeoutMs: 1_000, connectionName: 'certfleet-edge' });
   const bullRedis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-edge-events' });
+  // Work off the handshake path (served-name records, ticket-key refreshes) has a connection of
+  // its own, so the handshake path's connection carries only what handshakes need.
+  const backgroundRedis = connectRedis(config.redisUrl, { failFast: true, commandTimeoutMs: 5_000, connectionName: 'certfleet-edge-background' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   bullRedis.on('error', () => undefined);
-  await redisReady(redis);
+  backgroundRedis.on('error', () => undefined);
+  await Promise.all([redisReady(redis), redisReady(backgroundRedis)]);
   const store = createStore(redis, config.prefix);
+  const backgroundStore = createStore(backgroundRedis, config.prefix);
   const queueOptions = { prefix: store.keys.queuePrefix };
   const queue = createIssueQueue({ ...queueOptions, connection: redis });
   const events = createIssueQueueEvents({ ...queueOptions, connection: bullRedis });
@@ -68,7 +73,7 @@ export async function startEdge(
       logger.info({ domain: name, ...decision }, 'policy decision');
     },
   });
-  const served = createServedNames({ store: store.served, intervalMs: config.servedRecordIntervalMs, logger });
+  const served = createServedNames({ store: backgroundStore.served, intervalMs: config.servedRecordIntervalMs, logger });
   const sniCallback = createCertificateResolver({
     cache,
     certificates: store.certificates,
@@ -120,7 +125,7 @@ export async function startEdge(
   https.on('upgrade', proxy.ws);
   https.on('tlsClientError', (error) => logger.debug({ err: errorMessage(error) }, 'TLS handshake failed'));
   https.on('secureConnection', (socket) => metrics.handshakes.inc({ resumed: socket.isSessionReused() ? 'yes' : 'no' }));
-  const tickets = await shareSessionTicketKeys({ server: https, store: store.ticketKeys, rotateEveryMs: config.ticketKeyRotateMs, logger });
+  const tickets = await shareSessionTicketKeys({ server: https, store: backgroundStore.ticketKeys, rotateEveryMs: config.ticketKeyRotateMs, logger });
   const httpsDrain = drainable(https);
   const readiness = () => {
     if (httpsDrain.draining) return { ready: false, reason: 'draining after SIGTERM' };
@@ -156,6 +161,7 @@ export async function startEdge(
       await queue.close();
       redis.disconnect();
       bullRedis.disconnect();
+      backgroundRedis.disconnect();
     },
   };
 }
