@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the peers and the load generator of `pnpm bench:edge` from Debian's own packages, only
-# when missing: caddy (2.6), nginx, wrk (4.1.0). Never touches the system's apt sources.
+# Installs the peers and the load generators of `pnpm bench:edge` from Debian's own packages, only
+# when missing: caddy (2.6), nginx, wrk (4.1.0), and gcc + libssl-dev for bench/tls-load.c. Never touches the system's apt sources.
 # Debian's packages start a system nginx/caddy on ports 80/443 where an init system lets them:
 # the benchmark starts its own instances on free loopback ports, so any system instance this script
 # finds running afterwards is stopped (it would hold ports and eat the CPU being measured).
@@ -13,6 +13,9 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# bench/tls-load.c, the handshake client, is compiled on first use.
+command -v gcc >/dev/null || missing+=(gcc)
+[ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

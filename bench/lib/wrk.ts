@@ -1,7 +1,9 @@
 /**
  * wrk 4.1.0 (Debian's) as the load generator: its command line and a parser for its report.
  * The URL carries the benchmark name (wrk takes SNI and Host from it); a small Lua script makes
- * wrk connect to a loopback address instead of resolving the name.
+ * wrk connect to a loopback address instead of resolving the name. wrk keeps each connection's
+ * TLS session and resumes it when it reconnects, so it drives keep-alive requests only, never
+ * handshakes (see tls-load.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -62,8 +64,6 @@ export interface WrkRun {
   threads: number;
   connections: number;
   seconds: number;
-  /** `Connection: close`: every request on a new connection, hence a new handshake. */
-  close?: boolean;
   /** Milliseconds each connection waits before each request (wrk's Lua `delay()`): a fixed pace. */
   delayMs?: number;
 }
@@ -91,7 +91,7 @@ function script(): string {
 export function runWrk(run: WrkRun): Promise<WrkResult & { output: string }> {
   const args = [
     `-t${run.threads}`, `-c${run.connections}`, `-d${run.seconds}s`, '--latency', '--timeout', '10s',
-    '-s', script(), ...(run.close ? ['-H', 'Connection: close'] : []), run.url,
+    '-s', script(), run.url,
   ];
   const env = { ...process.env, BENCH_CONNECT_ADDR: run.connectAddress, BENCH_DELAY_MS: String(run.delayMs ?? 0) };
   return new Promise((resolve, reject) => {
