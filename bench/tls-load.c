@@ -4,12 +4,16 @@
  * Not wrk: wrk 4.1.0 keeps each connection's TLS session and resumes it when it reconnects.
  *
  *   tls-load ADDRESS PORT SNI SECONDS THREADS full|resumed
+ *   tls-load ADDRESS PORT PATTERN SECONDS THREADS distinct COUNT
  *
  * Each thread opens connections one after another until SECONDS pass: TLS handshake with SNI,
  * one `GET /` with `Connection: close`, read to the end. `full` offers no session; `resumed`
  * offers, on every connection, the one session (TLS 1.3 ticket) of a first full handshake made
  * before the threads start, so every resumption uses a ticket issued by one server process.
- * Prints {"connections":N,"resumed":N,"ok":N,"errors":N} (ok: answered 200).
+ * `distinct` makes COUNT handshakes (and no request), the i-th with SNI = PATTERN's one %d
+ * replaced by i, stopping early after SECONDS.
+ * Prints {"connections":N,"resumed":N,"ok":N,"errors":N} (ok: answered 200, or for `distinct`
+ * handshakes completed).
  * Certificates are not verified: this measures the server, the chain is checked elsewhere.
  * Build: gcc -O2 -o tls-load tls-load.c -lssl -lcrypto -lpthread
  */
@@ -35,6 +39,9 @@ static SSL_SESSION *ticket;
 static double deadline;
 static char request[512];
 static atomic_long connections, resumed, ok, errors;
+static const char *pattern;
+static long count;
+static atomic_long next_index;
 
 static double now(void) {
   struct timespec ts;
@@ -43,7 +50,7 @@ static double now(void) {
 }
 
 /* One connection: returns 1 when it got a 200; sets *was_resumed; keeps the session when asked. */
-static int exchange(int *was_resumed, SSL_SESSION **keep) {
+static int exchange(const char *name, int handshake_only, int *was_resumed, SSL_SESSION **keep) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
   int one = 1;
@@ -57,12 +64,13 @@ static int exchange(int *was_resumed, SSL_SESSION **keep) {
   }
   SSL *ssl = SSL_new(ctx);
   SSL_set_fd(ssl, fd);
-  SSL_set_tlsext_host_name(ssl, sni);
+  SSL_set_tlsext_host_name(ssl, name);
   if (ticket) SSL_set_session(ssl, ticket);
   int status = -1;
   if (SSL_connect(ssl) == 1) {
     *was_resumed = SSL_session_reused(ssl);
-    if (SSL_write(ssl, request, (int)strlen(request)) > 0) {
+    if (handshake_only) status = 1;
+    else if (SSL_write(ssl, request, (int)strlen(request)) > 0) {
       char buf[4096];
       int n, first = 1;
       status = 0;
@@ -89,9 +97,16 @@ static int exchange(int *was_resumed, SSL_SESSION **keep) {
 
 static void *worker(void *unused) {
   (void)unused;
+  char name[256];
   while (now() < deadline) {
     int was_resumed = 0;
-    int status = exchange(&was_resumed, NULL);
+    int status;
+    if (pattern) {
+      long i = atomic_fetch_add(&next_index, 1);
+      if (i >= count) break;
+      snprintf(name, sizeof name, pattern, i);
+      status = exchange(name, 1, &was_resumed, NULL);
+    } else status = exchange(sni, 0, &was_resumed, NULL);
     if (status < 0) {
       atomic_fetch_add(&errors, 1);
       continue;
@@ -105,9 +120,23 @@ static void *worker(void *unused) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 7 || (strcmp(argv[6], "full") != 0 && strcmp(argv[6], "resumed") != 0)) {
-    fprintf(stderr, "usage: tls-load ADDRESS PORT SNI SECONDS THREADS full|resumed\n");
+  int distinct = argc == 8 && strcmp(argv[6], "distinct") == 0;
+  if (!distinct && (argc != 7 || (strcmp(argv[6], "full") != 0 && strcmp(argv[6], "resumed") != 0))) {
+    fprintf(stderr, "usage: tls-load ADDRESS PORT SNI SECONDS THREADS full|resumed\n"
+                    "       tls-load ADDRESS PORT PATTERN SECONDS THREADS distinct COUNT\n");
     return 2;
+  }
+  if (distinct) {
+    const char *d = strstr(argv[3], "%d");
+    count = atol(argv[7]);
+    if (!d || strchr(argv[3], '%') != d || strchr(d + 1, '%') || count < 1) {
+      fprintf(stderr, "tls-load: distinct needs a PATTERN with exactly one %%d and a COUNT >= 1, got \"%s\" %s\n", argv[3], argv[7]);
+      return 2;
+    }
+    pattern = "%ld";
+    static char long_pattern[256];
+    snprintf(long_pattern, sizeof long_pattern, "%.*s%%ld%s", (int)(d - argv[3]), argv[3], d + 2);
+    pattern = long_pattern;
   }
   memset(&server, 0, sizeof server);
   server.sin_family = AF_INET;
@@ -134,7 +163,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[6], "resumed") == 0) {
     int was_resumed = 0;
     SSL_SESSION *first = NULL;
-    if (exchange(&was_resumed, &first) != 1 || !first || !SSL_SESSION_is_resumable(first)) {
+    if (exchange(sni, 0, &was_resumed, &first) != 1 || !first || !SSL_SESSION_is_resumable(first)) {
       fprintf(stderr, "tls-load: %s:%s (%s) gave no resumable session on a first full handshake\n", argv[1], argv[2], sni);
       return 1;
     }

@@ -1,6 +1,6 @@
 /**
- * The benchmark's Node TLS clients, for what wrk cannot do: a distinct SNI per handshake, and a
- * new name's certificate verified against Pebble's root. (Handshake load: bench/tls-load.c.)
+ * The benchmark's Node TLS clients, where a certificate must be verified against Pebble's root or
+ * read (handshake load comes from bench/tls-load.c).
  */
 import { connect } from 'node:tls';
 import { request } from 'node:https';
@@ -11,30 +11,14 @@ export interface Target {
   port: number;
 }
 
-/** Handshakes (no request) with a distinct SNI each, `concurrency` at a time; counts failures. */
-export async function distinctHandshakes(target: Target, names: readonly string[], concurrency: number): Promise<{ ok: number; failed: number }> {
-  let next = 0;
-  let ok = 0;
-  let failed = 0;
-  const one = (name: string) =>
-    new Promise<void>((resolve) => {
-      const socket = connect({ host: target.address, port: target.port, servername: name, rejectUnauthorized: false });
-      socket.setTimeout(30_000, () => socket.destroy(new Error('timeout')));
-      socket.once('secureConnect', () => {
-        ok += 1;
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        failed += 1;
-        resolve();
-      });
-    });
-  const loop = async () => {
-    while (next < names.length) await one(names[next++] as string);
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  return { ok, failed };
+/**
+ * A failure's reason, short enough to group by: OpenSSL's reason for a TLS error ("write EPROTO
+ * 80...:error:0A000438:SSL routines:ssl3_read_bytes:tlsv1 alert internal error:../deps/..." is
+ * "tlsv1 alert internal error"), else the message's first line.
+ */
+export function failureReason(message: string): string {
+  const openssl = /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1];
+  return (openssl ?? message.split('\n')[0] ?? '').trim().slice(0, 120);
 }
 
 export interface FirstRequest {
@@ -62,7 +46,7 @@ export function firstRequest(target: Target, name: string, ca: string, timeoutMs
       },
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (error) => done(false, error.message));
+    req.on('error', (error) => done(false, failureReason(error.message)));
     req.end();
   });
 }

@@ -147,7 +147,7 @@ export function markdown(report: Report): string {
     '',
     '## 5. First request for new names (certfleet vs Caddy on-demand)',
     '',
-    'Each request by a TLS client verifying the chain against Pebble\'s root for the name (the fallback certificate counts as a failure); one warm-up name first ' +
+    'Each request by a TLS client verifying the chain against Pebble\'s root for the name (the fallback certificate counts as a failure); latencies are over all requests, failed ones included; one warm-up name first ' +
       `(certfleet ${fmt(n.certfleet.warmupMs)} ms, Caddy ${fmt(n.caddy.warmupMs)} ms).`,
     '',
     '| in a row | real certificate | p50 ms | p90 ms | max ms | failures |',
@@ -165,7 +165,7 @@ export function markdown(report: Report): string {
   if (report.many) {
     const m = report.many;
     out.push(
-      `${fmt(m.names)} certificate records written through the store API in ${m.writeSeconds} s (${m.record}). A fresh edge (${report.settings.edgeWorkers} processes) ` +
+      `${fmt(m.names)} certificate records written through the store API in ${m.writeSeconds} s (${m.record}). A fresh edge (\`EDGE_WORKERS=${report.settings.edgeWorkers}\`) ` +
         `served its first handshake **${fmt(m.firstHandshakeMs)} ms** after it was spawned (RSS then ${m.rssAfterFirstMb} MB); after ${fmt(m.handshakes.ok)} handshakes with distinct SNI ` +
         `(${m.handshakes.failed} failed, ${m.handshakes.seconds} s), the edge's process tree (${m.processes} processes) held **${fmt(m.rssAfterMb)} MB** resident.`,
       '',
@@ -184,7 +184,7 @@ export function markdown(report: Report): string {
     `- 1 and 2: bench/tls-load.c (C, OpenSSL), ${report.settings.handshakeThreads} connections at a time, one \`GET /\` with \`Connection: close\` per connection; ` +
       '1 offers no session (a full handshake each), 2 offers on every connection the ticket of one first full handshake (TLS 1.3: a resumption still does an ECDHE exchange, but sends no certificate and signs nothing). ' +
       'Not wrk: wrk 4.1.0 resumes its sessions when it reconnects (nginx logged 1,143 of 1,175 wrk connections as resumed). 3: `wrk -t2 -c64` keep-alive. 4: `wrk -t2` with the paced connections above.',
-    '- 6: one handshake per stored name (Node client, 48 at a time, no request), RSS = sum of VmRSS of the edge\'s processes (shared pages counted in each).',
+    '- 6: one handshake per stored name (bench/tls-load.c, 32 at a time, no request), RSS = sum of VmRSS of the edge\'s processes (shared pages counted in each).',
     '- Run: `pnpm bench:edge`; knobs `BENCH_SECONDS`, `BENCH_ROUNDS`, `BENCH_MANY_NAMES`, `BENCH_WORKERS`. Raw figures: `bench/out/edge-compare.json`.',
     '',
   );

@@ -1,6 +1,6 @@
 /**
- * Scenarios 1 and 2 are driven by bench/tls-load.c (full or resumed handshakes, one request per
- * connection): wrk cannot drive them, it resumes its sessions when it reconnects, and a Node
+ * Scenarios 1, 2 and 6 are driven by bench/tls-load.c (full or resumed handshakes, one request
+ * per connection; or one handshake for each of many names): wrk cannot drive them, it resumes its sessions when it reconnects, and a Node
  * client spent more CPU than the servers it measured. This builds it (gcc, libssl-dev) into
  * .cache/bench when missing or older than its source, runs it and reads its counts.
  */
@@ -54,7 +54,19 @@ export function parseLoadOutput(stdout: string): LoadResult {
 
 /** Runs the client for `seconds` with `threads` connections at a time. */
 export function runLoad(o: { target: Target; name: string; mode: LoadMode; seconds: number; threads: number }): Promise<LoadResult> {
-  const args = [o.target.address, String(o.target.port), o.name, String(o.seconds), String(o.threads), o.mode];
+  return run([o.target.address, String(o.target.port), o.name, String(o.seconds), String(o.threads), o.mode], o.seconds);
+}
+
+/**
+ * `count` handshakes (no request), the i-th with SNI = `pattern` with its one `%d` replaced by
+ * i, `threads` at a time; stops early after `maxSeconds`.
+ */
+export function runDistinct(o: { target: Target; pattern: string; count: number; threads: number; maxSeconds: number }): Promise<LoadResult> {
+  return run([o.target.address, String(o.target.port), o.pattern, String(o.maxSeconds), String(o.threads), 'distinct', String(o.count)], o.maxSeconds);
+}
+
+function run(args: string[], seconds: number): Promise<LoadResult> {
+  const o = { seconds };
   return new Promise((resolve, reject) => {
     execFile(tlsLoadBinary(), args, { timeout: (o.seconds + 60) * 1000 }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`tls-load ${args.join(' ')} failed: ${error.message}\n${stderr}`));
