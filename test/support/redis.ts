@@ -11,6 +11,9 @@ export interface RedisServer {
   client(): Redis;
   /** Stops the server (saving its append-only file when persistent) and starts it again on the same port. */
   restart(): Promise<void>;
+  /** Kills the server with SIGKILL (an outage, not a shutdown); `start` brings it back on the same port. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +45,14 @@ export async function startRedis(name = 'redis', options: { persistent?: boolean
     },
     async restart() {
       await proc.stop();
+      proc = await launch();
+    },
+    async kill() {
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    },
+    async start() {
+      if (proc.alive) throw new Error('redis-server is already running');
       proc = await launch();
     },
     client() {

@@ -17,7 +17,7 @@ interface Running {
  * `certfleet domains ls` does not pay for the edge's or the dashboard's dependencies.
  */
 const ROLES = {
-  edge: { load: loadEdgeConfig, start: async () => (await import('@certfleet/edge')).startEdge },
+  edge: { load: loadEdgeConfig, start: async () => (await import('@certfleet/edge')).startEdgeRole },
   issuer: { load: loadIssuerConfig, start: async () => (await import('@certfleet/issuer')).startIssuer },
   renewer: { load: loadRenewerConfig, start: async () => (await import('@certfleet/renewer')).startRenewer },
   dashboard: { load: loadDashboardConfig, start: async () => (await import('@certfleet/dashboard')).startDashboard },

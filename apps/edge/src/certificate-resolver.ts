@@ -124,15 +124,20 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       deps.metrics.certificates.inc({ source: 'fallback' });
       done(null);
     };
+    // The hot path: a name already in memory was validated when it was cached, and only
+    // normalised names are cached, so a lower-cased SNI that hits needs no further checking.
+    const lower = servername.toLowerCase();
+    if (!deps.alpn.isPending(lower)) {
+      const hit = deps.cache.peek(lower);
+      if (hit) {
+        deps.metrics.certificates.inc({ source: 'memory' });
+        if (hit.rsaContext) this?.setKeyCert(hit.rsaContext);
+        return done(null, hit.context);
+      }
+    }
     const check = checkHostname(servername, deps.hostnameOptions);
     if (!check.ok) return fallback();
     if (deps.alpn.isPending(check.name)) return done(null);
-    const hit = deps.cache.peek(check.name);
-    if (hit) {
-      deps.metrics.certificates.inc({ source: 'memory' });
-      if (hit.rsaContext) this?.setKeyCert(hit.rsaContext);
-      return done(null, hit.context);
-    }
     if (waitingHandshakes >= deps.maxWaitingHandshakes) {
       deps.metrics.limited.inc({ limit: 'waiting_handshakes' });
       return fallback();

@@ -8,9 +8,17 @@ const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 
 /**
  * The plain-HTTP port: answers http-01 challenges from Redis (so any edge can answer for any
- * issuer), `/healthz`, and redirects everything else to https on the same host.
+ * issuer), the probes, and redirects everything else to https on the same host.
+ * `/healthz`: the process is up and answering (restart it if not). `/readyz`: it should be sent
+ * traffic; not while it cannot reach Redis (it can serve only the names it holds in memory) nor
+ * while it drains after SIGTERM.
  */
-export function createHttpHandler(deps: { challenges: ChallengeStore; httpsPort: number; logger: Logger }) {
+export function createHttpHandler(deps: {
+  challenges: ChallengeStore;
+  httpsPort: number;
+  readiness: () => { ready: boolean; reason: string };
+  logger: Logger;
+}) {
   const portSuffix = deps.httpsPort === 443 ? '' : `:${deps.httpsPort}`;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -28,6 +36,10 @@ export function createHttpHandler(deps: { challenges: ChallengeStore; httpsPort:
       }
     }
     if (path === '/healthz') return send(res, 200, 'ok\n');
+    if (path === '/readyz') {
+      const { ready, reason } = deps.readiness();
+      return send(res, ready ? 200 : 503, `${ready ? 'ready' : 'not ready'}: ${reason}\n`);
+    }
     const host = checkHostname((req.headers.host ?? '').replace(/:\d+$/, ''));
     if (!host.ok) return send(res, 400, 'Bad Request: missing or invalid Host header\n');
     res.writeHead(308, { location: `https://${host.name}${portSuffix}${req.url ?? '/'}`, 'content-length': 0 });

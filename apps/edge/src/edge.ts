@@ -4,7 +4,7 @@ import { DEFAULT_CIPHERS } from 'node:tls';
 import type { EdgeConfig } from '@certfleet/config';
 import { createTokenBuckets } from '@certfleet/budget';
 import { DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
-import { createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
+import { createRegistry, errorMessage, serveMetrics, shareMetricsWithClusterPrimary, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
 import { connectRedis, createStore, redisReady, subscribeCertChanged } from '@certfleet/store';
@@ -14,6 +14,8 @@ import { createAlpnChallenges } from './alpn-challenges.js';
 import { createCertificateResolver } from './certificate-resolver.js';
 import { createEdgeMetrics } from './metrics.js';
 import { createHttpHandler } from './challenge-server.js';
+import { drainable } from './drain.js';
+import { shareSessionTicketKeys } from './session-tickets.js';
 import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
 
@@ -27,7 +29,11 @@ export interface RunningEdge {
  * The edge: terminates TLS for every customer name, answers ACME challenges, proxies to the
  * upstream. Reads certificates, enqueues issuance; never orders or renews itself.
  */
-export async function startEdge(config: EdgeConfig, logger: Logger): Promise<RunningEdge> {
+export async function startEdge(
+  config: EdgeConfig,
+  logger: Logger,
+  options: { clusterWorker?: boolean } = {},
+): Promise<RunningEdge> {
   // The handshake path must fail fast when Redis is away: no offline queue, bounded commands.
   const redis = connectRedis(config.redisUrl, { failFast: true, commandTimeoutMs: 1_000, connectionName: 'certfleet-edge' });
   const bullRedis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-edge-events' });
@@ -45,10 +51,11 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
   const fallback =
     config.fallback ??
     (await store.secrets.fallback(() => createSelfSignedCertificate({ commonName: 'certfleet-fallback.invalid', validDays: 3650 })));
-  const cache = new SecureContextCache({ max: config.certCacheSize });
+  const cache = new SecureContextCache({ max: config.certCacheSize, maxBytes: config.certCacheBytes });
   const alpn = createAlpnChallenges({ challenges: store.challenges, logger });
   const unsubscribe = await subscribeCertChanged(redis, store.keys, (name) => cache.invalidate(name), alpn.onChanged);
   const registry = createRegistry('edge');
+  if (options.clusterWorker) shareMetricsWithClusterPrimary(registry);
   const metrics = createEdgeMetrics(registry);
   const decisions = createDecisionService({
     chain: createPolicyChainFromConfig(config.policy, store),
@@ -94,22 +101,43 @@ export async function startEdge(config: EdgeConfig, logger: Logger): Promise<Run
       // TLS 1.2 clients that can do both get ECDSA: Node's default order lists RSA suites first.
       ciphers: ecdsaFirst(DEFAULT_CIPHERS),
       honorCipherOrder: true,
+      // A ticket stays decryptable for one to two rotations; say so to clients (seconds).
+      sessionTimeout: Math.max(1, Math.floor(config.ticketKeyRotateMs / 1000)),
     },
     proxy.web,
   );
   https.on('upgrade', proxy.ws);
   https.on('tlsClientError', (error) => logger.debug({ err: errorMessage(error) }, 'TLS handshake failed'));
-  const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, logger });
+  https.on('secureConnection', (socket) => metrics.handshakes.inc({ resumed: socket.isSessionReused() ? 'yes' : 'no' }));
+  const tickets = await shareSessionTicketKeys({ server: https, store: store.ticketKeys, rotateEveryMs: config.ticketKeyRotateMs, logger });
+  const httpsDrain = drainable(https);
+  const readiness = () => {
+    if (httpsDrain.draining) return { ready: false, reason: 'draining after SIGTERM' };
+    if (redis.status !== 'ready') return { ready: false, reason: `Redis is ${redis.status}; serving only the certificates in memory` };
+    return { ready: true, reason: 'serving' };
+  };
+  const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, readiness, logger });
   const http = createHttpServer((req, res) => void httpHandler(req, res));
+  const httpDrain = drainable(http);
 
   await Promise.all([listen(https, config.httpsPort, config.bindAddress), listen(http, config.httpPort, config.bindAddress)]);
-  logger.info({ httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href }, 'edge listening');
+  logger.info(
+    { httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href },
+    options.clusterWorker ? 'edge worker listening' : 'edge listening',
+  );
 
   return {
     httpsPort: config.httpsPort,
     httpPort: config.httpPort,
     async close() {
-      await Promise.all([closeServer(https), closeServer(http), metricsServer && closeServer(metricsServer)]);
+      logger.info({ timeoutMs: config.drainTimeoutMs }, 'draining: no new connections; in-flight requests may finish');
+      const [httpsEnd] = await Promise.all([
+        httpsDrain.drain(config.drainTimeoutMs),
+        httpDrain.drain(config.drainTimeoutMs),
+        metricsServer && closeServer(metricsServer),
+      ]);
+      logger.info({ how: httpsEnd === 'drained' ? 'every connection ended' : 'connections left at the timeout were closed' }, 'drained');
+      tickets.stop();
       proxy.close();
       await unsubscribe();
       await events.close();

@@ -15,6 +15,12 @@ export function createEdgeMetrics(registry: Registry) {
       labelNames: ['policy', 'outcome'] as const,
       registers: [registry],
     }),
+    handshakes: new Counter({
+      name: 'certfleet_edge_tls_handshakes_total',
+      help: 'Completed TLS handshakes, by whether they resumed a session (a ticket from any edge of the fleet)',
+      labelNames: ['resumed'] as const,
+      registers: [registry],
+    }),
     limited: new Counter({
       name: 'certfleet_edge_limited_total',
       help: 'Handshakes served the fallback at once because an abuse limit was reached',

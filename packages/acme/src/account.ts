@@ -96,7 +96,8 @@ export class AcmeAccount {
    * existing account), so any number of issuers may do this at once.
    */
   static async open(options: AcmeAccountOptions): Promise<AcmeAccount> {
-    const poll = options.poll ?? { minMs: 50, maxMs: 1_000, attempts: 60 };
+    // 20 ms, doubling to 1 s: a few more polls per order at a slow CA, a quick answer at a fast one.
+    const poll = options.poll ?? { minMs: 20, maxMs: 1_000, attempts: 60 };
     const client = new acme.Client({
       directoryUrl: options.directoryUrl,
       accountKey: options.accountKeyPem,

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { parseEnv } from './env.js';
-import { bucket, email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+import { availableParallelism } from 'node:os';
+import { bucket, duration, email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
@@ -39,6 +40,10 @@ const edge = {
   UPSTREAM_URL: url(['http:', 'https:']),
   EDGE_ISSUE_WAIT_MS: int(0, 60_000, 'milliseconds').default('2000'),
   EDGE_CERT_CACHE_SIZE: int(1, 10_000_000, 'certificates').default('10000'),
+  EDGE_CERT_CACHE_MB: int(1, 1_000_000, 'megabytes').default('256'),
+  EDGE_WORKERS: int(1, 256, 'processes').default(String(availableParallelism())),
+  EDGE_TICKET_KEY_ROTATE_INTERVAL: duration(1_000, 7 * 86_400_000).default('12h'),
+  EDGE_DRAIN_TIMEOUT: duration(0, 600_000).default('20s'),
   EDGE_FALLBACK_CERT_FILE: pemFile('CERTIFICATE').optional(),
   EDGE_FALLBACK_KEY_FILE: pemFile('PRIVATE KEY').optional(),
   EDGE_NEW_NAME_LIMIT_PER_IP: bucket().default('20/60s'),
@@ -57,7 +62,16 @@ export interface EdgeConfig extends CommonConfig {
   upstreamUrl: URL;
   /** How long a handshake for a new, allowed name waits for its certificate before the fallback. */
   issueWaitMs: number;
+  /** Certificates each edge process keeps in memory: at most this many... */
   certCacheSize: number;
+  /** ...and at most about this many bytes. */
+  certCacheBytes: number;
+  /** Processes serving traffic (node:cluster); 1 = the edge runs in this process alone. */
+  workers: number;
+  /** How often the fleet's session-ticket keys rotate; a ticket stays usable for one to two intervals. */
+  ticketKeyRotateMs: number;
+  /** After SIGTERM, how long in-flight requests may take before their connections are closed. */
+  drainTimeoutMs: number;
   /** An operator-provided fallback certificate; otherwise one self-signed certificate shared through Redis. */
   fallback: { certPem: string; keyPem: string } | undefined;
   policy: PolicyConfig;
@@ -95,6 +109,10 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     upstreamUrl: e.UPSTREAM_URL,
     issueWaitMs: e.EDGE_ISSUE_WAIT_MS,
     certCacheSize: e.EDGE_CERT_CACHE_SIZE,
+    certCacheBytes: e.EDGE_CERT_CACHE_MB * 1024 * 1024,
+    workers: e.EDGE_WORKERS,
+    ticketKeyRotateMs: e.EDGE_TICKET_KEY_ROTATE_INTERVAL,
+    drainTimeoutMs: e.EDGE_DRAIN_TIMEOUT,
     fallback: cert && key ? { certPem: cert.pem, keyPem: key.pem } : undefined,
     policy: loadPolicyConfig(env),
     limits: {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -15,14 +15,34 @@ export function createRegistry(role: string): Registry {
  * Serves `GET /metrics` (Prometheus text format) on its own port, apart from customer traffic.
  * Resolves once listening.
  */
-export async function serveMetrics(registry: Registry, port: number, host: string): Promise<Server> {
+export function serveMetrics(registry: Registry, port: number, host: string): Promise<Server> {
+  return serveMetricsText(port, host, registry.contentType, () => registry.metrics());
+}
+
+/**
+ * In a node:cluster worker: answer the primary's requests for this worker's metrics, so that
+ * the primary's {@link serveClusterMetrics} can add up every worker's.
+ */
+export function shareMetricsWithClusterPrimary(registry: Registry): void {
+  AggregatorRegistry.setRegistries([registry]);
+  // Constructing one installs prom-client's message listener in this worker.
+  new AggregatorRegistry();
+}
+
+/** In a node:cluster primary: `GET /metrics` answered with every worker's metrics added up. */
+export function serveClusterMetrics(port: number, host: string): Promise<Server> {
+  const aggregator = new AggregatorRegistry();
+  return serveMetricsText(port, host, aggregator.contentType, () => aggregator.clusterMetrics());
+}
+
+async function serveMetricsText(port: number, host: string, contentType: string, produce: () => Promise<string>): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+    produce().then(
+      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
       (error: unknown) => res.writeHead(500).end(String(error)),
     );
   });

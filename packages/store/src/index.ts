@@ -8,6 +8,7 @@ import { createPauseStore } from './pauses.js';
 import { redisKeys } from './keys.js';
 import { createRenewalIndex } from './renewals.js';
 import { createSharedSecretStore } from './shared-secrets.js';
+import { createTicketKeyStore } from './ticket-keys.js';
 
 export { redisKeys } from './keys.js';
 export type { RedisKeys } from './keys.js';
@@ -18,6 +19,8 @@ export type { DecisionStore, StoredDecision, RememberedAnswer } from './decision
 export type { ChallengeStore } from './challenges.js';
 export type { RenewalIndex } from './renewals.js';
 export type { SharedSecretStore, AcmeAccountRecord } from './shared-secrets.js';
+export { TICKET_KEY_BYTES } from './ticket-keys.js';
+export type { TicketKeySet, TicketKeyStore } from './ticket-keys.js';
 export { withLease } from './leases.js';
 export { blocksIssuance } from './name-state.js';
 export type { IssuanceState, NameState, NameStateStore } from './name-state.js';
@@ -39,6 +42,7 @@ export function createStore(redis: Redis, prefix: string) {
     decisions: createDecisionStore(redis, keys),
     nameStates: createNameStateStore(redis, keys),
     pauses: createPauseStore(redis, keys),
+    ticketKeys: createTicketKeyStore(redis, keys),
   };
 }
 

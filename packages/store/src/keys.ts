@@ -41,6 +41,8 @@ export function redisKeys(prefix: string) {
       `${prefix}:acme-account:${createHash('sha256').update(directoryUrl).digest('hex').slice(0, 16)}`,
     /** String: the self-signed fallback certificate every edge shares. */
     fallback: `${prefix}:fallback`,
+    /** String (JSON): the TLS session-ticket keys every edge shares (next, current, previous) and when they rotated. */
+    ticketKeys: `${prefix}:tls-ticket-keys`,
     /** String with a TTL: a lease that lets one process of a fleet do a job at a time. */
     lease: (job: string) => `${prefix}:lease:${job}`,
     /** Pub/sub channel: a name's certificate was stored or removed. */

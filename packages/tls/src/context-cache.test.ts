@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SecureContextCache } from './context-cache.js';
+import { SecureContextCache, estimatedContextBytes } from './context-cache.js';
 import { createSelfSignedCertificate } from './self-signed.js';
 
 describe('SecureContextCache', async () => {
@@ -36,5 +36,35 @@ describe('SecureContextCache', async () => {
     expect(cache.size).toBe(2);
     cache.invalidate('c3');
     expect(cache.peek('c3')).toBeUndefined();
+  });
+});
+
+describe('SecureContextCache bounds and invalidation', async () => {
+  const pem = await createSelfSignedCertificate({ commonName: 'bytes.example', validDays: 1 });
+  const loaded = (serial: string) => ({ chainPem: pem.certPem, keyPem: pem.keyPem, serial, notAfter: Date.now() + 60_000 });
+
+  it('is bounded in bytes, least recently used out first', async () => {
+    const one = estimatedContextBytes(loaded('1'));
+    const cache = new SecureContextCache({ max: 1_000, maxBytes: one * 3 });
+    for (const name of ['b1', 'b2', 'b3']) await cache.get(name, async () => loaded(name));
+    cache.peek('b1');
+    await cache.get('b4', async () => loaded('b4'));
+    expect(cache.size).toBe(3);
+    expect(cache.bytes).toBeLessThanOrEqual(one * 3);
+    expect(cache.peek('b2')).toBeUndefined();
+    expect(cache.peek('b1')?.serial).toBe('b1');
+  });
+
+  it('does not keep a load that raced with an invalidation', async () => {
+    const cache = new SecureContextCache({ max: 10 });
+    let release: () => void = () => undefined;
+    const slow = cache.get('r.example', () => new Promise((resolve) => (release = () => resolve(loaded('old')))));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    cache.invalidate('r.example');
+    const fresh = cache.get('r.example', async () => loaded('new'));
+    release();
+    expect((await slow)?.serial).toBe('old');
+    expect((await fresh)?.serial).toBe('new');
+    expect(cache.peek('r.example')?.serial).toBe('new');
   });
 });

@@ -1,0 +1,41 @@
+import type { Server } from 'node:tls';
+import { errorMessage, type Logger } from '@certfleet/observability';
+import type { TicketKeyStore } from '@certfleet/store';
+import { TicketKeyRing, useTicketKeyRing } from '@certfleet/tls';
+
+/**
+ * Keeps `server`'s session-ticket keys equal to the fleet's, so a ticket issued by any edge
+ * process resumes on any other. Every edge asks Redis to rotate when due (the script rotates once
+ * per interval for the whole fleet) a few times per interval, and picks up the result. While
+ * Redis is away the keys in hand go on working.
+ */
+export async function shareSessionTicketKeys(deps: {
+  server: Server;
+  store: TicketKeyStore;
+  rotateEveryMs: number;
+  logger: Logger;
+}): Promise<{ stop(): void }> {
+  const ring = new TicketKeyRing(await deps.store.rotateIfDue(deps.rotateEveryMs));
+  const hooked = useTicketKeyRing(deps.server, ring);
+  if (!hooked) deps.logger.warn('this Node cannot keep the previous session-ticket key; tickets will not survive a rotation');
+  let lastRotatedAt = 0;
+  const refresh = async () => {
+    try {
+      const keys = await deps.store.rotateIfDue(deps.rotateEveryMs);
+      ring.update(keys);
+      if (!hooked) useTicketKeyRing(deps.server, ring);
+      if (keys.rotatedAt !== lastRotatedAt) {
+        if (lastRotatedAt !== 0) deps.logger.info({ rotatedAt: new Date(keys.rotatedAt).toISOString() }, 'session-ticket keys rotated');
+        lastRotatedAt = keys.rotatedAt;
+      }
+    } catch (error) {
+      deps.logger.warn({ err: errorMessage(error) }, 'could not refresh the session-ticket keys; keeping the ones in hand');
+    }
+  };
+  await refresh();
+  // The next key reaches every edge a whole interval before it is used, so a quarter of an
+  // interval (at most a minute) between refreshes is plenty.
+  const timer = setInterval(() => void refresh(), Math.max(250, Math.min(deps.rotateEveryMs / 4, 60_000)));
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

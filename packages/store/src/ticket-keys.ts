@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from './keys.js';
+
+/** Bytes of one session-ticket key: 16 name, 16 HMAC secret, 16 AES key (what Node and OpenSSL use). */
+export const TICKET_KEY_BYTES = 48;
+
+/**
+ * The fleet's session-ticket keys. Edges encrypt new tickets with `current` and decrypt with any
+ * of the three. `next` is handed out one rotation before it becomes current, so every edge holds
+ * it before any edge encrypts with it; `previous` keeps tickets issued before the last rotation
+ * valid for one more interval.
+ */
+export interface TicketKeySet {
+  next: Buffer;
+  current: Buffer;
+  previous: Buffer | undefined;
+  /** When `current` became current (Redis clock, ms). */
+  rotatedAt: number;
+}
+
+export interface TicketKeyStore {
+  /**
+   * The keys as they stand, rotated first when `current` is `intervalMs` old or more (or created
+   * when there are none). Atomic on the server: however many edges call at once, one rotation
+   * happens per interval.
+   */
+  rotateIfDue(intervalMs: number): Promise<TicketKeySet>;
+}
+
+// KEYS[1] ticket keys; ARGV[1] interval ms, ARGV[2..3] two fresh random keys (base64) for the
+// server to use if it rotates or creates. Returns the stored JSON.
+const ROTATE_IF_DUE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local raw = redis.call('GET', KEYS[1])
+local ring
+if raw then
+  ring = cjson.decode(raw)
+  if now - tonumber(ring.rotatedAt) < tonumber(ARGV[1]) then return raw end
+  ring = { next = ARGV[2], current = ring.next, previous = ring.current, rotatedAt = now }
+else
+  ring = { next = ARGV[2], current = ARGV[3], rotatedAt = now }
+end
+raw = cjson.encode(ring)
+redis.call('SET', KEYS[1], raw)
+return raw
+`;
+
+export function createTicketKeyStore(redis: Redis, keys: RedisKeys): TicketKeyStore {
+  return {
+    async rotateIfDue(intervalMs) {
+      const fresh = () => randomBytes(TICKET_KEY_BYTES).toString('base64');
+      const raw = (await redis.eval(ROTATE_IF_DUE, 1, keys.ticketKeys, String(intervalMs), fresh(), fresh())) as string;
+      return parseTicketKeySet(raw);
+    },
+  };
+}
+
+function parseTicketKeySet(raw: string): TicketKeySet {
+  const stored = JSON.parse(raw) as { next: string; current: string; previous?: string; rotatedAt: number };
+  const key = (text: string, which: string) => {
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length !== TICKET_KEY_BYTES) {
+      throw new Error(`the stored session-ticket ${which} key is ${bytes.length} bytes, not ${TICKET_KEY_BYTES}: delete the Redis key to start a new set`);
+    }
+    return bytes;
+  };
+  return {
+    next: key(stored.next, 'next'),
+    current: key(stored.current, 'current'),
+    previous: stored.previous ? key(stored.previous, 'previous') : undefined,
+    rotatedAt: Number(stored.rotatedAt),
+  };
+}
