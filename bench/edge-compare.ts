@@ -13,7 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAskEndpoint } from '../test/support/ask-endpoint.js';
-import { cli } from '../test/support/certfleet.js';
+import { cli, metric } from '../test/support/certfleet.js';
 import { freePort, REPO_ROOT, stopAll } from '../test/support/processes.js';
 import { startStack, type Stack } from '../test/support/stack.js';
 import { createStore } from '../test/support/store.js';
@@ -22,7 +22,7 @@ import { manyNames } from './lib/many-names.js';
 import { newNames } from './lib/new-names.js';
 import { startCaddy, startNginxServer, startNginxUpstream } from './lib/peers.js';
 import { machine, versions, writeReport, type Report } from './lib/report.js';
-import { runThroughput, summarise, type ServerUnderTest } from './lib/throughput.js';
+import { runThroughput, settledReuseLog, summarise, type ServerUnderTest } from './lib/throughput.js';
 import { tlsLoadBinary } from './lib/tls-load.js';
 
 const num = (name: string, fallback: number, min: number, max: number): number => {
@@ -105,9 +105,22 @@ async function main(): Promise<void> {
     caRootPath: stack.pebble.listenerCertPath,
   });
   const servers: ServerUnderTest[] = [
-    { id: 'certfleet', pid: edge.proc.child.pid as number, target: { address: '127.0.0.1', port: edge.ports.httpsPort } },
+    {
+      id: 'certfleet',
+      pid: edge.proc.child.pid as number,
+      target: { address: '127.0.0.1', port: edge.ports.httpsPort },
+      handshakeCounts: async () => ({
+        resumed: await metric(edge.ports.metricsPort, 'certfleet_edge_tls_handshakes_total', { resumed: 'yes' }),
+        full: await metric(edge.ports.metricsPort, 'certfleet_edge_tls_handshakes_total', { resumed: 'no' }),
+      }),
+    },
     { id: 'caddy', pid: caddy.proc.child.pid as number, target: { address: CADDY_ADDRESS, port: caddy.httpsPort } },
-    { id: 'nginx', pid: nginx.proc.child.pid as number, target: { address: '127.0.0.1', port: nginx.port } },
+    {
+      id: 'nginx',
+      pid: nginx.proc.child.pid as number,
+      target: { address: '127.0.0.1', port: nginx.port },
+      handshakeCounts: () => settledReuseLog(nginx.reuseLogPath),
+    },
   ];
   for (const server of servers) {
     const check = await firstRequest(server.target, NAME, stack.rootPem);
@@ -121,7 +134,6 @@ async function main(): Promise<void> {
     rounds: ROUNDS,
     pacedConnections: 10,
     pacedDelayMs: 20,
-    nginxReuseLog: nginx.reuseLogPath,
     handshakeThreads: HANDSHAKE_THREADS,
     log,
   });

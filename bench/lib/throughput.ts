@@ -16,6 +16,12 @@ export interface ServerUnderTest {
   /** Root of the server's process tree (edge primary, nginx master, caddy). */
   pid: number;
   target: Target;
+  /**
+   * The server's own count of handshakes so far, resumed and full, when it keeps one (nginx's
+   * `$ssl_session_reused` log; the edge's certfleet_edge_tls_handshakes_total): read before and
+   * after scenarios 1 and 2, to check the client's view from the server's side.
+   */
+  handshakeCounts?: () => Promise<{ resumed: number; full: number }>;
 }
 
 export type ScenarioId = 'full' | 'resumed' | 'keepalive' | 'paced';
@@ -35,8 +41,8 @@ export interface Run {
   /** Scenarios 1-2: connections made and those the server resumed. */
   connections?: number;
   resumed?: number;
-  /** nginx only: the handshakes its log says it resumed / did in full during this run. */
-  nginxLog?: { resumed: number; full: number };
+  /** Scenarios 1-2: the handshakes the server itself counted, resumed and full, during the run. */
+  serverCounts?: { resumed: number; full: number };
 }
 
 export interface ThroughputOptions {
@@ -46,14 +52,13 @@ export interface ThroughputOptions {
   /** Scenario 4's pace: connections, each waiting `pacedDelayMs` before each request. */
   pacedConnections: number;
   pacedDelayMs: number;
-  nginxReuseLog: string;
   /** Scenarios 1-2: connections at a time (threads of bench/tls-load.c). */
   handshakeThreads: number;
   log: (line: string) => void;
 }
 
 /** Lines of nginx's reuse log ("r" resumed, "." full), once its buffer stopped growing. */
-async function settledReuseLog(path: string): Promise<{ resumed: number; full: number }> {
+export async function settledReuseLog(path: string): Promise<{ resumed: number; full: number }> {
   let last = -1;
   const text = await until(
     'nginx reuse log settled',
@@ -77,7 +82,8 @@ function difference(after: { resumed: number; full: number }, before: { resumed:
 
 async function runOne(server: ServerUnderTest, scenario: ScenarioId, round: number, o: ThroughputOptions): Promise<Run> {
   const url = `https://${o.name}:${server.target.port}/`;
-  const logBefore = server.id === 'nginx' ? await settledReuseLog(o.nginxReuseLog) : undefined;
+  const counting = scenario === 'full' || scenario === 'resumed' ? server.handshakeCounts : undefined;
+  const countsBefore = await counting?.();
   const before = treeCpu(server.pid);
   const started = performance.now();
   let run: Omit<Run, 'cpuSeconds' | 'cpuPerProcess' | 'wallSeconds'>;
@@ -106,7 +112,7 @@ async function runOne(server: ServerUnderTest, scenario: ScenarioId, round: numb
     cpuSeconds: cpu.totalSeconds,
     cpuPerProcess: Object.fromEntries([...cpu.perPid].map(([pid, s]) => [String(pid), Number(s.toFixed(2))])),
   };
-  if (logBefore) result.nginxLog = difference(await settledReuseLog(o.nginxReuseLog), logBefore);
+  if (counting && countsBefore) result.serverCounts = difference(await counting(), countsBefore);
   o.log(
     `  round ${round} ${scenario.padEnd(9)} ${server.id.padEnd(9)} ${result.count} in ${wallSeconds.toFixed(1)} s, ` +
       `${result.cpuSeconds.toFixed(2)} CPU-s: ${(result.count / Math.max(result.cpuSeconds, 0.01)).toFixed(0)} per CPU-s` +
