@@ -110,6 +110,29 @@ function resumptionEvidence(report: Report): string[] {
   return lines;
 }
 
+/** Issue 5's targets against this run's figures. */
+export function targets(report: Report): { target: string; measured: string; met: boolean }[] {
+  const s = report.summaries;
+  const full = ratio(s.certfleet.full.perCpuSecond, s.caddy.full.perCpuSecond);
+  const keepalive = ratio(s.certfleet.keepalive.perCpuSecond, s.caddy.keepalive.perCpuSecond);
+  const row = report.newNames.certfleet.inARow;
+  const burst = report.newNames.certfleet.atOnce;
+  const rows = [
+    { target: 'full handshakes per CPU-s ≥ 1.1× Caddy', measured: `${fmt(full, 2)}×`, met: full >= 1.1 },
+    { target: 'keep-alive requests per CPU-s ≥ 1.1× Caddy', measured: `${fmt(keepalive, 2)}×`, met: keepalive >= 1.1 },
+    { target: 'first request for a new name: p50 ≤ 150 ms', measured: `${fmt(row.p50Ms)} ms`, met: row.p50Ms <= 150 },
+    { target: `new names at once: every one a real certificate`, measured: `${burst.real} of ${burst.names}`, met: burst.real === burst.names },
+    { target: 'new names at once: p50 ≤ 1.5 s, max ≤ 4 s', measured: `p50 ${fmt(burst.p50Ms)} ms, max ${fmt(burst.maxMs)} ms`, met: burst.p50Ms <= 1500 && burst.maxMs <= 4000 },
+  ];
+  if (report.many) {
+    rows.push(
+      { target: `edge RSS after ${fmt(report.many.names)} names ≤ 512 MB`, measured: `${fmt(report.many.rssAfterMb)} MB`, met: report.many.rssAfterMb <= 512 },
+      { target: 'first handshake ≤ 1 s after start, names stored', measured: `${fmt(report.many.firstHandshakeMs)} ms`, met: report.many.firstHandshakeMs <= 1000 },
+    );
+  }
+  return rows;
+}
+
 function newNamesRow(server: string, r: NewNamesResult['inARow']): string {
   const failures = Object.entries(r.failures).map(([why, n]) => `${n}× ${why}`).join('; ');
   return `| ${server} | ${r.real} of ${r.names} | ${fmt(r.p50Ms)} | ${fmt(r.p90Ms)} | ${fmt(r.maxMs)} | ${failures || '-'} |`;
@@ -178,6 +201,7 @@ export function markdown(report: Report): string {
       '',
     );
   } else out.push('Not run (BENCH_MANY_NAMES=0).', '');
+  out.push('## Issue 5\'s targets', '', '| target | measured | met |', '|---|---|---|', ...targets(report).map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`), '');
   out.push('## Checks', '', ...resumptionEvidence(report), '');
   out.push(
     '## Method',
