@@ -23,7 +23,7 @@ export interface Report {
     pacedDelayMs: number;
     handshakeThreads: number;
   };
-  machine: { cores: number; cpu: string; memoryGb: number; kernel: string };
+  machine: { cores: number; cpu: string; memoryGb: number; kernel: string; loadAtStart: string; loadAtEnd?: string };
   versions: Record<string, string>;
   runs: Run[];
   summaries: Record<ServerId, Record<ScenarioId, ScenarioSummary>>;
@@ -37,7 +37,13 @@ export function machine(): Report['machine'] {
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    loadAtStart: loadAverage(),
   };
+}
+
+/** /proc/loadavg's 1, 5 and 15 minute averages: whether the machine was quiet. */
+export function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 export function versions(): Record<string, string> {
@@ -149,7 +155,10 @@ export function markdown(report: Report): string {
     '![ratios to Caddy](results.svg)',
     '',
   );
-  out.push(`**Machine:** ${report.machine.cores} cores, ${report.machine.cpu}, ${report.machine.memoryGb} GB, Linux ${report.machine.kernel}.  `);
+  out.push(
+    `**Machine:** ${report.machine.cores} cores, ${report.machine.cpu}, ${report.machine.memoryGb} GB, Linux ${report.machine.kernel}; ` +
+      `load average (1, 5, 15 min) ${report.machine.loadAtStart} at the start, ${report.machine.loadAtEnd ?? 'n/a'} at the end (the benchmark itself adds about 2-3).  `,
+  );
   out.push(`**Versions:** ${Object.entries(report.versions).map(([k, v]) => `${k}: ${v}`).join(' · ')}`, '');
   for (const t of THROUGHPUT) {
     out.push(`## ${t.title}`, '', '| server | per CPU-s | ratio to Caddy | per round | per wall-clock s | errors |', '|---|---:|---:|---|---:|---:|');
@@ -196,8 +205,9 @@ export function markdown(report: Report): string {
     const m = report.many;
     out.push(
       `${fmt(m.names)} certificate records written through the store API in ${m.writeSeconds} s (${m.record}). A fresh edge (\`EDGE_WORKERS=${report.settings.edgeWorkers}\`) ` +
-        `served its first handshake **${fmt(m.firstHandshakeMs)} ms** after it was spawned (RSS then ${m.rssAfterFirstMb} MB); after ${fmt(m.handshakes.ok)} handshakes with distinct SNI ` +
-        `(${m.handshakes.failed} failed, ${m.handshakes.seconds} s), the edge's process tree (${m.processes} processes) held **${fmt(m.rssAfterMb)} MB** resident.`,
+        `served its first handshake **${fmt(m.firstHandshakeMs)} ms** after it was spawned (an edge with one stored name: ${fmt(m.controlFirstHandshakeMs)} ms; RSS then ${m.rssAfterFirstMb} MB); after ${fmt(m.handshakes.ok)} handshakes with distinct SNI ` +
+        `(${fmt(m.handshakes.failed)} failed, ${fmt(m.handshakes.notReached)} not reached within the time allowed, ${m.handshakes.seconds} s), ` +
+        `the edge's process tree (${m.processes} processes) held **${fmt(m.rssAfterMb)} MB** resident.`,
       '',
     );
   } else out.push('Not run (BENCH_MANY_NAMES=0).', '');
