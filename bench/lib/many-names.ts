@@ -26,6 +26,8 @@ export interface ManyNamesResult {
   handshakes: { ok: number; failed: number; notReached: number; seconds: number };
   rssAfterMb: number;
   processes: number;
+  /** RSS of each process of the tree (the primary first), MB. */
+  perProcessMb: number[];
   record: string;
 }
 
@@ -110,6 +112,7 @@ export async function manyNames(o: {
       handshakes: { ...handshakes, seconds: Number(seconds.toFixed(1)) },
       rssAfterMb: mb(rss.bytes),
       processes: rss.processes,
+      perProcessMb: rss.perProcess.map(mb),
       record: 'one real Pebble ECDSA chain + key, reused under each distinct name',
     };
   } finally {

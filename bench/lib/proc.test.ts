@@ -49,6 +49,7 @@ describe('treeCpu and treeRssBytes on this process', () => {
     expect(delta.perPid.get(process.pid)).toBeGreaterThan(0.1);
     const rss = treeRssBytes(process.pid);
     expect(rss.processes).toBeGreaterThanOrEqual(1);
+    expect(rss.perProcess.reduce((a, b) => a + b, 0)).toBe(rss.bytes);
     expect(rss.bytes).toBeGreaterThan(process.memoryUsage().rss / 2);
   });
 });

@@ -96,15 +96,15 @@ export function cpuDelta(before: TreeSample, after: TreeSample): { totalSeconds:
 }
 
 /** Resident memory of `root` and its descendants, in bytes (shared pages counted in each process). */
-export function treeRssBytes(root: number): { bytes: number; processes: number } {
+export function treeRssBytes(root: number): { bytes: number; processes: number; perProcess: number[] } {
   const pids = treeOf(root, readStats());
-  let bytes = 0;
+  const perProcess: number[] = [];
   for (const pid of pids) {
     try {
-      bytes += parseStatmResidentPages(readFileSync(`/proc/${pid}/statm`, 'utf8')) * PAGE_BYTES;
+      perProcess.push(parseStatmResidentPages(readFileSync(`/proc/${pid}/statm`, 'utf8')) * PAGE_BYTES);
     } catch {
       // Exited meanwhile.
     }
   }
-  return { bytes, processes: pids.length };
+  return { bytes: perProcess.reduce((a, b) => a + b, 0), processes: pids.length, perProcess };
 }

@@ -207,7 +207,7 @@ export function markdown(report: Report): string {
       `${fmt(m.names)} certificate records written through the store API in ${m.writeSeconds} s (${m.record}). A fresh edge (\`EDGE_WORKERS=${report.settings.edgeWorkers}\`) ` +
         `served its first handshake **${fmt(m.firstHandshakeMs)} ms** after it was spawned (an edge with one stored name: ${fmt(m.controlFirstHandshakeMs)} ms; RSS then ${m.rssAfterFirstMb} MB); after ${fmt(m.handshakes.ok)} handshakes with distinct SNI ` +
         `(${fmt(m.handshakes.failed)} failed, ${fmt(m.handshakes.notReached)} not reached within the time allowed, ${m.handshakes.seconds} s), ` +
-        `the edge's process tree (${m.processes} processes) held **${fmt(m.rssAfterMb)} MB** resident.`,
+        `the edge's process tree (${m.processes} processes) held **${fmt(m.rssAfterMb)} MB** resident (${m.perProcessMb.map((x) => `${x} MB`).join(' + ')}).`,
       '',
     );
   } else out.push('Not run (BENCH_MANY_NAMES=0).', '');
