@@ -9,8 +9,8 @@
  * BENCH_NEW_IN_A_ROW (20), BENCH_NEW_AT_ONCE (50), BENCH_WORKERS (edge processes, default cores).
  */
 import { createPrivateKey } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startAskEndpoint } from '../test/support/ask-endpoint.js';
 import { cli, metric } from '../test/support/certfleet.js';
@@ -20,7 +20,7 @@ import { createStore } from '../test/support/store.js';
 import { firstRequest } from './lib/clients.js';
 import { manyNames } from './lib/many-names.js';
 import { newNames } from './lib/new-names.js';
-import { startCaddy, startNginxServer, startNginxUpstream } from './lib/peers.js';
+import { peerDir, removePeerDirs, startCaddy, startNginxServer, startNginxUpstream } from './lib/peers.js';
 import { loadAverage, machine, versions, writeReport, type Report } from './lib/report.js';
 import { runThroughput, settledReuseLog, summarise, type ServerUnderTest } from './lib/throughput.js';
 import { tlsLoadBinary } from './lib/tls-load.js';
@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const startMachine = machine();
   tlsLoadBinary();
-  const dir = mkdtempSync(join(tmpdir(), 'certfleet-bench-edge-'));
+  // The benchmark certificate's chain and key, for nginx and Caddy; removed at the end.
+  const dir = peerDir('certificate');
   log(`certfleet edge vs Caddy vs nginx: ${ROUNDS} rounds x ${SECONDS} s per scenario, ${WORKERS} edge processes`);
   const upstream = await startNginxUpstream(await freePort());
   const stack = await startStack({
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   log(`issued ${NAME} through certfleet (serial ${cert.serial}); nginx and Caddy serve the same chain and key`);
 
   const ask = await startAskEndpoint();
-  const [nginxPort] = await Promise.all([freePort()]);
+  const nginxPort = await freePort();
   const nginx = await startNginxServer({ port: nginxPort, name: NAME, chainPath, keyPath, upstream: upstream.hostPort });
   const caddy = await startCaddy({
     address: CADDY_ADDRESS,
@@ -210,10 +211,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 main()
   .then(async () => {
     await stopAll();
+    removePeerDirs();
     process.exit(0);
   })
   .catch(async (error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
     await stopAll();
+    removePeerDirs();
     process.exit(1);
   });

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnProc, type Proc } from '../../test/support/processes.js';
@@ -18,6 +18,20 @@ export const NGINX = (() => {
     return '/usr/sbin/nginx';
   }
 })();
+
+const tempDirs: string[] = [];
+
+/** A temporary folder for one peer's configuration, logs and state, removed by {@link removePeerDirs}. */
+export function peerDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `certfleet-bench-${label}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder made by {@link peerDir} (once the peers have stopped). */
+export function removePeerDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 /** nginx's `user` line: workers keep root's rights when the benchmark runs as root (temp folders are 0700). */
 const userLine = () => (process.getuid?.() === 0 ? 'user root;' : '');
@@ -60,7 +74,7 @@ export interface NginxUpstream {
 
 /** The upstream behind all three servers: one nginx worker answering 200 "hello from upstream". */
 export async function startNginxUpstream(port: number): Promise<NginxUpstream> {
-  const dir = mkdtempSync(join(tmpdir(), 'certfleet-bench-upstream-'));
+  const dir = peerDir('upstream');
   const config = `${userLine()}
 daemon off;
 master_process on;
@@ -96,7 +110,7 @@ export interface NginxServer {
  * keep-alive to the upstream, the same X-Forwarded-* headers the edge adds.
  */
 export async function startNginxServer(o: { port: number; name: string; chainPath: string; keyPath: string; upstream: string }): Promise<NginxServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'certfleet-bench-nginx-'));
+  const dir = peerDir('nginx');
   const reuseLogPath = join(dir, 'reuse.log');
   const config = `${userLine()}
 daemon off;
@@ -162,7 +176,7 @@ export async function startCaddy(o: {
   directoryUrl: string;
   caRootPath: string;
 }): Promise<CaddyServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'certfleet-bench-caddy-'));
+  const dir = peerDir('caddy');
   const storageDir = join(dir, 'storage');
   mkdirSync(storageDir);
   const proxy = `reverse_proxy ${o.upstream}`;
