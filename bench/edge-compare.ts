@@ -52,6 +52,8 @@ const NAME = 'bench.example.com';
 const CADDY_ADDRESS = '127.0.0.2';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+/** Run before the processes are stopped, however the run ends (e.g. Redis clients, or they retry noisily). */
+const cleanups: (() => void)[] = [];
 
 async function issueBenchCertificate(stack: Stack, dir: string) {
   const added = await cli(['domains', 'add', NAME], stack.env);
@@ -60,6 +62,7 @@ async function issueBenchCertificate(stack: Stack, dir: string) {
   const first = await firstRequest({ address: '127.0.0.1', port }, NAME, stack.rootPem);
   if (!first.real) throw new Error(`the edge did not serve a Pebble certificate for ${NAME}: ${first.error}`);
   const redis = stack.redis.client();
+  cleanups.push(() => redis.disconnect());
   const cert = await createStore(redis, stack.prefix).certificates.get(NAME);
   if (!cert) throw new Error(`no stored certificate for ${NAME} after it was served`);
   if (createPrivateKey(cert.keyPem).asymmetricKeyType !== 'ec') throw new Error(`the certificate for ${NAME} is not ECDSA`);
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
   log(`issued ${NAME} through certfleet (serial ${cert.serial}); nginx and Caddy serve the same chain and key`);
 
   const ask = await startAskEndpoint();
+  cleanups.push(() => void ask.close());
   const nginxPort = await freePort();
   const nginx = await startNginxServer({ port: nginxPort, name: NAME, chainPath, keyPath, upstream: upstream.hostPort });
   const caddy = await startCaddy({
@@ -190,13 +194,11 @@ async function main(): Promise<void> {
   writeFileSync(join(REPO_ROOT, 'bench', 'out', 'edge-compare.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeReport(report);
   log('wrote bench/RESULTS.md, bench/results.svg and bench/out/edge-compare.json');
-  redis.disconnect();
-  await ask.close();
-  await stack.stop();
 }
 
 const deadline = setTimeout(() => {
   process.stderr.write(`the benchmark ran past ${DEADLINE_MS / 60_000} minutes; stopping everything\n`);
+  for (const cleanup of cleanups.splice(0)) cleanup();
   void stopAll().finally(() => process.exit(1));
 }, DEADLINE_MS);
 deadline.unref();
@@ -204,18 +206,21 @@ deadline.unref();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     process.stderr.write(`${signal}: stopping every process the benchmark started\n`);
+    for (const cleanup of cleanups.splice(0)) cleanup();
     void stopAll().finally(() => process.exit(130));
   });
 }
 
 main()
   .then(async () => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
     await stopAll();
     removePeerDirs();
     process.exit(0);
   })
   .catch(async (error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    for (const cleanup of cleanups.splice(0)) cleanup();
     await stopAll();
     removePeerDirs();
     process.exit(1);

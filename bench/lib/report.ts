@@ -187,7 +187,7 @@ export function markdown(report: Report): string {
     '## 5. First request for new names (certfleet vs Caddy on-demand)',
     '',
     'Each request by a TLS client verifying the chain against Pebble\'s root for the name (the fallback certificate counts as a failure); latencies are over all requests, failed ones included; one warm-up name first ' +
-      `(certfleet ${fmt(n.certfleet.warmupMs)} ms, Caddy ${fmt(n.caddy.warmupMs)} ms).`,
+      `(certfleet ${fmt(n.certfleet.warmupMs)} ms${n.certfleet.warmupReal ? '' : ', the fallback at first'}, Caddy ${fmt(n.caddy.warmupMs)} ms${n.caddy.warmupReal ? '' : ', a failure at first'}).`,
     '',
     '| in a row | real certificate | p50 ms | p90 ms | max ms | failures |',
     '|---|---:|---:|---:|---:|---|',
