@@ -9,7 +9,7 @@
  * BENCH_NEW_IN_A_ROW (20), BENCH_NEW_AT_ONCE (50), BENCH_WORKERS (edge processes, default cores).
  */
 import { createPrivateKey } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startAskEndpoint } from '../test/support/ask-endpoint.js';
@@ -194,6 +194,13 @@ async function main(): Promise<void> {
   writeFileSync(join(REPO_ROOT, 'bench', 'out', 'edge-compare.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeReport(report);
   log('wrote bench/RESULTS.md, bench/results.svg and bench/out/edge-compare.json');
+}
+
+/** `--rewrite-report`: write RESULTS.md and the chart again from bench/out/edge-compare.json (after a change to the report's wording). */
+if (process.argv.includes('--rewrite-report')) {
+  writeReport(JSON.parse(readFileSync(join(REPO_ROOT, 'bench', 'out', 'edge-compare.json'), 'utf8')) as Report);
+  log('wrote bench/RESULTS.md and bench/results.svg from bench/out/edge-compare.json');
+  process.exit(0);
 }
 
 const deadline = setTimeout(() => {

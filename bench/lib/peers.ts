@@ -4,20 +4,15 @@
  * a small static body: C, no proxying, a few microseconds a request, so it never dominates what
  * the servers under test spend), nginx with a static certificate, and Caddy with on-demand TLS.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnProc, type Proc } from '../../test/support/processes.js';
 
-export const NGINX = (() => {
-  try {
-    return execFileSync('bash', ['-c', 'command -v nginx || echo /usr/sbin/nginx'], { encoding: 'utf8' }).trim();
-  } catch {
-    return '/usr/sbin/nginx';
-  }
-})();
+/** Debian installs nginx in /usr/sbin, which a non-root PATH may lack. */
+export const NGINX = spawnSync('bash', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout?.trim() || '/usr/sbin/nginx';
 
 const tempDirs: string[] = [];
 

@@ -132,7 +132,13 @@ export function targets(report: Report): { target: string; measured: string; met
   ];
   if (report.many) {
     rows.push(
-      { target: `edge RSS after ${fmt(report.many.names)} names ≤ 512 MB`, measured: `${fmt(report.many.rssAfterMb)} MB`, met: report.many.rssAfterMb <= 512 },
+      {
+        target: `edge RSS after handshakes for ${fmt(report.many.names)} distinct names ≤ 512 MB`,
+        measured:
+          `${fmt(report.many.rssAfterMb)} MB` +
+          (report.many.handshakes.ok < report.many.names ? ` after only ${fmt(report.many.handshakes.ok)} handshakes (the rest not reached in time)` : ''),
+        met: report.many.rssAfterMb <= 512 && report.many.handshakes.ok === report.many.names,
+      },
       { target: 'first handshake ≤ 1 s after start, names stored', measured: `${fmt(report.many.firstHandshakeMs)} ms`, met: report.many.firstHandshakeMs <= 1000 },
     );
   }
