@@ -54,6 +54,8 @@ export interface ProxyRule {
   hook?: (record: ProxyRecord) => void | Promise<void>;
   /** Rewrites Pebble's JSON answer before the client sees it (e.g. a directory without renewalInfo). */
   rewriteJson?: (body: Record<string, unknown>) => Record<string, unknown>;
+  /** Headers set on Pebble's answer before the client sees it (e.g. a renewalInfo `retry-after`). */
+  setHeaders?: Record<string, string>;
 }
 
 /** A fault-injecting HTTPS proxy in front of one Pebble. */
@@ -96,7 +98,10 @@ export async function startAcmeProxy(
   const agent = new Agent({ ca: pebble.listenerCertPem, keepAlive: true });
   const call = (method: string, path: string) =>
     new Promise<IncomingMessage>((resolve, reject) => {
-      request({ host: upstream.hostname, port: upstream.port, method, path, agent }, resolve).on('error', reject).end();
+      // Pebble 2.7+ refuses requests without a User-Agent (RFC 8555 6.1).
+      request({ host: upstream.hostname, port: upstream.port, method, path, agent, headers: { 'user-agent': 'certfleet-test-proxy' } }, resolve)
+        .on('error', reject)
+        .end();
     });
   const directory = await call('GET', upstream.pathname).then(readJson);
   const kinds = new Map<string, AcmeKind>([[upstream.pathname, 'directory']]);
@@ -149,21 +154,23 @@ export async function startAcmeProxy(
     res.writeHead(answer.status, headers).end(body);
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxyRecord, body: Buffer, rewrite?: ProxyRule['rewriteJson']) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxyRecord, body: Buffer, rule?: ProxyRule) => {
+    const rewrite = rule?.rewriteJson;
     record.forwarded = true;
     // req.headers keeps the client's Host: that is what makes Pebble name the proxy (see above).
     const toPebble = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: record.path, headers: req.headers, agent },
       (answer) => {
         record.status = answer.statusCode ?? 502;
+        const headers = { ...answer.headers, ...rule?.setHeaders };
         if (!rewrite) {
-          res.writeHead(record.status, answer.headers);
+          res.writeHead(record.status, headers);
           answer.pipe(res);
           return;
         }
         void readAll(answer).then((raw) => {
           const text = JSON.stringify(rewrite(JSON.parse(raw.toString('utf8')) as Record<string, unknown>));
-          res.writeHead(record.status, { ...answer.headers, 'content-length': Buffer.byteLength(text) }).end(text);
+          res.writeHead(record.status, { ...headers, 'content-length': Buffer.byteLength(text) }).end(text);
         });
       },
     );
@@ -192,7 +199,7 @@ export async function startAcmeProxy(
       if (rule?.delayMs) await sleep(rule.delayMs, undefined, { signal: stopping.signal });
       if (rule?.reset) return void req.socket.destroy();
       if (rule?.respond) return void (await answerProblem(res, record, rule.respond));
-      forward(req, res, record, body, rule?.rewriteJson);
+      forward(req, res, record, body, rule);
     } catch (error) {
       if (stopping.signal.aborted) return void req.socket.destroy();
       fail(res, record, 500, `test proxy rule for ${record.kind} failed: ${(error as Error).message}`);

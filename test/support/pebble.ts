@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { freePort, REPO_ROOT, spawnProc, type Proc } from './processes.js';
 
 let binDir: string | undefined;
+let sidBinDir: string | undefined;
 
 /** Where `pebble` and `pebble-challtestsrv` are: Pebble 2.6 from the project's cache, else Debian 12's 2.4. */
 export function pebbleBinDir(): string {
@@ -13,6 +14,17 @@ export function pebbleBinDir(): string {
     process.env.PEBBLE_BIN_DIR ??
     execFileSync('bash', [join(REPO_ROOT, 'infra/scripts/fetch-pebble.sh')], { encoding: 'utf8' }).trim();
   return binDir;
+}
+
+/**
+ * Pebble with ACME profiles: Debian sid's (2.10), fetched like 2.6. Pebble 2.6 has none (its
+ * config has no `profiles`; they came in 2.7).
+ */
+export function pebbleWithProfilesBinDir(): string {
+  sidBinDir ??=
+    process.env.PEBBLE_PROFILES_BIN_DIR ??
+    execFileSync('bash', [join(REPO_ROOT, 'infra/scripts/fetch-pebble.sh'), 'sid'], { encoding: 'utf8' }).trim();
+  return sidBinDir;
 }
 
 export interface PebbleOptions {
@@ -24,6 +36,11 @@ export interface PebbleOptions {
   tlsPort?: number;
   /** Require external account binding, with these key ids and base64url HMAC keys. */
   eabKeys?: Record<string, string>;
+  /**
+   * ACME profiles the CA offers (listed in its directory's `meta.profiles`), each with its
+   * certificate lifetime in seconds. Runs Pebble 2.10 (see pebbleWithProfilesBinDir).
+   */
+  profiles?: Record<string, { description: string; validityPeriod: number }>;
   /** Extra environment for Pebble, e.g. PEBBLE_WFE_NONCEREJECT. */
   env?: NodeJS.ProcessEnv;
   name?: string;
@@ -65,6 +82,8 @@ export interface Pebble {
  */
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const bin = pebbleBinDir();
+  // Only the CA itself changes for profiles; 2.6's challtestsrv (its flags differ in 2.10) serves DNS either way.
+  const caBin = options.profiles ? pebbleWithProfilesBinDir() : bin;
   const dir = mkdtempSync(join(tmpdir(), 'certfleet-pebble-'));
   const [listen, management, dns, ctsManagement] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const certPath = join(dir, 'listener.pem');
@@ -89,6 +108,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         externalAccountBindingRequired: options.eabKeys !== undefined,
         ...(options.eabKeys ? { externalAccountMACKeys: options.eabKeys } : {}),
         ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),
+        ...(options.profiles ? { profiles: options.profiles } : {}),
       },
     }),
   );
@@ -98,7 +118,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     '-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', '', '-defaultIPv6', '',
   ]);
   await challtestsrv.waitForLine((l) => l.includes('Starting management server'), 15_000, 'challtestsrv ready');
-  const pebble = spawnProc(`${name}-${listen}`, join(bin, 'pebble'), ['-config', configPath, '-dnsserver', `127.0.0.1:${dns}`], {
+  const pebble = spawnProc(`${name}-${listen}`, join(caBin, 'pebble'), ['-config', configPath, '-dnsserver', `127.0.0.1:${dns}`], {
     env: {
       ...process.env,
       PEBBLE_VA_NOSLEEP: '1',
@@ -143,7 +163,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
 
 function httpsGetText(url: string, agent: Agent): Promise<string> {
   return new Promise((resolve, reject) => {
-    request(url, { agent }, (res) => {
+    request(url, { agent, headers: { 'user-agent': 'certfleet-tests' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

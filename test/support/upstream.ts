@@ -40,3 +40,39 @@ export async function startUpstream(): Promise<Upstream> {
       }),
   };
 }
+
+export interface NamedUpstream {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * An upstream on `host`:`port` (loopback addresses 127.0.0.2, 127.0.0.3... share one port, as
+ * the addresses of one DNS name would) that says who it is: `/` answers JSON
+ * `{server, path, headers}`, `/slow` never answers, websocket messages come back as
+ * `echo from HOST: MESSAGE`.
+ */
+export async function startNamedUpstream(host: string, port: number): Promise<NamedUpstream> {
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/slow') return;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ server: host, path: req.url, headers: req.headers }));
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket) => socket.on('message', (data) => socket.send(`echo from ${host}: ${String(data)}`)));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return {
+    host,
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

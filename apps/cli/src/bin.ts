@@ -4,6 +4,7 @@ import { ConfigError, loadCommonConfig } from '@certfleet/config';
 import { errorMessage } from '@certfleet/observability';
 import { formatTime, splitNames, table, UsageError, withStore } from './admin.js';
 import { domainsCommand } from './domains-command.js';
+import { routesCommand } from './routes-command.js';
 import { ROLE_NAMES, runRole, type Role } from './run-role.js';
 
 const program = new Command('certfleet')
@@ -22,6 +23,7 @@ program
   .action(async (role: Role) => runRole(role, process.env));
 
 program.addCommand(domainsCommand());
+program.addCommand(routesCommand());
 
 const certs = program.command('certs').description('inspect stored certificates');
 certs
@@ -34,15 +36,28 @@ certs
     if (!['active', 'retired', 'all'].includes(options.state)) {
       throw new UsageError(`--state must be active, retired or all, got "${options.state}"`);
     }
-    const all = await withStore(loadCommonConfig(process.env), (store) => store.certificates.list(0, options.limit));
+    const { all, ever } = await withStore(loadCommonConfig(process.env), async (store) => ({
+      all: await store.certificates.list(0, options.limit),
+      ever: await store.certificates.retirementCounts(),
+    }));
     const list = all.filter((c) => options.state === 'all' || (options.state === 'retired') === (c.retiredAt !== undefined));
     if (options.json) {
       process.stdout.write(`${JSON.stringify(list)}\n`);
       return;
     }
     const rows = [['NAME', 'SERIAL', 'NOT AFTER', 'STATE', 'ISSUER']];
-    for (const c of list) rows.push([c.name, c.serial, formatTime(c.notAfter), c.retiredAt ? 'retired' : 'active', c.issuer]);
+    for (const c of list) {
+      rows.push([c.name, c.serial, formatTime(c.notAfter), c.retiredAt ? `retired: ${c.retiredReason ?? c.retiredKind ?? '?'}` : 'active', c.issuer]);
+    }
     process.stdout.write(`${table(rows)}\n`);
+    if (options.state !== 'active') {
+      // Both reasons a certificate is not renewed, counted: those still stored, and every retirement so far.
+      const now = (kind: string) => list.filter((c) => c.retiredAt !== undefined && c.retiredKind === kind).length;
+      process.stdout.write(
+        `retired now: ${now('left-policy')} left the policy, ${now('idle')} idle; ` +
+          `retired ever: ${ever['left-policy']} left the policy, ${ever.idle} idle\n`,
+      );
+    }
   });
 certs
   .command('show')
@@ -57,11 +72,16 @@ certs
     const found = await withStore(loadCommonConfig(process.env), async (store) => ({
       cert: await store.certificates.get(name),
       renewAt: await store.renewals.when(name),
+      nextAriPollAt: await store.renewals.nextAriPoll(name),
+      lastServedAt: await store.served.lastServed(name),
     }));
     if (!found.cert) throw new UsageError(`no certificate is stored for ${name}: see 'certfleet certs ls'`);
-    const { keyPem: _secret, chainPem, ...summary } = found.cert;
+    // Neither private key is printed: the RSA certificate shows only its serial and expiry.
+    const { keyPem: _secret, chainPem, rsa, ...summary } = found.cert;
+    const extra = { renewAt: found.renewAt, nextAriPollAt: found.nextAriPollAt, lastServedAt: found.lastServedAt };
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ...summary, renewAt: found.renewAt, ...(options.pem ? { chainPem } : {}) })}\n`);
+      const rsaSummary = rsa ? { rsa: { serial: rsa.serial, notAfter: rsa.notAfter } } : {};
+      process.stdout.write(`${JSON.stringify({ ...summary, ...rsaSummary, ...extra, ...(options.pem ? { chainPem } : {}) })}\n`);
       return;
     }
     const rows = [
@@ -71,6 +91,9 @@ certs
       ['not before', formatTime(summary.notBefore)],
       ['not after', formatTime(summary.notAfter)],
       ['renew at', found.renewAt === null ? '-' : formatTime(found.renewAt)],
+      ['next ARI poll', found.nextAriPollAt === null ? '-' : formatTime(found.nextAriPollAt)],
+      ['last served', found.lastServedAt === null ? '-' : formatTime(found.lastServedAt)],
+      ...(summary.retiredAt !== undefined ? [['retired', `${formatTime(summary.retiredAt)}: ${summary.retiredReason ?? ''}`]] : []),
       ['issuer', summary.issuer],
       ['issued at', formatTime(summary.issuedAt)],
     ];

@@ -31,6 +31,8 @@ export interface CertificateResolverDeps {
   hostnameOptions: HostnameOptions;
   metrics: EdgeMetrics;
   logger: Logger;
+  /** Told the name of every handshake served a certificate; must not block (see served-names.ts). */
+  onServed?: (name: string) => void;
 }
 
 type Resolved = { context: SecureContext; rsaContext?: SecureContext | undefined; source: CertificateSource } | null;
@@ -131,6 +133,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       const hit = deps.cache.peek(lower);
       if (hit) {
         deps.metrics.certificates.inc({ source: 'memory' });
+        deps.onServed?.(lower);
         if (hit.rsaContext) this?.setKeyCert(hit.rsaContext);
         return done(null, hit.context);
       }
@@ -149,6 +152,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
         (resolved) => {
           if (!resolved) return fallback();
           deps.metrics.certificates.inc({ source: resolved.source });
+          deps.onServed?.(check.name);
           if (resolved.rsaContext) this?.setKeyCert(resolved.rsaContext);
           done(null, resolved.context);
         },

@@ -18,6 +18,7 @@ import { drainable } from './drain.js';
 import { shareSessionTicketKeys } from './session-tickets.js';
 import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
+import { createServedNames } from './served-names.js';
 
 export interface RunningEdge {
   httpsPort: number;
@@ -67,6 +68,7 @@ export async function startEdge(
       logger.info({ domain: name, ...decision }, 'policy decision');
     },
   });
+  const served = createServedNames({ store: store.served, intervalMs: config.servedRecordIntervalMs, logger });
   const sniCallback = createCertificateResolver({
     cache,
     certificates: store.certificates,
@@ -87,11 +89,20 @@ export async function startEdge(
     hostnameOptions: { forbiddenSuffixes: [...DEFAULT_FORBIDDEN_SUFFIXES, ...config.policy.forbiddenSuffixes] },
     metrics,
     logger,
+    onServed: served.note,
   });
   const metricsServer =
     config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.bindAddress);
 
-  const proxy = createUpstreamProxy({ upstream: config.upstreamUrl, logger });
+  const proxy = await createUpstreamProxy({
+    upstreamUrl: config.upstreamUrl,
+    config: config.upstream,
+    store,
+    fallbackCertPem: fallback.certPem,
+    hasCertificate: (name) => cache.peek(name) !== undefined,
+    metrics,
+    logger,
+  });
   const https = createHttpsServer(
     {
       cert: fallback.certPem,
@@ -138,7 +149,8 @@ export async function startEdge(
       ]);
       logger.info({ how: httpsEnd === 'drained' ? 'every connection ended' : 'connections left at the timeout were closed' }, 'drained');
       tickets.stop();
-      proxy.close();
+      await proxy.close();
+      await served.close();
       await unsubscribe();
       await events.close();
       await queue.close();

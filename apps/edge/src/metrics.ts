@@ -21,6 +21,18 @@ export function createEdgeMetrics(registry: Registry) {
       labelNames: ['resumed'] as const,
       registers: [registry],
     }),
+    proxyAnswers: new Counter({
+      name: 'certfleet_edge_proxy_answers_total',
+      help: "Requests the edge answered itself instead of the upstream: refused (502), no-address (502), timeout (504), misdirected (421)",
+      labelNames: ['answer'] as const,
+      registers: [registry],
+    }),
+    upstreamRetries: new Counter({
+      name: 'certfleet_edge_upstream_retries_total',
+      help: 'Requests sent again to an upstream: connect_failed (to another address), stale_keepalive (a kept-alive connection closed under them)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     limited: new Counter({
       name: 'certfleet_edge_limited_total',
       help: 'Handshakes served the fallback at once because an abuse limit was reached',

@@ -30,6 +30,7 @@ export function createCaPool(cas: readonly CaConfig[], deps: { store: Store; log
       });
       if (!record.url) await deps.store.secrets.setAccountUrl(config.directoryUrl, account.accountUrl);
       deps.logger.info({ ca: config.name, directory: config.directoryUrl, account: account.accountUrl }, 'ACME account ready');
+      if (config.profile) await checkProfile(config, account, deps.logger);
       return account;
     };
     return {
@@ -46,15 +47,43 @@ export function createCaPool(cas: readonly CaConfig[], deps: { store: Store; log
 }
 
 /**
+ * Says at once (the first CA's account opens at start-up) when the configured profile is one the
+ * CA does not list: orders then go without a profile, and the certificates get the CA's default.
+ */
+async function checkProfile(config: CaConfig, account: AcmeAccount, logger: Logger): Promise<void> {
+  const listed = Object.keys(await account.profiles());
+  if (config.profile && listed.includes(config.profile)) {
+    logger.info({ ca: config.name, profile: config.profile }, 'ACME profile available');
+    return;
+  }
+  logger.error(
+    {
+      ca: config.name,
+      profile: config.profile,
+      listed,
+      hint:
+        `CA "${config.name}" does not list the ACME profile "${config.profile}" in its directory (it lists: ${listed.join(', ') || 'none'}); ` +
+        'set ACME_PROFILE (or "profile" in ACME_CAS_FILE) to one it lists, or unset it',
+    },
+    'ACME profile not offered by the CA; orders go without a profile',
+  );
+}
+
+/**
  * The budgets one order for `names` at `ca` draws on, mirroring the CA's own limits: orders
  * per account, certificates per registered domain and per exact set of names. Orders keep a
  * reserve only a waiting visitor may use, so renewals and bulk imports cannot starve visitors.
+ * Renewals (not ARI-exempt; exempt ones claim nothing) also take from the CA's renewal budget.
  */
 export function orderClaims(ca: CaConfig, store: Pick<Store, 'keys'>, names: readonly string[], reason: IssueReason): BudgetClaim[] {
   const { budgets } = ca;
   const reserve = reason === 'visitor' ? 0 : Math.ceil(budgets.orders.capacity * ca.visitorReserve);
   const domains = [...new Set(names.map((name) => getDomain(name) ?? name))];
+  // Renewals that reach here are not ARI-exempt: they also draw on their own share, so a backlog drains at its pace.
+  const renewalShare: BudgetClaim[] =
+    reason === 'renewal' && ca.renewalBudget ? [{ key: store.keys.bucket(`renewals:${ca.name}`), spec: ca.renewalBudget }] : [];
   return [
+    ...renewalShare,
     { key: store.keys.bucket(`orders:${ca.name}`), spec: budgets.orders, floor: reserve },
     ...domains.map((domain) => ({ key: store.keys.bucket(`domain:${ca.name}:${domain}`), spec: budgets.registeredDomain })),
     { key: store.keys.bucket(`name-set:${ca.name}:${[...names].sort().join(',')}`), spec: budgets.nameSet },

@@ -14,7 +14,7 @@ import type { Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
 import { IssueJobData, type IssueJobResult } from '@certfleet/queue';
 import { renewalTime } from '@certfleet/renewal';
-import type { Store } from '@certfleet/store';
+import type { RetirementKind, Store } from '@certfleet/store';
 import { failedAuthzClaim, orderClaims, type CaHandle } from './ca-pool.js';
 
 export interface IssueJobDeps {
@@ -27,6 +27,10 @@ export interface IssueJobDeps {
   clock: () => number;
   /** Renew when this fraction of the lifetime remains. */
   renewFraction: number;
+  /** A name no edge has served for this long is not renewed (retired as idle). */
+  idleAfterMs: number;
+  /** Told of each certificate retired at renewal (counted in the issuer's metrics). */
+  onRetired?: (kind: RetirementKind) => void;
 }
 
 /** A name's first failed validation cools it down this long; each failure in a row doubles it. */
@@ -35,8 +39,16 @@ const MAX_COOL_DOWN_MS = 24 * 3_600_000;
 /** A CA that 429ed without Retry-After, or is unreachable, is left alone this long. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 const DEFAULT_UNAVAILABLE_PAUSE_MS = 10_000;
+/** A renewal window that could not be read at issuance is asked for again after this. */
+const ARI_RETRY_AFTER_FAILURE_MS = 15 * 60_000;
 
 const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
+/**
+ * A renewal refused by a budget waits for a token plus a random share of this, so that a
+ * backlog of hundreds of delayed renewals does not wake up together for each token (one wins,
+ * the rest go back to sleep): the backlog still drains at the bucket's pace.
+ */
+const RENEWAL_SPREAD_MS = 30_000;
 
 /**
  * Runs one issuance job. Idempotent: a name with a certificate that is not due is answered from
@@ -78,11 +90,25 @@ export async function runIssueJob(
   if (!decision.allowed) {
     if (data.reason === 'renewal' && existing) {
       const reason = `no longer allowed (${decision.policy}: ${decision.reason})`;
-      await deps.store.certificates.retire(name, reason, now);
-      log.info({ serial: existing.serial, reason }, 'certificate retired: not renewed, kept until it expires');
+      await deps.store.certificates.retire(name, 'left-policy', reason, now);
+      deps.onRetired?.('left-policy');
+      log.info({ serial: existing.serial, reason, kind: 'left-policy' }, 'certificate retired: not renewed, kept until it expires');
       return { outcome: 'retired', serial: existing.serial, notAfter: existing.notAfter };
     }
     throw new UnrecoverableError(`${name} is not allowed (${decision.policy}: ${decision.reason}); no order made`);
+  }
+  // A customer who left without telling us: no edge has served the name for the idle period.
+  // Tracking starts at the first issuance (CertificateStore.save records it); a certificate
+  // stored before names were tracked has no record and is renewed, which starts its tracking.
+  if (data.reason === 'renewal' && existing) {
+    const lastServed = await deps.store.served.lastServed(name);
+    if (lastServed !== null && now - lastServed >= deps.idleAfterMs) {
+      const reason = `idle (not served since ${new Date(lastServed).toISOString()})`;
+      await deps.store.certificates.retire(name, 'idle', reason, now);
+      deps.onRetired?.('idle');
+      log.info({ serial: existing.serial, reason, kind: 'idle' }, 'certificate retired: not renewed, kept until it expires');
+      return { outcome: 'retired', serial: existing.serial, notAfter: existing.notAfter };
+    }
   }
 
   const waits: number[] = [];
@@ -107,7 +133,7 @@ export async function runIssueJob(
     try {
       log.info({ ca: caName, replaces }, 'issuance started');
       const account = await ca.account();
-      const issued = await issueAll(account, name, deps, replaces);
+      const issued = await issueAll(account, name, deps, { replaces, profile: ca.config.profile });
       const issuedAt = deps.clock();
       const [main, rsa] = issued;
       if (!main) throw new Error('no certificate was issued');
@@ -127,9 +153,11 @@ export async function runIssueJob(
       // The CA's renewal window (ARI) is asked for after the certificate is stored, off the path
       // of the visitor who waits for it; until then our own renewal point stands.
       if (ariId) {
-        void scheduleByAri(account, ariId, name, lifetime, issuedAt, deps).catch((error: unknown) =>
-          log.warn({ err: (error as Error).message }, 'ARI renewal window unavailable; our own renewal point stands'),
-        );
+        void scheduleByAri(account, ariId, name, lifetime, issuedAt, deps).catch(async (error: unknown) => {
+          // Asked again by the ARI poller, as after any failed poll.
+          await deps.store.renewals.scheduleAriPoll(name, issuedAt + ARI_RETRY_AFTER_FAILURE_MS).catch(() => undefined);
+          log.warn({ err: (error as Error).message }, 'ARI renewal window unavailable; our own renewal point stands until it is asked again');
+        });
       }
       await deps.store.nameStates.markActive(name, caName, issuedAt);
       log.info(
@@ -168,7 +196,7 @@ export async function runIssueJob(
     }
   }
 
-  const delayMs = jitter(Math.max(1_000, Math.min(...waits)));
+  const delayMs = jitter(Math.max(1_000, Math.min(...waits))) + (data.reason === 'renewal' ? Math.round(Math.random() * RENEWAL_SPREAD_MS) : 0);
   const until = deps.clock() + delayMs;
   if (data.reason === 'visitor') {
     await deps.store.pauses.blockIssuance({ until, reason: 'no CA can take an order now' }, deps.clock());
@@ -179,11 +207,16 @@ export async function runIssueJob(
 }
 
 /** One certificate per key type (ECDSA first), each its own order. */
-async function issueAll(account: AcmeAccount, name: string, deps: IssueJobDeps, replaces: string | undefined): Promise<IssuedCertificate[]> {
+async function issueAll(
+  account: AcmeAccount,
+  name: string,
+  deps: IssueJobDeps,
+  order: { replaces: string | undefined; profile: string | undefined },
+): Promise<IssuedCertificate[]> {
   const issued: IssuedCertificate[] = [];
   for (const keyType of deps.keyTypes) {
     // Only the first (ECDSA) certificate has an ARI id on record.
-    issued.push(await account.issue([name], deps.responder, keyType, { replaces: issued.length === 0 ? replaces : undefined }));
+    issued.push(await account.issue([name], deps.responder, keyType, { replaces: issued.length === 0 ? order.replaces : undefined, profile: order.profile }));
   }
   return issued;
 }
@@ -204,8 +237,14 @@ async function scheduleByAri(
   }
   const renewAt = pickRenewalTime(window, lifetime, issuedAt);
   await deps.store.certificates.reschedule(name, renewAt);
+  // RFC 9773 4.3: ask again as Retry-After says; the window may move (e.g. after a revocation).
+  await deps.store.renewals.scheduleAriPoll(name, issuedAt + window.retryAfterMs);
   log.info(
-    { renewAt: new Date(renewAt).toISOString(), ari: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() } },
+    {
+      renewAt: new Date(renewAt).toISOString(),
+      ari: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+      nextPollAt: new Date(issuedAt + window.retryAfterMs).toISOString(),
+    },
     'renewal scheduled',
   );
 }

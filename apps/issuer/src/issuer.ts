@@ -1,9 +1,10 @@
 import { configureAcmeHttp } from '@certfleet/acme';
 import type { IssuerConfig } from '@certfleet/config';
-import { errorMessage, type Logger } from '@certfleet/observability';
+import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
 import { connectRedis, createStore } from '@certfleet/store';
+import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
 import { runIssueJob } from './issue-job.js';
 import { http01Responder, tlsAlpn01Responder } from './responders.js';
@@ -34,22 +35,44 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     evaluationTimeoutMs: evaluationTimeoutMs(config.policy),
     onEvaluated: (name, decision) => logger.info({ domain: name, ...decision }, 'policy decision'),
   });
+  const registry = createRegistry('issuer');
+  const retired = new Counter({
+    name: 'certfleet_renewals_retired_total',
+    help: 'Certificates not renewed but retired, by why: the name left the domain policy, or no edge served it for RENEW_IDLE_AFTER',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   const responder = config.challenge === 'tls-alpn-01' ? tlsAlpn01Responder(store) : http01Responder(store);
   const worker = createIssueWorker(
     { connection: redis, prefix: store.keys.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
     (job, token) =>
-      runIssueJob(job, token, { store, cas, decisions, responder, keyTypes: config.keyTypes, logger, clock: Date.now, renewFraction: config.renewFraction }),
+      runIssueJob(job, token, {
+        store,
+        cas,
+        decisions,
+        responder,
+        keyTypes: config.keyTypes,
+        logger,
+        clock: Date.now,
+        renewFraction: config.renewFraction,
+        idleAfterMs: config.idleAfterMs,
+        onRetired: (kind) => retired.inc({ kind }),
+      }),
   );
   worker.on('failed', (job, error) => {
     logger.warn({ domain: job?.data.name, jobId: job?.id, attempt: job?.attemptsMade, err: errorMessage(error) }, 'issuance failed');
   });
   worker.on('error', (error) => logger.error({ err: errorMessage(error) }, 'issuer worker error'));
   await worker.waitUntilReady();
+  const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.metricsBindAddress);
+  const ariPoller = startAriPoller({ store, cas, tickMs: config.ariPollTickMs, logger, clock: Date.now });
   logger.info({ concurrency: config.concurrency }, 'issuer ready');
 
   return {
     async close() {
+      await ariPoller.close();
       await worker.close();
+      await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       redis.disconnect();
     },
   };

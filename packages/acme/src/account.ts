@@ -68,6 +68,17 @@ export class AcmeAccount {
     return typeof (await this.readDirectory()).renewalInfo === 'string';
   }
 
+  /**
+   * The profiles the CA's directory lists in `meta.profiles` (draft-aaron-acme-profiles), by
+   * name with their descriptions; empty when it lists none.
+   */
+  async profiles(): Promise<Record<string, string>> {
+    const meta = (await this.readDirectory()).meta as { profiles?: unknown } | undefined;
+    const listed = meta?.profiles;
+    if (!listed || typeof listed !== 'object') return {};
+    return Object.fromEntries(Object.entries(listed as Record<string, unknown>).map(([name, text]) => [name, String(text)]));
+  }
+
   /** The CA's suggested renewal window for a certificate, or null when the CA offers no ARI. */
   async renewalInfo(certificateId: string): Promise<RenewalWindow | null> {
     const base = (await this.readDirectory()).renewalInfo;
@@ -131,19 +142,21 @@ export class AcmeAccount {
     names: readonly string[],
     responder: ChallengeResponder,
     keyType: KeyType = 'ecdsa',
-    options: { replaces?: string | undefined } = {},
+    options: { replaces?: string | undefined; profile?: string | undefined } = {},
   ): Promise<IssuedCertificate> {
     const [commonName] = names;
     if (!commonName) throw new TypeError('issue() needs at least one name');
     const identifiers = names.map((value) => ({ type: 'dns', value }));
+    // draft-aaron-acme-profiles: a CA refuses a profile it does not list; ask only for a listed one.
+    const profile = options.profile && options.profile in (await this.profiles()) ? { profile: options.profile } : {};
     let order: acme.Order;
     try {
       // RFC 9773: `replaces` names the certificate this order renews (exempt from Let's Encrypt's limits).
-      order = await this.client.createOrder({ identifiers, ...(options.replaces ? { replaces: options.replaces } : {}) } as Parameters<acme.Client["createOrder"]>[0]);
+      order = await this.client.createOrder({ identifiers, ...profile, ...(options.replaces ? { replaces: options.replaces } : {}) } as Parameters<acme.Client["createOrder"]>[0]);
     } catch (error) {
       // 409 alreadyReplaced: another order already renews it; order without the claim.
       if (!options.replaces || !(error instanceof AcmeProblemError) || (error.status !== 409 && !error.type.endsWith(':alreadyReplaced'))) throw error;
-      order = await this.client.createOrder({ identifiers });
+      order = await this.client.createOrder({ identifiers, ...profile } as Parameters<acme.Client["createOrder"]>[0]);
     }
     const authorizations = await this.client.getAuthorizations(order);
     const presented: PendingChallenge[] = [];

@@ -28,6 +28,18 @@ export interface CaConfig {
   };
   /** Share of the order budget only a visitor waiting in a handshake may use. */
   visitorReserve: number;
+  /**
+   * The bucket renewals that are not ARI-exempt draw on, besides the order budget: a backlog
+   * (after an outage, a bulk import expiring together) drains at this pace instead of in a
+   * burst. Unset: only the order budget (and its visitor reserve) holds them back.
+   */
+  renewalBudget: BucketSpec | undefined;
+  /**
+   * ACME profile asked for in each new order (draft-aaron-acme-profiles): `classic`,
+   * `tlsserver`, `shortlived` or any name the CA's directory lists in `meta.profiles`. Sent only
+   * when the directory lists it; unset: the CA's default.
+   */
+  profile: string | undefined;
 }
 
 /** Let's Encrypt's published limits: the default profile. */
@@ -37,6 +49,10 @@ export const LETS_ENCRYPT_BUDGETS = {
   nameSet: '5/7d',
   failedAuthz: '5/1h',
 } as const;
+
+/** Profile names as CAs spell them (`classic`, `tlsserver`, `shortlived`). */
+const PROFILE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const PROFILE_EXPECT = 'an ACME profile name such as classic, tlsserver or shortlived (letters, digits, ".", "_", "-")';
 
 const single = {
   ACME_DIRECTORY_URL: url(['https:', 'http:']).optional(),
@@ -50,6 +66,8 @@ const single = {
   ACME_BUDGET_FAILED_AUTHZ: bucket().default(LETS_ENCRYPT_BUDGETS.failedAuthz),
   ACME_VISITOR_RESERVE: pattern('a fraction from 0 to 0.9, e.g. 0.2', /^0?(\.\d+)?$|^0$/).default('0.2'),
   ACME_CAS_FILE: pattern('the path of a JSON file listing CAs', /^\S+$/).optional(),
+  ACME_RENEWAL_BUDGET: bucket().optional(),
+  ACME_PROFILE: pattern(PROFILE_EXPECT, PROFILE_NAME).optional(),
 };
 
 const bucketText = z.string().refine((text) => {
@@ -72,6 +90,8 @@ const caFileEntry = z.object({
     .partial()
     .optional(),
   visitorReserve: z.number().min(0).max(0.9).optional(),
+  renewalBudget: bucketText.optional(),
+  profile: z.string().regex(PROFILE_NAME, PROFILE_EXPECT).optional(),
 });
 
 const budgetsOf = (given: Partial<Record<keyof typeof LETS_ENCRYPT_BUDGETS, string>> = {}) => ({
@@ -111,6 +131,8 @@ export function loadCaConfigs(env: NodeJS.ProcessEnv): CaConfig[] {
         failedAuthz: e.ACME_BUDGET_FAILED_AUTHZ,
       },
       visitorReserve: Number(e.ACME_VISITOR_RESERVE),
+      renewalBudget: e.ACME_RENEWAL_BUDGET,
+      profile: e.ACME_PROFILE,
     },
   ];
 }
@@ -148,6 +170,8 @@ function loadCaFile(path: string): CaConfig[] {
       eab: ca.eab,
       budgets: budgetsOf(ca.budgets),
       visitorReserve: ca.visitorReserve ?? 0.2,
+      renewalBudget: ca.renewalBudget === undefined ? undefined : parseBucketSpec(ca.renewalBudget),
+      profile: ca.profile,
     };
   });
 }

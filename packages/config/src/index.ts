@@ -11,3 +11,5 @@ export { loadPolicyConfig, POLICY_NAMES } from './policy-config.js';
 export type { PolicyConfig, PolicyName } from './policy-config.js';
 export { loadCaConfigs, LETS_ENCRYPT_BUDGETS } from './ca-config.js';
 export type { CaConfig } from './ca-config.js';
+export { loadUpstreamConfig } from './upstream-config.js';
+export type { UpstreamConfig } from './upstream-config.js';

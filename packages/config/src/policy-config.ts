@@ -51,7 +51,7 @@ export interface PolicyConfig {
   forbiddenSuffixes: string[];
 }
 
-function parseServer(text: string): { host: string; port: number } {
+export function parseServer(text: string): { host: string; port: number } {
   const bracketed = /^\[(.+)\](?::(\d+))?$/.exec(text);
   if (bracketed) return { host: bracketed[1] ?? '', port: Number(bracketed[2] ?? 53) };
   if (isIP(text) === 6) return { host: text, port: 53 };

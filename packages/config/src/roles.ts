@@ -5,6 +5,7 @@ import { bucket, duration, email, int, ipAddress, oneOf, pattern, pemFile, port,
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
+import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.js';
 
 /** Variables every role reads. */
 const common = {
@@ -51,6 +52,7 @@ const edge = {
   EDGE_MAX_PENDING_ISSUES: int(1, 1_000_000, 'names').default('200'),
   EDGE_MAX_WAITING_HANDSHAKES: int(1, 1_000_000, 'handshakes').default('2000'),
   EDGE_METRICS_PORT: port().optional(),
+  EDGE_SERVED_RECORD_INTERVAL: duration(1_000, 86_400_000).default('1h'),
 };
 
 export interface EdgeConfig extends CommonConfig {
@@ -60,6 +62,8 @@ export interface EdgeConfig extends CommonConfig {
   publicHttpsPort: number;
   bindAddress: string;
   upstreamUrl: URL;
+  /** Re-resolution, failed addresses, timeouts and HSTS for the proxy layer. */
+  upstream: UpstreamConfig;
   /** How long a handshake for a new, allowed name waits for its certificate before the fallback. */
   issueWaitMs: number;
   /** Certificates each edge process keeps in memory: at most this many... */
@@ -87,6 +91,8 @@ export interface EdgeConfig extends CommonConfig {
   };
   /** Where `/metrics` is served, apart from customer traffic; unset = not served. */
   metricsPort: number | undefined;
+  /** An edge records that it served a name at most once per this interval (renewal skips idle names). */
+  servedRecordIntervalMs: number;
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
@@ -107,6 +113,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     publicHttpsPort: e.EDGE_PUBLIC_HTTPS_PORT ?? e.EDGE_HTTPS_PORT,
     bindAddress: e.EDGE_BIND_ADDRESS,
     upstreamUrl: e.UPSTREAM_URL,
+    upstream: loadUpstreamConfig(env),
     issueWaitMs: e.EDGE_ISSUE_WAIT_MS,
     certCacheSize: e.EDGE_CERT_CACHE_SIZE,
     certCacheBytes: e.EDGE_CERT_CACHE_MB * 1024 * 1024,
@@ -122,6 +129,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
       maxWaitingHandshakes: e.EDGE_MAX_WAITING_HANDSHAKES,
     },
     metricsPort: e.EDGE_METRICS_PORT,
+    servedRecordIntervalMs: e.EDGE_SERVED_RECORD_INTERVAL,
   };
 }
 
@@ -132,6 +140,10 @@ const issuer = {
   ACME_CHALLENGE: oneOf(['http-01', 'tls-alpn-01']).default('http-01'),
   ACME_KEY_TYPES: oneOf(['ecdsa', 'rsa', 'ecdsa,rsa']).default('ecdsa'),
   ISSUER_RENEW_FRACTION: pattern('a fraction between 0 and 1, e.g. 0.33', /^0?\.\d+$/).default('0.3333'),
+  RENEW_IDLE_AFTER: duration(1_000, 3_650 * 86_400_000).default('30d'),
+  ISSUER_ARI_POLL_TICK: duration(100, 3_600_000).default('30s'),
+  ISSUER_METRICS_PORT: port().optional(),
+  ISSUER_METRICS_BIND_ADDRESS: ipAddress().default('0.0.0.0'),
 };
 
 export interface IssuerConfig extends CommonConfig {
@@ -145,6 +157,13 @@ export interface IssuerConfig extends CommonConfig {
   keyTypes: ('ecdsa' | 'rsa')[];
   /** Renew when this fraction of the lifetime remains. */
   renewFraction: number;
+  /** A name no edge has served for this long is not renewed (retired as idle). */
+  idleAfterMs: number;
+  /** How often the due slice of ARI polls (renewalInfo asked again, as its Retry-After said) is read. */
+  ariPollTickMs: number;
+  /** Where `/metrics` is served; unset = not served. */
+  metricsPort: number | undefined;
+  metricsBindAddress: string;
   policy: PolicyConfig;
 }
 
@@ -158,6 +177,10 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     challenge: e.ACME_CHALLENGE,
     keyTypes: e.ACME_KEY_TYPES.split(',') as ('ecdsa' | 'rsa')[],
     renewFraction: Number(e.ISSUER_RENEW_FRACTION),
+    idleAfterMs: e.RENEW_IDLE_AFTER,
+    ariPollTickMs: e.ISSUER_ARI_POLL_TICK,
+    metricsPort: e.ISSUER_METRICS_PORT,
+    metricsBindAddress: e.ISSUER_METRICS_BIND_ADDRESS,
     policy: loadPolicyConfig(env),
   };
 }

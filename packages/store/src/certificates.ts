@@ -27,21 +27,34 @@ export interface StoredCertificate {
   /** Set when the certificate will not be renewed (the name left the policy): kept until it expires, then removed. */
   retiredAt?: number | undefined;
   retiredReason?: string | undefined;
+  retiredKind?: RetirementKind | undefined;
   /** A second certificate for the same name on an RSA key, served to clients that do not offer ECDSA. */
   rsa?: { chainPem: string; keyPem: string; serial: string; notAfter: number } | undefined;
 }
+
+/** Why a certificate was not renewed: the name left the domain policy, or no edge served it for the idle period. */
+export type RetirementKind = 'left-policy' | 'idle';
+export const RETIREMENT_KINDS: readonly RetirementKind[] = ['left-policy', 'idle'];
 
 /** What the inventory shows of a certificate: everything but the key and the chain. */
 export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem' | 'rsa' | 'ca' | 'ariId' | 'renewAt'>;
 
 export interface CertificateStore {
   get(name: string): Promise<StoredCertificate | null>;
-  /** Stores the certificate, schedules its renewal at `renewAt` and tells every edge. */
+  /**
+   * Stores the certificate, schedules its renewal at `renewAt` and tells every edge. A name
+   * never served before counts as served at its first issuance (idle tracking starts there).
+   */
   save(cert: StoredCertificate, renewAt: number): Promise<void>;
   /** Moves a stored certificate's renewal to `renewAt` (after the CA suggested a window). */
   reschedule(name: string, renewAt: number): Promise<void>;
-  /** Stops renewing the name; the certificate is served until it expires, then removed. */
-  retire(name: string, reason: string, now: number): Promise<void>;
+  /**
+   * Stops renewing the name; the certificate is served until it expires, then removed. `kind`
+   * is counted (see `retirementCounts`), `reason` is shown to the operator.
+   */
+  retire(name: string, kind: RetirementKind, reason: string, now: number): Promise<void>;
+  /** How many certificates were ever retired, by kind. */
+  retirementCounts(): Promise<Record<RetirementKind, number>>;
   /** Removes retired certificates that have expired by `now` (at most `limit`); returns their names. */
   removeExpiredRetired(now: number, limit: number): Promise<string[]>;
   remove(name: string): Promise<boolean>;
@@ -69,6 +82,7 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       renewAt: h.renewAt ? Number(h.renewAt) : undefined,
       retiredAt: h.retiredAt ? Number(h.retiredAt) : undefined,
       retiredReason: h.retiredReason || undefined,
+      retiredKind: (h.retiredKind as RetirementKind | undefined) || undefined,
       rsa:
         h.rsaChain && h.rsaKey
           ? { chainPem: h.rsaChain, keyPem: h.rsaKey, serial: h.rsaSerial ?? '', notAfter: Number(h.rsaNotAfter) }
@@ -82,6 +96,8 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
         .pipeline()
         .del(keys.cert(name))
         .zrem(keys.renewals, name)
+        .zrem(keys.ariPolls, name)
+        .zrem(keys.served, name)
         .zrem(keys.inventory, name)
         .publish(keys.certChanged, name)
         .exec()) ?? [];
@@ -112,13 +128,15 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
         ? { rsaChain: cert.rsa.chainPem, rsaKey: cert.rsa.keyPem, rsaSerial: cert.rsa.serial, rsaNotAfter: String(cert.rsa.notAfter) }
         : undefined;
       // One name's fields share a slot: MULTI keeps the pair consistent. A new certificate is never retired.
-      const write = redis.multi().hset(key, rsa ? { ...fields, ...rsa } : fields).hdel(key, 'retiredAt', 'retiredReason');
+      const write = redis.multi().hset(key, rsa ? { ...fields, ...rsa } : fields).hdel(key, 'retiredAt', 'retiredReason', 'retiredKind');
       if (!rsa) write.hdel(key, 'rsaChain', 'rsaKey', 'rsaSerial', 'rsaNotAfter');
       await write.exec();
       await redis
         .pipeline()
         .zadd(keys.renewals, renewAt, cert.name)
         .zadd(keys.inventory, cert.notAfter, cert.name)
+        // Idle tracking starts at the first issuance: a name no edge ever serves is idle from then.
+        .zadd(keys.served, 'NX', cert.issuedAt, cert.name)
         .publish(keys.certChanged, cert.name)
         .exec();
     },
@@ -126,9 +144,13 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       await redis.hset(keys.cert(name), 'renewAt', String(renewAt));
       await redis.zadd(keys.renewals, renewAt, name);
     },
-    async retire(name, reason, now) {
-      await redis.hset(keys.cert(name), { retiredAt: String(now), retiredReason: reason });
-      await redis.zrem(keys.renewals, name);
+    async retire(name, kind, reason, now) {
+      await redis.hset(keys.cert(name), { retiredAt: String(now), retiredReason: reason, retiredKind: kind });
+      await redis.pipeline().zrem(keys.renewals, name).zrem(keys.ariPolls, name).hincrby(keys.retirements, kind, 1).exec();
+    },
+    async retirementCounts() {
+      const counts = await redis.hgetall(keys.retirements);
+      return Object.fromEntries(RETIREMENT_KINDS.map((kind) => [kind, Number(counts[kind] ?? 0)])) as Record<RetirementKind, number>;
     },
     async removeExpiredRetired(now, limit) {
       const expired = await redis.zrangebyscore(keys.inventory, '-inf', now, 'LIMIT', 0, limit);
@@ -146,11 +168,11 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       const names = await redis.zrange(keys.inventory, offset, offset + count - 1);
       const pipeline = redis.pipeline();
       for (const name of names) {
-        pipeline.hmget(keys.cert(name), 'names', 'serial', 'notBefore', 'notAfter', 'issuer', 'issuedAt', 'retiredAt', 'retiredReason');
+        pipeline.hmget(keys.cert(name), 'names', 'serial', 'notBefore', 'notAfter', 'issuer', 'issuedAt', 'retiredAt', 'retiredReason', 'retiredKind');
       }
       const rows = (await pipeline.exec()) ?? [];
       return names.flatMap((name, i) => {
-        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason] = (rows[i]?.[1] ?? []) as (string | null)[];
+        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason, retiredKind] = (rows[i]?.[1] ?? []) as (string | null)[];
         if (!serial) return [];
         return [
           {
@@ -163,6 +185,7 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
             issuedAt: Number(issuedAt),
             retiredAt: retiredAt ? Number(retiredAt) : undefined,
             retiredReason: retiredReason ?? undefined,
+            retiredKind: (retiredKind as RetirementKind | null) ?? undefined,
           },
         ];
       });

@@ -7,12 +7,16 @@ import { createNameStateStore } from './name-state.js';
 import { createPauseStore } from './pauses.js';
 import { redisKeys } from './keys.js';
 import { createRenewalIndex } from './renewals.js';
+import { createRouteStore } from './routes.js';
+import { createServedNameStore } from './served.js';
 import { createSharedSecretStore } from './shared-secrets.js';
 import { createTicketKeyStore } from './ticket-keys.js';
 
 export { redisKeys } from './keys.js';
 export type { RedisKeys } from './keys.js';
-export type { StoredCertificate, CertificateSummary, CertificateStore } from './certificates.js';
+export type { StoredCertificate, CertificateSummary, CertificateStore, RetirementKind } from './certificates.js';
+export { RETIREMENT_KINDS } from './certificates.js';
+export type { ServedNameStore } from './served.js';
 export type { AllowlistStore } from './allowlist.js';
 export { coveringEntries } from './allowlist.js';
 export type { DecisionStore, StoredDecision, RememberedAnswer } from './decisions.js';
@@ -26,6 +30,8 @@ export { blocksIssuance } from './name-state.js';
 export type { IssuanceState, NameState, NameStateStore } from './name-state.js';
 export type { Pause, PauseStore } from './pauses.js';
 export { subscribeCertChanged } from './events.js';
+export { subscribeRouteChanged } from './routes.js';
+export type { Route, RouteStore } from './routes.js';
 export { connectRedis, redisReady } from './connect.js';
 
 /** Every store of one deployment (one prefix) over one Redis connection. */
@@ -42,6 +48,8 @@ export function createStore(redis: Redis, prefix: string) {
     decisions: createDecisionStore(redis, keys),
     nameStates: createNameStateStore(redis, keys),
     pauses: createPauseStore(redis, keys),
+    served: createServedNameStore(redis, keys),
+    routes: createRouteStore(redis, keys),
     ticketKeys: createTicketKeyStore(redis, keys),
   };
 }

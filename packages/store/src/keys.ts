@@ -12,6 +12,12 @@ export function redisKeys(prefix: string) {
     cert: (name: string) => `${prefix}:cert:{${name}}`,
     /** Sorted set: name -> when its certificate should be renewed (ms since epoch). */
     renewals: `${prefix}:renewals`,
+    /** Sorted set: name -> when to ask the CA for its renewal window again (RFC 9773 Retry-After). */
+    ariPolls: `${prefix}:ari-polls`,
+    /** Sorted set: name -> when an edge last served it (sampled: at most once per interval per edge). */
+    served: `${prefix}:served`,
+    /** Hash: why certificates were retired (left-policy, idle) -> how many, ever. */
+    retirements: `${prefix}:retirements`,
     /** Sorted set: name -> when its certificate expires (ms since epoch); the inventory. */
     inventory: `${prefix}:inventory`,
     /** Set: the names the allowlist policy accepts: exact names, and `*.suffix` entries for every name below. */
@@ -45,6 +51,12 @@ export function redisKeys(prefix: string) {
     ticketKeys: `${prefix}:tls-ticket-keys`,
     /** String with a TTL: a lease that lets one process of a fleet do a job at a time. */
     lease: (job: string) => `${prefix}:lease:${job}`,
+    /** String: a name's upstream override (an http(s) URL), set by `certfleet routes set`. */
+    route: (name: string) => `${prefix}:route:{${name}}`,
+    /** Set: the names that have an upstream override, for `certfleet routes ls`. */
+    routes: `${prefix}:routes`,
+    /** Pub/sub channel: a name's upstream override was set or removed. */
+    routeChanged: `${prefix}:events:route-changed`,
     /** Pub/sub channel: a name's certificate was stored or removed. */
     certChanged: `${prefix}:events:cert-changed`,
     /** Prefix handed to BullMQ for its queues; the `{queue}` hash tag keeps a queue in one Cluster slot. */

@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
+
+const incoming = (headers: Record<string, string>) =>
+  ({ headers, socket: { remoteAddress: '::ffff:203.0.113.9', localPort: 443 } }) as unknown as IncomingMessage;
+
+describe('proxy headers', () => {
+  it('forwards end-to-end headers, drops hop-by-hop ones and those Connection lists, and sets X-Forwarded-*', () => {
+    const out = upstreamRequestHeaders(
+      incoming({
+        host: 'shop.example',
+        cookie: 'a=1',
+        connection: 'keep-alive, x-secret-hop',
+        'keep-alive': 'timeout=5',
+        'x-secret-hop': '1',
+        'proxy-authorization': 'Basic x',
+        'x-forwarded-for': '6.6.6.6',
+        forwarded: 'for=6.6.6.6',
+      }),
+      false,
+    );
+    expect(out).toEqual({
+      host: 'shop.example',
+      cookie: 'a=1',
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'shop.example',
+      'x-forwarded-port': '443',
+    });
+  });
+
+  it('keeps the upgrade handshake for a websocket', () => {
+    const out = upstreamRequestHeaders(incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' }), true);
+    expect(out).toMatchObject({ connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' });
+  });
+
+  it('keeps response header case and repeats, drops hop-by-hop ones, adds extras the upstream did not send', () => {
+    const raw = ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Connection', 'keep-alive, X-Hop', 'X-Hop', '1', 'Transfer-Encoding', 'chunked', 'Keep-Alive', 'timeout=5'];
+    expect(downstreamResponseHeaders(raw, { 'strict-transport-security': 'max-age=1' })).toEqual([
+      'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'strict-transport-security', 'max-age=1',
+    ]);
+    expect(downstreamResponseHeaders(['Strict-Transport-Security', 'max-age=5'], { 'strict-transport-security': 'max-age=1' })).toEqual([
+      'Strict-Transport-Security', 'max-age=5',
+    ]);
+  });
+});

@@ -1,0 +1,64 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Why the edge answers itself instead of the upstream. */
+export type EdgeAnswer = 'refused' | 'timeout' | 'no-address' | 'misdirected';
+
+const PAGES: Record<EdgeAnswer, { status: number; title: string; text: string }> = {
+  refused: {
+    status: 502,
+    title: 'Bad Gateway',
+    text: "The site's server refused or dropped the connection. Please try again in a moment.",
+  },
+  'no-address': {
+    status: 502,
+    title: 'Bad Gateway',
+    text: "The site's server cannot be reached at the moment. Please try again in a moment.",
+  },
+  timeout: {
+    status: 504,
+    title: 'Gateway Timeout',
+    text: "The site's server did not answer in time. Please try again in a moment.",
+  },
+  misdirected: {
+    status: 421,
+    title: 'Misdirected Request',
+    text: 'This connection was made for another site name than the one requested. Please connect again using the site name you request.',
+  },
+};
+
+/** The page for `answer`: says what happened in a visitor's words, never an address or an error code. */
+export function edgePage(answer: EdgeAnswer): { status: number; title: string; body: string } {
+  const page = PAGES[answer];
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${page.status} ${page.title}</title></head>
+<body><h1>${page.status} ${page.title}</h1><p>${page.text}</p></body></html>
+`;
+  return { status: page.status, title: page.title, body };
+}
+
+/** Answers an HTTP request with the edge's own page (headers not sent yet), else cuts the response short. */
+export function sendPage(res: ServerResponse, answer: EdgeAnswer, extraHeaders: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const page = edgePage(answer);
+  res.writeHead(page.status, {
+    ...extraHeaders,
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(page.body),
+    'cache-control': 'no-store',
+    ...(answer === 'misdirected' ? { connection: 'close' } : {}),
+  });
+  res.end(page.body);
+}
+
+/** The same page written on a raw socket (a websocket upgrade that could not be proxied), then the socket is closed. */
+export function sendPageOnSocket(socket: Duplex, answer: EdgeAnswer): void {
+  if (socket.destroyed) return;
+  const page = edgePage(answer);
+  socket.end(
+    `HTTP/1.1 ${page.status} ${page.title}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(page.body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${page.body}`,
+  );
+}

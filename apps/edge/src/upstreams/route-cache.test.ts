@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '@certfleet/observability';
+import { createRouteCache } from './route-cache.js';
+
+function cache(routes: Map<string, string>, ttlMs = 30_000) {
+  let now = 0;
+  let fail = false;
+  const fetched: string[] = [];
+  const c = createRouteCache({
+    fetch: async (name) => {
+      fetched.push(name);
+      if (fail) throw new Error('redis down');
+      return routes.get(name) ?? null;
+    },
+    ttlMs,
+    max: 100,
+    logger: createLogger({ role: 'test', level: 'silent' }),
+    clock: () => now,
+  });
+  return { c, fetched, advance: (ms: number) => (now += ms), failRedis: (on: boolean) => (fail = on) };
+}
+
+describe('route cache', () => {
+  it('asks Redis once for a name, then answers from memory (with or without a route)', async () => {
+    const { c, fetched } = cache(new Map([['shop.example', 'http://10.0.0.5:8080']]));
+    expect(await c.lookup('shop.example')).toBe('http://10.0.0.5:8080');
+    expect(c.lookup('shop.example')).toBe('http://10.0.0.5:8080');
+    expect(await c.lookup('plain.example')).toBeNull();
+    expect(c.lookup('plain.example')).toBeNull();
+    expect(fetched).toEqual(['shop.example', 'plain.example']);
+  });
+
+  it('collapses concurrent first lookups of one name into one read', async () => {
+    const { c, fetched } = cache(new Map());
+    await Promise.all([c.lookup('a.example'), c.lookup('a.example'), c.lookup('a.example')]);
+    expect(fetched).toEqual(['a.example']);
+  });
+
+  it('serves an old answer while it is read again in the background after the TTL', async () => {
+    const routes = new Map([['shop.example', 'http://10.0.0.5']]);
+    const { c, fetched, advance } = cache(routes, 30_000);
+    await c.lookup('shop.example');
+    routes.set('shop.example', 'http://10.0.0.6');
+    advance(30_000);
+    expect(c.lookup('shop.example')).toBe('http://10.0.0.5');
+    await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(c.lookup('shop.example')).toBe('http://10.0.0.6');
+    expect(fetched).toHaveLength(2);
+  });
+
+  it('asks again at once after an invalidation, and after a clear', async () => {
+    const routes = new Map([['shop.example', 'http://10.0.0.5']]);
+    const { c, fetched } = cache(routes);
+    await c.lookup('shop.example');
+    routes.delete('shop.example');
+    c.invalidate('shop.example');
+    expect(await c.lookup('shop.example')).toBeNull();
+    routes.set('shop.example', 'http://10.0.0.7');
+    c.clear();
+    expect(await c.lookup('shop.example')).toBe('http://10.0.0.7');
+    expect(fetched).toHaveLength(3);
+  });
+
+  it('keeps what it knows when Redis fails, and uses the default upstream for a name never seen', async () => {
+    const { c, advance, failRedis } = cache(new Map([['shop.example', 'http://10.0.0.5']]));
+    await c.lookup('shop.example');
+    failRedis(true);
+    advance(60_000);
+    expect(c.lookup('shop.example')).toBe('http://10.0.0.5');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(c.lookup('shop.example')).toBe('http://10.0.0.5');
+    expect(await c.lookup('new.example')).toBeNull();
+  });
+});

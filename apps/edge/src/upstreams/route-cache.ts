@@ -1,0 +1,74 @@
+import { LRUCache } from 'lru-cache';
+import { errorMessage, type Logger } from '@certfleet/observability';
+
+export interface RouteCacheOptions {
+  /** The fleet's route for a name (a URL), or null: one Redis GET. */
+  fetch: (name: string) => Promise<string | null>;
+  /**
+   * How long an answer is used without asking Redis again. Pub/sub drops an entry at once when
+   * its route changes; this bounds how long a lost message (pub/sub is at-most-once) can last.
+   */
+  ttlMs: number;
+  /** Names remembered, with or without a route; least recently used go first. */
+  max: number;
+  logger: Logger;
+  clock?: () => number;
+}
+
+interface Entry {
+  url: string | null;
+  fetchedAt: number;
+}
+
+/**
+ * Per-name upstream overrides for the request path, kept in memory: a name's first request
+ * asks Redis once, later ones are answered from memory. An entry older than `ttlMs` is still
+ * used while it is fetched again in the background (so no request waits on Redis for a name
+ * it has seen), and kept when Redis cannot answer.
+ */
+export function createRouteCache(options: RouteCacheOptions) {
+  const clock = options.clock ?? Date.now;
+  const entries = new LRUCache<string, Entry>({ max: options.max });
+  const inflight = new Map<string, Promise<string | null>>();
+  let failing = false;
+
+  const load = (name: string): Promise<string | null> => {
+    let pending = inflight.get(name);
+    if (pending) return pending;
+    pending = options
+      .fetch(name)
+      .then((url) => {
+        entries.set(name, { url, fetchedAt: clock() });
+        failing = false;
+        return url;
+      })
+      .catch((error: unknown) => {
+        if (!failing) options.logger.warn({ err: errorMessage(error) }, 'route lookup failed; using what is known, else the default upstream');
+        failing = true;
+        return entries.get(name)?.url ?? null;
+      })
+      .finally(() => inflight.delete(name));
+    inflight.set(name, pending);
+    return pending;
+  };
+
+  return {
+    /** The name's route URL, or null for the default upstream. Waits on Redis only for a name not seen yet. */
+    lookup(name: string): string | null | Promise<string | null> {
+      const entry = entries.get(name);
+      if (!entry) return load(name);
+      if (clock() - entry.fetchedAt >= options.ttlMs) void load(name);
+      return entry.url;
+    },
+    /** The route of `name` changed: forget it, so the next request asks Redis. */
+    invalidate(name: string): void {
+      entries.delete(name);
+    },
+    /** Messages may have been lost (the subscription reconnected): forget everything. */
+    clear(): void {
+      entries.clear();
+    },
+  };
+}
+
+export type RouteCache = ReturnType<typeof createRouteCache>;

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { loadCaConfigs } from '@certfleet/config';
+import { redisKeys } from '@certfleet/store';
+import { orderClaims } from './ca-pool.js';
+
+const store = { keys: redisKeys('t') };
+const [withShare] = loadCaConfigs({ ACME_DIRECTORY_URL: 'https://ca.example/dir', ACME_RENEWAL_BUDGET: '20/20s' });
+const [withoutShare] = loadCaConfigs({ ACME_DIRECTORY_URL: 'https://ca.example/dir' });
+
+describe('orderClaims', () => {
+  it('makes a renewal that is not ARI-exempt draw on the renewal budget as well as the order budget', () => {
+    const claims = orderClaims(withShare!, store, ['a.example.com'], 'renewal');
+    expect(claims.map((c) => c.key)).toEqual(expect.arrayContaining(['t:bucket:renewals:default', 't:bucket:orders:default']));
+    expect(claims.find((c) => c.key === 't:bucket:renewals:default')?.spec).toEqual({ capacity: 20, refillIntervalMs: 1_000 });
+  });
+
+  it('never makes a visitor or pre-provisioning draw on the renewal budget', () => {
+    for (const reason of ['visitor', 'provision'] as const) {
+      expect(orderClaims(withShare!, store, ['a.example.com'], reason).map((c) => c.key)).not.toContain('t:bucket:renewals:default');
+    }
+  });
+
+  it('holds renewals back by the order budget alone when no renewal budget is set', () => {
+    expect(orderClaims(withoutShare!, store, ['a.example.com'], 'renewal').map((c) => c.key)).not.toContain('t:bucket:renewals:default');
+  });
+});

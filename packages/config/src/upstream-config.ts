@@ -1,0 +1,61 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseEnv } from './env.js';
+import { duration, int, list, pattern } from './fields.js';
+import { parseServer } from './policy-config.js';
+
+const ipServer = z.string().refine((text) => {
+  const { host, port } = parseServer(text);
+  return isIP(host) !== 0 && Number.isInteger(port) && port >= 1 && port <= 65535;
+});
+
+const spec = {
+  UPSTREAM_RESOLVE_INTERVAL: duration(1_000, 3_600_000).default('15s'),
+  UPSTREAM_MAX_IPS: int(1, 64, 'addresses').default('3'),
+  UPSTREAM_DNS_SERVERS: list('DNS servers as IP or IP:PORT (an IP address: looking up a resolver by name would need DNS)', ipServer).optional(),
+  UPSTREAM_FAIL_TIMEOUT: duration(100, 3_600_000).default('10s'),
+  UPSTREAM_CONNECT_TIMEOUT: duration(50, 300_000).default('5s'),
+  UPSTREAM_HEADER_TIMEOUT: duration(100, 3_600_000).default('60s'),
+  UPSTREAM_IDLE_TIMEOUT: duration(100, 3_600_000).default('60s'),
+  UPSTREAM_MAX_SOCKETS: int(1, 100_000, 'connections').default('256'),
+  EDGE_HSTS: pattern(
+    'a Strict-Transport-Security value such as "max-age=31536000; includeSubDomains" (max-age first, then includeSubDomains and/or preload)',
+    /^max-age=\d{1,10}(\s*;\s*(includeSubDomains|preload))*$/i,
+  ).optional(),
+};
+
+/** How the edge reaches upstreams: re-resolution, setting failed addresses aside, timeouts. */
+export interface UpstreamConfig {
+  /** How often an upstream's host name is resolved again (DNS TTLs are not waited for). */
+  resolveIntervalMs: number;
+  /** Addresses kept per upstream (the first ones of the answer), used round robin. */
+  maxIps: number;
+  /** DNS servers asked for upstream host names; undefined = the system resolver (getaddrinfo, /etc/hosts). */
+  dnsServers: { host: string; port: number }[] | undefined;
+  /** How long an address that refused or timed out a connection is set aside. */
+  failTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** From the whole request sent to the response's headers. */
+  headerTimeoutMs: number;
+  /** Longest silence on an upstream connection while a request body, a response or a websocket is in flight; also how long an idle kept-alive connection is kept. */
+  idleTimeoutMs: number;
+  /** Connections to one upstream address, at most. */
+  maxSockets: number;
+  /** Strict-Transport-Security value added to responses for names served with a real certificate; undefined = off. */
+  hsts: string | undefined;
+}
+
+export function loadUpstreamConfig(env: NodeJS.ProcessEnv): UpstreamConfig {
+  const e = parseEnv(spec, env);
+  return {
+    resolveIntervalMs: e.UPSTREAM_RESOLVE_INTERVAL,
+    maxIps: e.UPSTREAM_MAX_IPS,
+    dnsServers: e.UPSTREAM_DNS_SERVERS?.map(parseServer),
+    failTimeoutMs: e.UPSTREAM_FAIL_TIMEOUT,
+    connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT,
+    headerTimeoutMs: e.UPSTREAM_HEADER_TIMEOUT,
+    idleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT,
+    maxSockets: e.UPSTREAM_MAX_SOCKETS,
+    hsts: e.EDGE_HSTS?.replace(/\s*;\s*/g, '; '),
+  };
+}

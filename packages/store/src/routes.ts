@@ -1,0 +1,78 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from './keys.js';
+
+/** One per-name upstream override: traffic for `name` goes to `url` instead of UPSTREAM_URL. */
+export interface Route {
+  name: string;
+  url: string;
+}
+
+/**
+ * Per-name upstream overrides, shared by the fleet. Each route is a string under the name's own
+ * key (hash tag), listed in one set so `ls` needs no SCAN; every change is published so edges
+ * drop their cached answer at once. Names and URLs are validated by the caller.
+ */
+export interface RouteStore {
+  set(name: string, url: string): Promise<void>;
+  /** Whether there was a route to remove. */
+  remove(name: string): Promise<boolean>;
+  get(name: string): Promise<string | null>;
+  /** Every route, sorted by name. */
+  list(): Promise<Route[]>;
+}
+
+export function createRouteStore(redis: Redis, keys: RedisKeys): RouteStore {
+  return {
+    async set(name, url) {
+      // Separate commands, not MULTI: the route key and the index set live in different Cluster slots.
+      await redis.set(keys.route(name), url);
+      await redis.sadd(keys.routes, name);
+      await redis.publish(keys.routeChanged, name);
+    },
+    async remove(name) {
+      const removed = await redis.del(keys.route(name));
+      await redis.srem(keys.routes, name);
+      await redis.publish(keys.routeChanged, name);
+      return removed > 0;
+    },
+    get: (name) => redis.get(keys.route(name)),
+    async list() {
+      const names = (await redis.smembers(keys.routes)).sort();
+      if (names.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const name of names) pipeline.get(keys.route(name));
+      const results = (await pipeline.exec()) ?? [];
+      return names.flatMap((name, i) => {
+        const url = results[i]?.[1];
+        return typeof url === 'string' ? [{ name, url }] : [];
+      });
+    },
+  };
+}
+
+/**
+ * Subscribes to "a name's route changed" on a connection of its own. `onResubscribed` runs after
+ * a reconnect: messages sent while the connection was down are lost (pub/sub is at-most-once),
+ * so the caller should forget what it cached. Returns a function that unsubscribes and closes.
+ */
+export async function subscribeRouteChanged(
+  redis: Redis,
+  keys: RedisKeys,
+  onChange: (name: string) => void,
+  onResubscribed: () => void,
+): Promise<() => Promise<void>> {
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+  subscriber.on('error', () => undefined);
+  subscriber.on('message', (channel: string, name: string) => {
+    if (channel === keys.routeChanged) onChange(name);
+  });
+  let connections = 0;
+  subscriber.on('ready', () => {
+    connections += 1;
+    if (connections > 1) onResubscribed();
+  });
+  await subscriber.subscribe(keys.routeChanged);
+  return async () => {
+    subscriber.disconnect();
+  };
+}

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { cli, metric } from '../support/certfleet.js';
+import { ordersFor } from '../support/pebble.js';
+import { freePort } from '../support/processes.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { handshake, normalSerial } from '../support/tls-client.js';
+import { until } from '../support/wait.js';
+
+interface Listed {
+  name: string;
+  serial: string;
+  retiredKind?: string;
+  retiredReason?: string;
+}
+
+/**
+ * Customers who left, both ways: one name is removed from the allowlist, one is simply never
+ * visited again. 60-second certificates from Pebble (no ARI: renewal at half the lifetime), an
+ * idle period of 20 s, edges recording served names at most once a second. A name visited
+ * every two seconds is renewed; the idle one and the one that left are retired, and both
+ * reasons are shown and counted by `certfleet certs ls --state retired`.
+ */
+describe('renewal skips customers who left', () => {
+  let stack: Stack;
+  let redis: Redis;
+  let issuerMetricsPort: number;
+
+  beforeAll(async () => {
+    issuerMetricsPort = await freePort();
+    stack = await startStack({
+      edges: 1,
+      issuers: 1,
+      renewer: true,
+      proxy: true,
+      validitySeconds: 60,
+      env: {
+        RENEW_TICK_MS: '1000',
+        // Far longer than issuance needs on a loaded machine: the first handshakes get real certificates.
+        EDGE_ISSUE_WAIT_MS: '30000',
+        RENEW_IDLE_AFTER: '20s',
+        EDGE_SERVED_RECORD_INTERVAL: '1s',
+        ISSUER_METRICS_PORT: String(issuerMetricsPort),
+        ISSUER_METRICS_BIND_ADDRESS: '127.0.0.1',
+      },
+      beforeRoles: async ({ proxy }) => {
+        proxy?.addRule({ kind: 'directory', rewriteJson: ({ renewalInfo: _dropped, ...directory }) => directory });
+      },
+    });
+    redis = new Redis(stack.redis.port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await stack?.stop();
+  });
+
+  it('renews a name served recently, and retires an idle name and a name that left, with their reasons and counts', async () => {
+    const busy = 'busy.example.com';
+    const idle = 'idle.example.com';
+    const leaving = 'left.example.com';
+    expect((await cli(['domains', 'add', busy, idle, leaving], stack.env)).code).toBe(0);
+    const port = stack.edges[0]!.ports.httpsPort;
+    const firsts = await Promise.all([busy, idle, leaving].map((name) => handshake(port, name, stack.rootPem)));
+    const firstsDoneAt = Date.now();
+    expect(firsts.every((h) => h.authorized)).toBe(true);
+    expect((await cli(['domains', 'rm', leaving], stack.env)).code).toBe(0);
+
+    // A visitor keeps coming to the busy name, never to the idle one.
+    let visiting = true;
+    const visits = (async () => {
+      while (visiting) {
+        await handshake(port, busy, stack.rootPem).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+    })();
+    try {
+      const list = async () => JSON.parse((await cli(['certs', 'ls', '--json'], stack.env)).stdout) as Listed[];
+      const done = await until(
+        'the busy name renewed, the other two retired',
+        async () => {
+          const rows = await list();
+          const by = (name: string) => rows.find((r) => r.name === name);
+          return normalSerial(by(busy)?.serial ?? '') !== normalSerial(firsts[0]!.serial) && by(idle)?.retiredKind && by(leaving)?.retiredKind ? rows : undefined;
+        },
+        90_000,
+        1_000,
+      );
+      const by = (name: string) => done.find((r) => r.name === name)!;
+      expect(by(busy).retiredKind).toBeUndefined();
+      expect(by(idle)).toMatchObject({ retiredKind: 'idle', retiredReason: expect.stringMatching(/^idle \(not served since /) });
+      expect(by(leaving)).toMatchObject({ retiredKind: 'left-policy', retiredReason: expect.stringMatching(/^no longer allowed/) });
+    } finally {
+      visiting = false;
+      await visits;
+    }
+    // The busy name was recorded as served within the last few seconds; the idle one only when first served.
+    const served = async (name: string) => Number(await redis.zscore(`${stack.prefix}:served`, name));
+    expect(Date.now() - (await served(busy))).toBeLessThan(15_000);
+    expect(await served(idle)).toBeLessThanOrEqual(firstsDoneAt);
+    // Neither retired name was ordered again.
+    expect(ordersFor(stack.pebble, idle)).toBe(1);
+    expect(ordersFor(stack.pebble, leaving)).toBe(1);
+    expect(ordersFor(stack.pebble, busy)).toBeGreaterThanOrEqual(2);
+
+    const retired = await cli(['certs', 'ls', '--state', 'retired'], stack.env);
+    expect(retired.code).toBe(0);
+    expect(retired.stdout).toMatch(new RegExp(`${idle}.*retired: idle \\(not served since`));
+    expect(retired.stdout).toMatch(new RegExp(`${leaving}.*retired: no longer allowed`));
+    expect(retired.stdout).not.toContain(busy);
+    expect(retired.stdout).toContain('retired now: 1 left the policy, 1 idle; retired ever: 1 left the policy, 1 idle');
+    // Counted by the issuer that retired them.
+    expect(await metric(issuerMetricsPort, 'certfleet_renewals_retired_total', { kind: 'idle' })).toBe(1);
+    expect(await metric(issuerMetricsPort, 'certfleet_renewals_retired_total', { kind: 'left-policy' })).toBe(1);
+  }, 180_000);
+});

@@ -1,0 +1,8 @@
+/**
+ * The workspace packages the benchmarks drive directly (bench/ is not a package of its own:
+ * it resolves dependencies through this one, like the rest of the fixtures).
+ */
+export { createIssueQueue } from '@certfleet/queue';
+export { runRenewalTick } from '@certfleet/renewal';
+export { createStore, redisKeys } from '@certfleet/store';
+export { Redis } from 'ioredis';
