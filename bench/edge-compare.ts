@@ -16,7 +16,7 @@ import { startAskEndpoint } from '../test/support/ask-endpoint.js';
 import { cli, metric } from '../test/support/certfleet.js';
 import { freePort, REPO_ROOT, stopAll } from '../test/support/processes.js';
 import { startStack, type Stack } from '../test/support/stack.js';
-import { createStore } from '../test/support/store.js';
+import { createStore } from '../test/support/workspace.js';
 import { firstRequest } from './lib/clients.js';
 import { manyNames } from './lib/many-names.js';
 import { newNames } from './lib/new-names.js';

@@ -5,7 +5,7 @@
  * context costs the same whichever key it holds), starts a fresh edge, times its first handshake
  * from the moment it is spawned, then drives one handshake per name and reads the edge's RSS.
  */
-import { createStore, type StoredCertificate } from '../../test/support/store.js';
+import { createStore, type StoredCertificate } from '../../test/support/workspace.js';
 import type { RedisServer } from '../../test/support/redis.js';
 import { CLI, edgeEnv, edgePorts } from '../../test/support/certfleet.js';
 import { spawnProc } from '../../test/support/processes.js';
