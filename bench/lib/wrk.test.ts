@@ -25,6 +25,7 @@ describe('parseWrk', () => {
     expect(result.seconds).toBeCloseTo(10.01);
     expect(result.requestsPerSecond).toBeCloseTo(60140 / 10.01);
     expect(result.latencyMs).toEqual({ '50': 0.214, '75': 0.727, '90': 3.19, '99': 1020 });
+    expect(parseWrk(REPORT.replace('214.00us', '574.00us')).latencyMs['50']).toBe(0.574);
     expect(result.errors).toEqual({ connect: 0, read: 12, write: 3, timeout: 4 });
     expect(result.non2xx).toBe(7);
   });
