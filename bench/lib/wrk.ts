@@ -26,7 +26,7 @@ const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_00
 export function parseWrkTime(text: string): number {
   const m = /^([\d.]+)(us|ms|s|m|h)$/.exec(text.trim());
   if (!m?.[1] || !m[2]) throw new Error(`not a wrk duration: "${text}"`);
-  // Rounded to the microsecond wrk prints, without float noise (0.574 us-based, not 0.5740000000000001).
+  // Rounded to the microsecond wrk prints, without float noise (0.574, not 0.5740000000000001).
   return Math.round(Number(m[1]) * (TIME_UNITS[m[2]] as number) * 1000) / 1000;
 }
 
