@@ -6,3 +6,4 @@ export { createIssueQueue } from '@certfleet/queue';
 export { runRenewalTick } from '@certfleet/renewal';
 export { createStore, redisKeys } from '@certfleet/store';
 export { Redis } from 'ioredis';
+export type { StoredCertificate } from '@certfleet/store';
