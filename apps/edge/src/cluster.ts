@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { EdgeConfig } from '@certfleet/config';
 import { serveClusterMetrics, type Logger } from '@certfleet/observability';
-import { startEdge, type RunningEdge } from './edge.js';
+import type { RunningEdge } from './edge.js';
 
 /** A worker that dies sooner than this after its start counts as crashing: restarts slow down. */
 const STABLE_AFTER_MS = 10_000;
@@ -16,12 +16,15 @@ const MAX_RESTART_DELAY_MS = 30_000;
  * asks every worker to drain and waits for them.
  */
 export async function startEdgeRole(config: EdgeConfig, logger: Logger): Promise<{ close(): Promise<void> }> {
-  if (config.workers <= 1) return startEdge(config, logger);
+  // The primary only supervises: it does not load the edge's modules (bullmq, ioredis, ...),
+  // so workers start sooner.
+  if (config.workers <= 1) return (await import('./edge.js')).startEdge(config, logger);
   if (cluster.isWorker) return startEdgeWorker(config, logger);
   return startEdgePrimary(config, logger);
 }
 
 async function startEdgeWorker(config: EdgeConfig, logger: Logger): Promise<RunningEdge> {
+  const { startEdge } = await import('./edge.js');
   const edge = await startEdge({ ...config, metricsPort: undefined }, logger, { clusterWorker: true });
   return {
     ...edge,

@@ -8,7 +8,7 @@ import { createRegistry, errorMessage, serveMetrics, shareMetricsWithClusterPrim
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
 import { connectRedis, createStore, redisReady, subscribeCertChanged } from '@certfleet/store';
-import { SecureContextCache, createSelfSignedCertificate } from '@certfleet/tls';
+import { SecureContextCache, createNativeMemoryReclaimer, createSelfSignedCertificate } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
 import { createAlpnChallenges } from './alpn-challenges.js';
 import { createCertificateResolver } from './certificate-resolver.js';
@@ -57,7 +57,10 @@ export async function startEdge(
   const fallback =
     config.fallback ??
     (await store.secrets.fallback(() => createSelfSignedCertificate({ commonName: 'certfleet-fallback.invalid', validDays: 3650 })));
-  const cache = new SecureContextCache({ max: config.certCacheSize, maxBytes: config.certCacheBytes });
+  // Evicted contexts free their OpenSSL memory only when V8 collects them: ask for that after
+  // an eighth of the cache's bytes have been let go, so RSS stays near the cache's bound.
+  const reclaimer = createNativeMemoryReclaimer(Math.max(4 * 1024 * 1024, config.certCacheBytes / 8));
+  const cache = new SecureContextCache({ max: config.certCacheSize, maxBytes: config.certCacheBytes, onRelease: reclaimer.released });
   const alpn = createAlpnChallenges({ challenges: store.challenges, logger });
   const unsubscribe = await subscribeCertChanged(redis, store.keys, (name) => cache.invalidate(name), alpn.onChanged);
   const registry = createRegistry('edge');

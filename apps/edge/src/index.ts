@@ -1,3 +1,2 @@
-export { startEdge } from './edge.js';
-export type { RunningEdge } from './edge.js';
 export { startEdgeRole } from './cluster.js';
+export type { RunningEdge } from './edge.js';

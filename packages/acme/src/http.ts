@@ -1,4 +1,4 @@
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent } from 'node:https';
 import acme from 'acme-client';
 import axios, { type AxiosAdapter } from 'axios';
@@ -22,7 +22,11 @@ export function configureAcmeHttp(options: { caBundlePems?: readonly string[]; t
   http.defaults.timeout = options.timeoutMs ?? 15_000;
   // acme-client shares one HTTP client between all its clients: trust every configured CA's bundle.
   if (options.caBundlePems?.length) {
-    http.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ...options.caBundlePems], keepAlive: true });
+    // One secure context for every connection: given `ca` instead, Node parses the ~140 root
+    // certificates again for each new TLS connection (about 50 ms each, measured against Pebble;
+    // 7 ms with this).
+    const secureContext = createSecureContext({ ca: [...rootCertificates, ...options.caBundlePems] });
+    http.defaults.httpsAgent = new Agent({ secureContext, keepAlive: true });
   }
   if (configured) return;
   configured = true;

@@ -41,7 +41,7 @@ const edge = {
   UPSTREAM_URL: url(['http:', 'https:']),
   EDGE_ISSUE_WAIT_MS: int(0, 60_000, 'milliseconds').default('2000'),
   EDGE_CERT_CACHE_SIZE: int(1, 10_000_000, 'certificates').default('10000'),
-  EDGE_CERT_CACHE_MB: int(1, 1_000_000, 'megabytes').default('256'),
+  EDGE_CERT_CACHE_MB: int(1, 1_000_000, 'megabytes').default('64'),
   EDGE_WORKERS: int(1, 256, 'processes').default(String(availableParallelism())),
   EDGE_TICKET_KEY_ROTATE_INTERVAL: duration(1_000, 7 * 86_400_000).default('12h'),
   EDGE_DRAIN_TIMEOUT: duration(0, 600_000).default('20s'),

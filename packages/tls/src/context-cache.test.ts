@@ -68,3 +68,27 @@ describe('SecureContextCache bounds and invalidation', async () => {
     expect(cache.peek('r.example')?.serial).toBe('new');
   });
 });
+
+describe('native memory reclaim', async () => {
+  const { createNativeMemoryReclaimer } = await import('./native-memory.js');
+  const pem = await createSelfSignedCertificate({ commonName: 'reclaim.example', validDays: 1 });
+  const loaded = (serial: string) => ({ chainPem: pem.certPem, keyPem: pem.keyPem, serial, notAfter: Date.now() + 60_000 });
+
+  it('collects once enough evicted bytes have piled up, not before', async () => {
+    let collected = 0;
+    const one = estimatedContextBytes(loaded('x'));
+    const reclaimer = createNativeMemoryReclaimer(one * 3, () => (collected += 1));
+    const cache = new SecureContextCache({ max: 2, onRelease: reclaimer.released });
+    for (const name of ['m1', 'm2', 'm3', 'm4']) await cache.get(name, async () => loaded(name));
+    expect(collected).toBe(0);
+    await cache.get('m5', async () => loaded('m5'));
+    expect(collected).toBe(1);
+    expect(reclaimer.collections).toBe(1);
+  });
+
+  it("reaches V8's collector without a command-line flag", () => {
+    const reclaimer = createNativeMemoryReclaimer(1);
+    reclaimer.released(1);
+    expect(reclaimer.collections).toBe(1);
+  });
+});

@@ -34,6 +34,8 @@ export interface SecureContextCacheOptions {
   max: number;
   /** At most about this many bytes of memory, by {@link estimatedContextBytes}; unset = count only. */
   maxBytes?: number | undefined;
+  /** Told the estimated bytes of every context that leaves the cache (see createNativeMemoryReclaimer). */
+  onRelease?: ((bytes: number) => void) | undefined;
 }
 
 /**
@@ -60,8 +62,10 @@ export class SecureContextCache {
     options: SecureContextCacheOptions,
     private readonly clock: () => number = Date.now,
   ) {
+    const onRelease = options.onRelease;
     this.cache = new LRUCache<string, CachedContext & { bytes: number }>({
       max: options.max,
+      ...(onRelease ? { dispose: (entry: { bytes: number }) => onRelease(entry.bytes) } : {}),
       ...(options.maxBytes === undefined
         ? {}
         : { maxSize: options.maxBytes, sizeCalculation: (entry: { bytes: number }) => Math.max(1, entry.bytes) }),

@@ -1,7 +1,15 @@
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// @peculiar/x509 takes most of a second to load, and a fleet makes its fallback certificate
+// once: loaded on first use, so an edge's start-up does not pay for it.
+let x509Module: Promise<typeof import('@peculiar/x509')> | undefined;
+function loadX509(): Promise<typeof import('@peculiar/x509')> {
+  x509Module ??= import('@peculiar/x509').then((x509) => {
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  });
+  return x509Module;
+}
 
 export interface PemPair {
   certPem: string;
@@ -17,6 +25,7 @@ export async function createSelfSignedCertificate(options: {
   validDays: number;
   now?: Date;
 }): Promise<PemPair> {
+  const x509 = await loadX509();
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const notBefore = options.now ?? new Date();
