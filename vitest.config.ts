@@ -5,7 +5,7 @@ import RealTimeFirstSequencer from './test/support/sequencer.js';
 // Two projects: fast unit tests beside the code, and end-to-end suites in test/ that start real
 // processes (redis-server, Pebble, the roles). Two e2e files run at a time: many spend minutes
 // waiting on real time (certificate lifetimes, budgets), and each file has its own Redis, CA,
-// roles and a port range of its own (see freePort), so two never meet.
+// roles and ports reserved machine-wide (see freePort), so two never meet.
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -9,32 +10,49 @@ export const LOG_DIR = join(REPO_ROOT, '.cache', 'test-logs');
 const handedOut = new Set<number>();
 
 /**
- * Under vitest each worker process (VITEST_POOL_ID 1, 2, ...) takes ports from a range of its
- * own, below Linux's ephemeral range, so that two test files running at once never pick the
- * same port between choosing it and binding it. Elsewhere (benchmarks) the OS picks.
+ * Ports handed out by any test process on this machine: two e2e files run at once, and a port
+ * chosen for a process that has not bound it yet must not be chosen by the other file too. One
+ * file per port, created exclusively; this process removes its own at exit, and a file left by
+ * a crashed run is taken over after an hour.
  */
-const POOL_ID = Number(process.env.VITEST_POOL_ID ?? 0);
-const PORT_RANGE = POOL_ID > 0 ? { first: 10_000 + ((POOL_ID - 1) % 2) * 10_000, size: 10_000 } : undefined;
+const RESERVATIONS = join(tmpdir(), 'certfleet-test-ports');
+const reserved: string[] = [];
+process.once('exit', () => reserved.forEach((path) => rmSync(path, { force: true })));
+
+function reserve(port: number): boolean {
+  mkdirSync(RESERVATIONS, { recursive: true });
+  const path = join(RESERVATIONS, String(port));
+  try {
+    closeSync(openSync(path, 'wx'));
+  } catch {
+    try {
+      if (Date.now() - statSync(path).mtimeMs < 3_600_000) return false;
+      utimesSync(path, new Date(), new Date());
+    } catch {
+      return false;
+    }
+  }
+  reserved.push(path);
+  return true;
+}
 
 /**
- * A free TCP port on loopback, never one this process handed out before: a port chosen for a
- * process that has not bound it yet must not be chosen again for another (the OS would offer
- * it again, since it is still free).
+ * A free TCP port on loopback, never one handed out before by this or another test process
+ * still running: the OS would offer a port again while it is still free, that is until the
+ * process it was chosen for binds it.
  */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const wanted = PORT_RANGE ? PORT_RANGE.first + Math.floor(Math.random() * PORT_RANGE.size) : 0;
-    if (handedOut.has(wanted)) continue;
-    const port = await new Promise<number | undefined>((resolve, reject) => {
+    const port = await new Promise<number>((resolve, reject) => {
       const server = createServer();
       server.unref();
-      server.on('error', (error: NodeJS.ErrnoException) => (wanted && error.code === 'EADDRINUSE' ? resolve(undefined) : reject(error)));
-      server.listen(wanted, '127.0.0.1', () => {
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
         const address = server.address();
         server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
       });
     });
-    if (port !== undefined && !handedOut.has(port)) {
+    if (!handedOut.has(port) && reserve(port)) {
       handedOut.add(port);
       return port;
     }
