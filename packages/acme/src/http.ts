@@ -36,7 +36,10 @@ export function configureAcmeHttp(options: { caBundlePems?: readonly string[]; t
   const adapter: AxiosAdapter = axios.getAdapter(http.defaults.adapter ?? 'http');
   http.defaults.adapter = async (config) => {
     try {
-      return await adapter(config);
+      // acme-client asks for nonces with HEAD. Pebble answers HEAD in a way that makes Node drop
+      // the connection afterwards, so each nonce cost a new TLS handshake; GET on newNonce is
+      // equally standard (RFC 8555 7.2: 204 with Replay-Nonce) and keeps the connection.
+      return await adapter(config.method?.toLowerCase() === 'head' ? { ...config, method: 'get' } : config);
     } catch (error) {
       const failed = error as { response?: unknown; code?: string; message?: string };
       if (failed.response) throw error;
