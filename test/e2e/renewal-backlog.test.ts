@@ -6,6 +6,7 @@ import { cli } from '../support/certfleet.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
+import { hideRenewalInfo } from '../support/acme-proxy.js';
 
 const BACKLOG = 200;
 const CAPACITY = 20;
@@ -65,7 +66,7 @@ describe('a renewal backlog without ARI', () => {
         EDGE_ISSUE_WAIT_MS: '30000',
       },
       beforeRoles: async ({ proxy }) => {
-        proxy?.addRule({ kind: 'directory', rewriteJson: ({ renewalInfo: _dropped, ...directory }) => directory });
+        hideRenewalInfo(proxy);
       },
     });
     redis = new Redis(stack.redis.port, '127.0.0.1');

@@ -6,6 +6,7 @@ import { freePort } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake, normalSerial } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
+import { hideRenewalInfo } from '../support/acme-proxy.js';
 
 interface Listed {
   name: string;
@@ -44,7 +45,7 @@ describe('renewal skips customers who left', () => {
         ISSUER_METRICS_BIND_ADDRESS: '127.0.0.1',
       },
       beforeRoles: async ({ proxy }) => {
-        proxy?.addRule({ kind: 'directory', rewriteJson: ({ renewalInfo: _dropped, ...directory }) => directory });
+        hideRenewalInfo(proxy);
       },
     });
     redis = new Redis(stack.redis.port, '127.0.0.1');

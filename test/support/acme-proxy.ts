@@ -262,3 +262,8 @@ function jwsPayload(body: Buffer): unknown {
     return null;
   }
 }
+
+/** A CA without ARI, as the issuers see it: the directory loses its `renewalInfo`. */
+export function hideRenewalInfo(proxy: AcmeProxy | undefined): void {
+  proxy?.addRule({ kind: 'directory', rewriteJson: ({ renewalInfo: _dropped, ...directory }) => directory });
+}

@@ -1,14 +1,7 @@
-import type { Logger } from '@certfleet/observability';
-import { createUpstreamPool, type ResolveHost, type UpstreamPool } from './pool.js';
+import { createUpstreamPool, type UpstreamPool, type UpstreamPoolOptions } from './pool.js';
 
-export interface UpstreamPoolsOptions {
-  resolve: ResolveHost;
-  resolveIntervalMs: number;
-  maxIps: number;
-  failTimeoutMs: number;
-  logger: Logger;
-  clock?: () => number;
-}
+/** What every pool shares; each pool's URL is its own. */
+export type UpstreamPoolsOptions = Omit<UpstreamPoolOptions, 'url'>;
 
 // A route's pool nobody used for this long stops re-resolving and is dropped (routes come and go).
 const UNUSED_POOL_MS = 10 * 60_000;
