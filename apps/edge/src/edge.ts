@@ -100,7 +100,7 @@ export async function startEdge(
     onServed: served.note,
   });
   const metricsServer =
-    config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.bindAddress);
+    config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.metricsBindAddress);
 
   const proxy = await createUpstreamProxy({
     upstreamUrl: config.upstreamUrl,

@@ -13,3 +13,5 @@ export { loadCaConfigs, LETS_ENCRYPT_BUDGETS } from './ca-config.js';
 export type { CaConfig } from './ca-config.js';
 export { loadUpstreamConfig } from './upstream-config.js';
 export type { UpstreamConfig } from './upstream-config.js';
+export { createAddressPolicy, describeRefusal, METADATA_ADDRESSES, parseNetwork, redisEndpointOf, specialRangeOf } from './address-policy.js';
+export type { AddressPolicy, AddressPolicyOptions, AddressRefusal, Network, RefusedRange, SpecialRange } from './address-policy.js';

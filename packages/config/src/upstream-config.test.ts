@@ -7,6 +7,7 @@ describe('upstream configuration', () => {
       resolveIntervalMs: 15_000,
       maxIps: 3,
       dnsServers: undefined,
+      allowedNetworks: [],
       failTimeoutMs: 10_000,
       connectTimeoutMs: 5_000,
       headerTimeoutMs: 60_000,
@@ -33,7 +34,15 @@ describe('upstream configuration', () => {
     expect(config.hsts).toBe('max-age=31536000; includeSubDomains; preload');
   });
 
+  it('reads the networks routes may reach though they are private, IPv4 and IPv6', () => {
+    const config = loadUpstreamConfig({ UPSTREAM_ALLOWED_NETWORKS: '10.0.0.0/8, 127.0.0.0/8,fd00::/8, 192.168.1.10' });
+    expect(config.allowedNetworks).toEqual(['10.0.0.0/8', '127.0.0.0/8', 'fd00::/8', '192.168.1.10']);
+  });
+
   it.each([
+    [{ UPSTREAM_ALLOWED_NETWORKS: '10.0.0.0/33' }, 'UPSTREAM_ALLOWED_NETWORKS must be a comma-separated list of networks written ADDRESS/PREFIX, e.g. 10.0.0.0/8 or fd00::/8 (or a single address), got "10.0.0.0/33" ("10.0.0.0/33" is not one)'],
+    [{ UPSTREAM_ALLOWED_NETWORKS: '10.0.0.0/8,intranet' }, '("intranet" is not one)'],
+    [{ UPSTREAM_ALLOWED_NETWORKS: '10.0.0.0/8,' }, '(an empty item)'],
     [{ UPSTREAM_RESOLVE_INTERVAL: '15' }, 'UPSTREAM_RESOLVE_INTERVAL must be a duration such as 500ms, 15s, 5m, 12h or 1d, from 1s to 1h, got "15" (not of that form)'],
     [{ UPSTREAM_RESOLVE_INTERVAL: '100ms' }, 'UPSTREAM_RESOLVE_INTERVAL must be a duration such as 500ms, 15s, 5m, 12h or 1d, from 1s to 1h, got "100ms" (out of range)'],
     [{ UPSTREAM_MAX_IPS: '0' }, 'UPSTREAM_MAX_IPS must be a whole number of addresses from 1 to 64, got "0"'],

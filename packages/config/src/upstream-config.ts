@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseNetwork } from './address-policy.js';
 import { parseEnv } from './env.js';
 import { duration, int, list, pattern } from './fields.js';
 import { parseServer } from './policy-config.js';
@@ -9,10 +10,13 @@ const ipServer = z.string().refine((text) => {
   return isIP(host) !== 0 && Number.isInteger(port) && port >= 1 && port <= 65535;
 });
 
+const network = z.string().refine((text) => parseNetwork(text) !== undefined);
+
 const spec = {
   UPSTREAM_RESOLVE_INTERVAL: duration(1_000, 3_600_000).default('15s'),
   UPSTREAM_MAX_IPS: int(1, 64, 'addresses').default('3'),
   UPSTREAM_DNS_SERVERS: list('DNS servers as IP or IP:PORT (an IP address: looking up a resolver by name would need DNS)', ipServer).optional(),
+  UPSTREAM_ALLOWED_NETWORKS: list('networks written ADDRESS/PREFIX, e.g. 10.0.0.0/8 or fd00::/8 (or a single address)', network).optional(),
   UPSTREAM_FAIL_TIMEOUT: duration(100, 3_600_000).default('10s'),
   UPSTREAM_CONNECT_TIMEOUT: duration(50, 300_000).default('5s'),
   UPSTREAM_HEADER_TIMEOUT: duration(100, 3_600_000).default('60s'),
@@ -32,6 +36,12 @@ export interface UpstreamConfig {
   maxIps: number;
   /** DNS servers asked for upstream host names; undefined = the system resolver (getaddrinfo, /etc/hosts). */
   dnsServers: { host: string; port: number }[] | undefined;
+  /**
+   * Networks (ADDRESS/PREFIX, as written) a route may reach although they are loopback, private,
+   * link-local... or hold the fleet's Redis; empty = none. Cloud metadata addresses stay refused.
+   * UPSTREAM_URL is the operator's own and is not filtered.
+   */
+  allowedNetworks: string[];
   /** How long an address that refused or timed out a connection is set aside. */
   failTimeoutMs: number;
   connectTimeoutMs: number;
@@ -51,6 +61,7 @@ export function loadUpstreamConfig(env: NodeJS.ProcessEnv): UpstreamConfig {
     resolveIntervalMs: e.UPSTREAM_RESOLVE_INTERVAL,
     maxIps: e.UPSTREAM_MAX_IPS,
     dnsServers: e.UPSTREAM_DNS_SERVERS?.map(parseServer),
+    allowedNetworks: e.UPSTREAM_ALLOWED_NETWORKS ?? [],
     failTimeoutMs: e.UPSTREAM_FAIL_TIMEOUT,
     connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT,
     headerTimeoutMs: e.UPSTREAM_HEADER_TIMEOUT,
