@@ -34,6 +34,7 @@ export async function runRole(role: Role, env: NodeJS.ProcessEnv): Promise<void>
   const { load, start } = ROLES[role];
   const config = load(env);
   const logger = createLogger({ role, level: config.logLevel });
+  for (const warning of config.warnings) logger.warn(warning);
   let running: Running;
   try {
     const startRole = (await start()) as (config: CommonConfig, logger: Logger) => Promise<Running>;

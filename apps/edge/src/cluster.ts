@@ -73,7 +73,7 @@ async function startEdgePrimary(config: EdgeConfig, logger: Logger): Promise<{ c
   });
   await Promise.all(listening);
   const metricsServer: Server | undefined =
-    config.metricsPort === undefined ? undefined : await serveClusterMetrics(config.metricsPort, config.bindAddress);
+    config.metricsPort === undefined ? undefined : await serveClusterMetrics(config.metricsPort, config.metricsBindAddress);
   logger.info(
     { workers: config.workers, httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href },
     'edge listening',

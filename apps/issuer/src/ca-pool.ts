@@ -1,7 +1,7 @@
 import { getDomain } from 'tldts';
 import { AcmeAccount, createAccountKey } from '@certfleet/acme';
 import type { BudgetClaim } from '@certfleet/budget';
-import type { CaConfig } from '@certfleet/config';
+import { redactUrl, type CaConfig } from '@certfleet/config';
 import type { Logger } from '@certfleet/observability';
 import type { IssueReason } from '@certfleet/queue';
 import type { Store } from '@certfleet/store';
@@ -29,7 +29,7 @@ export function createCaPool(cas: readonly CaConfig[], deps: { store: Store; log
         eab: config.eab,
       });
       if (!record.url) await deps.store.secrets.setAccountUrl(config.directoryUrl, account.accountUrl);
-      deps.logger.info({ ca: config.name, directory: config.directoryUrl, account: account.accountUrl }, 'ACME account ready');
+      deps.logger.info({ ca: config.name, directory: redactUrl(config.directoryUrl), account: account.accountUrl }, 'ACME account ready');
       if (config.profile) await checkProfile(config, account, deps.logger);
       return account;
     };

@@ -59,7 +59,7 @@ const single = {
   ACME_CA_BUNDLE: pemFile('CERTIFICATE').optional(),
   ACME_EMAIL: email().optional(),
   ACME_EAB_KID: pattern('a key identifier', /^\S+$/).optional(),
-  ACME_EAB_HMAC_KEY: pattern('a base64url HMAC key', /^[A-Za-z0-9_-]+=*$/).optional(),
+  ACME_EAB_HMAC_KEY: pattern('a base64url HMAC key', /^[A-Za-z0-9_-]+=*$/, { echo: 'length' }).optional(),
   ACME_BUDGET_ORDERS: bucket().default(LETS_ENCRYPT_BUDGETS.orders),
   ACME_BUDGET_REGISTERED_DOMAIN: bucket().default(LETS_ENCRYPT_BUDGETS.registeredDomain),
   ACME_BUDGET_NAME_SET: bucket().default(LETS_ENCRYPT_BUDGETS.nameSet),
@@ -138,11 +138,18 @@ export function loadCaConfigs(env: NodeJS.ProcessEnv): CaConfig[] {
 }
 
 function loadCaFile(path: string): CaConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE must name a readable JSON file, got "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE must name a readable JSON file, got "${path}" (${(error as Error).message})`);
+    // Only where: V8's message quotes the text around the fault, which may be an EAB key.
+    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}" is not valid JSON${jsonErrorPlace(error, text)}: fix the file (see the README for its shape)`);
   }
   const parsed = z.array(caFileEntry).min(1).safeParse(raw);
   if (!parsed.success) {
@@ -174,4 +181,12 @@ function loadCaFile(path: string): CaConfig[] {
       profile: ca.profile,
     };
   });
+}
+
+/** ` at line L, column C` when the parser's message gives a position; else nothing. */
+function jsonErrorPlace(error: unknown, text: string): string {
+  const position = /position (\d+)/.exec((error as Error).message)?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position)).split('\n');
+  return ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.js';
 import type { Field } from './fields.js';
+import { redactUrl } from './redact.js';
 
 // biome-ignore lint: the spec maps names to fields of any value type
 type Spec = Record<string, Field<any>>;
@@ -22,11 +23,20 @@ export function parseEnv<S extends Spec>(spec: S, env: NodeJS.ProcessEnv): Parse
     }
     const result = field.schema.safeParse(raw);
     if (!result.success) {
-      const shown = field.secret ? `a value of ${raw.length} characters` : JSON.stringify(raw);
       const detail = result.error.issues.find((issue) => issue.code === 'custom')?.message;
-      throw new ConfigError(name, `${name} must be ${field.expect}, got ${shown}${detail ? ` (${detail})` : ''}`);
+      throw new ConfigError(name, `${name} must be ${field.expect}, got ${shown(field, raw, detail)}`);
     }
     out[name] = result.data;
   }
   return out as Parsed<S>;
+}
+
+/**
+ * The given value as an error may show it: masked as its field says. A secret's detail is left
+ * out too, since a check's message may quote the value.
+ */
+function shown(field: Field<unknown>, raw: string, detail: string | undefined): string {
+  if (field.echo === 'length') return `a value of ${raw.length} characters`;
+  const [value, why] = field.echo === 'url' ? [redactUrl(raw), detail && redactUrl(detail)] : [raw, detail];
+  return `${JSON.stringify(value)}${why ? ` (${why})` : ''}`;
 }

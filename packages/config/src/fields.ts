@@ -4,34 +4,41 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
+ * How a malformed value is shown back in an error message: `as-is`; `url`, with its credentials
+ * and secret query values masked (`redactUrl`: a URL may carry a password); `length`, only
+ * its length (a key, a token).
+ */
+export type Echo = 'as-is' | 'url' | 'length';
+
+/**
  * One environment variable: how to read it, what it must look like (said in the error), its
- * default, and whether its value may be echoed back in an error message. A field is required
+ * default, and how much of its value may be echoed back in an error message. A field is required
  * unless it has a default or is marked optional.
  */
 export class Field<T> {
   constructor(
     readonly expect: string,
     readonly schema: z.ZodType<unknown>,
-    readonly secret = false,
+    readonly echo: Echo = 'as-is',
     readonly defaultValue: string | undefined = undefined,
     readonly isOptional = false,
   ) {}
 
   /** The value used when the variable is unset or empty, written as it would be in the environment. */
   default(value: string): Field<T> {
-    return new Field<T>(this.expect, this.schema, this.secret, value, false);
+    return new Field<T>(this.expect, this.schema, this.echo, value, false);
   }
 
   /** Unset is allowed and reads as `undefined`. */
   optional(): Field<T | undefined> {
-    return new Field<T | undefined>(this.expect, this.schema, this.secret, undefined, true);
+    return new Field<T | undefined>(this.expect, this.schema, this.echo, undefined, true);
   }
 }
 
-type FieldOptions = { secret?: boolean };
+type FieldOptions = { echo?: Echo };
 
 function field<T>(expect: string, schema: z.ZodType<T>, options: FieldOptions = {}): Field<T> {
-  return new Field<T>(expect, schema, options.secret ?? false);
+  return new Field<T>(expect, schema, options.echo ?? 'as-is');
 }
 
 const integer = (min: number, max: number) =>
@@ -63,7 +70,7 @@ export const url = (protocols: readonly string[], ) =>
         }
       })
       .transform((value) => new URL(value)),
-
+    { echo: 'url' },
   );
 
 export const ipAddress = () =>
@@ -74,11 +81,11 @@ export const email = () => field('an e-mail address', z.email());
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   field(`one of ${values.join(', ')}`, z.enum(values));
 
-export const pattern = (expect: string, regex: RegExp, ) =>
-  field(expect, z.string().regex(regex));
+export const pattern = (expect: string, regex: RegExp, options: FieldOptions = {}) =>
+  field(expect, z.string().regex(regex), options);
 
 export const secretText = (minLength: number, ) =>
-  field(`a secret of at least ${minLength} characters`, z.string().min(minLength), { secret: true });
+  field(`a secret of at least ${minLength} characters`, z.string().min(minLength), { echo: 'length' });
 
 /** A readable file holding at least one PEM block of the given kind; yields the file's text. */
 export const pemFile = (kind: 'CERTIFICATE' | 'PRIVATE KEY', ) =>

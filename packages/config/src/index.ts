@@ -1,4 +1,5 @@
 export { ConfigError } from './errors.js';
+export { redactUrl } from './redact.js';
 export {
   loadCommonConfig,
   loadDashboardConfig,

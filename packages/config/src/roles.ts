@@ -6,6 +6,15 @@ import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
 import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.js';
+import { redactUrl } from './redact.js';
+import { renamedVariable } from './renamed.js';
+
+/**
+ * Where metrics and the dashboard listen unless told otherwise: loopback. They are for the
+ * operator, never for the public address customer traffic reaches; in a container, where a
+ * scraper or a port mapping comes from outside, set 0.0.0.0 explicitly.
+ */
+const PRIVATE_BIND = '127.0.0.1';
 
 /** Variables every role reads. */
 const common = {
@@ -22,10 +31,12 @@ export interface CommonConfig {
   /** Prefix of every Redis key and queue: two prefixes on one Redis never see each other. */
   prefix: string;
   logLevel: string;
+  /** Settings that still work but should change (a deprecated variable name): logged at start-up. */
+  warnings: string[];
 }
 
-function commonOf(env: ReturnType<typeof parseEnv<typeof common>>): CommonConfig {
-  return { redisUrl: env.REDIS_URL.href, prefix: env.CERTFLEET_PREFIX, logLevel: env.LOG_LEVEL };
+function commonOf(env: ReturnType<typeof parseEnv<typeof common>>, warnings: string[] = []): CommonConfig {
+  return { redisUrl: env.REDIS_URL.href, prefix: env.CERTFLEET_PREFIX, logLevel: env.LOG_LEVEL, warnings };
 }
 
 export function loadCommonConfig(env: NodeJS.ProcessEnv): CommonConfig {
@@ -52,6 +63,7 @@ const edge = {
   EDGE_MAX_PENDING_ISSUES: int(1, 1_000_000, 'names').default('200'),
   EDGE_MAX_WAITING_HANDSHAKES: int(1, 1_000_000, 'handshakes').default('2000'),
   EDGE_METRICS_PORT: port().optional(),
+  EDGE_METRICS_BIND: ipAddress().default(PRIVATE_BIND),
   EDGE_SERVED_RECORD_INTERVAL: duration(1_000, 86_400_000).default('1h'),
 };
 
@@ -91,12 +103,15 @@ export interface EdgeConfig extends CommonConfig {
   };
   /** Where `/metrics` is served, apart from customer traffic; unset = not served. */
   metricsPort: number | undefined;
+  /** The address `/metrics` listens on: loopback unless set (never `bindAddress` by default). */
+  metricsBindAddress: string;
   /** An edge records that it served a name at most once per this interval (renewal skips idle names). */
   servedRecordIntervalMs: number;
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
   const e = parseEnv(edge, env);
+  checkUpstreamUrl(e.UPSTREAM_URL, env.UPSTREAM_URL ?? '');
   const cert = e.EDGE_FALLBACK_CERT_FILE;
   const key = e.EDGE_FALLBACK_KEY_FILE;
   if ((cert === undefined) !== (key === undefined)) {
@@ -129,8 +144,29 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
       maxWaitingHandshakes: e.EDGE_MAX_WAITING_HANDSHAKES,
     },
     metricsPort: e.EDGE_METRICS_PORT,
+    metricsBindAddress: e.EDGE_METRICS_BIND,
     servedRecordIntervalMs: e.EDGE_SERVED_RECORD_INTERVAL,
   };
+}
+
+/**
+ * UPSTREAM_URL names where traffic goes and nothing else: the edge sends no credentials, query or
+ * fragment upstream, so one written there was silently dropped (and a password would be logged
+ * with the URL). Refused, as `certfleet routes set` refuses them.
+ */
+function checkUpstreamUrl(url: URL, raw: string): void {
+  if (url.username || url.password) {
+    throw new ConfigError(
+      'UPSTREAM_URL',
+      `UPSTREAM_URL must not carry a user name or password, got "${redactUrl(raw)}": the edge never sends them to the upstream; remove them (let the upstream trust the edge by its network address instead)`,
+    );
+  }
+  if (url.search || url.hash) {
+    throw new ConfigError(
+      'UPSTREAM_URL',
+      `UPSTREAM_URL must not carry a query or a fragment, got "${redactUrl(raw)}": the edge does not send them; give scheme, host, port and an optional path prefix`,
+    );
+  }
 }
 
 const issuer = {
@@ -143,7 +179,9 @@ const issuer = {
   RENEW_IDLE_AFTER: duration(1_000, 3_650 * 86_400_000).default('30d'),
   ISSUER_ARI_POLL_TICK: duration(100, 3_600_000).default('30s'),
   ISSUER_METRICS_PORT: port().optional(),
-  ISSUER_METRICS_BIND_ADDRESS: ipAddress().default('0.0.0.0'),
+  ISSUER_METRICS_BIND: ipAddress().optional(),
+  /** The old name of ISSUER_METRICS_BIND (whose default was 0.0.0.0). */
+  ISSUER_METRICS_BIND_ADDRESS: ipAddress().optional(),
 };
 
 export interface IssuerConfig extends CommonConfig {
@@ -163,14 +201,22 @@ export interface IssuerConfig extends CommonConfig {
   ariPollTickMs: number;
   /** Where `/metrics` is served; unset = not served. */
   metricsPort: number | undefined;
+  /** The address `/metrics` listens on: loopback unless set. */
   metricsBindAddress: string;
   policy: PolicyConfig;
 }
 
 export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
   const e = parseEnv(issuer, env);
+  const warnings: string[] = [];
+  const metricsBindAddress = renamedVariable(
+    { name: 'ISSUER_METRICS_BIND', value: e.ISSUER_METRICS_BIND },
+    { name: 'ISSUER_METRICS_BIND_ADDRESS', value: e.ISSUER_METRICS_BIND_ADDRESS },
+    PRIVATE_BIND,
+    warnings,
+  );
   return {
-    ...commonOf(e),
+    ...commonOf(e, warnings),
     cas: loadCaConfigs(env),
     concurrency: e.ISSUER_CONCURRENCY,
     lockMs: e.ISSUER_LOCK_MS,
@@ -180,7 +226,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     idleAfterMs: e.RENEW_IDLE_AFTER,
     ariPollTickMs: e.ISSUER_ARI_POLL_TICK,
     metricsPort: e.ISSUER_METRICS_PORT,
-    metricsBindAddress: e.ISSUER_METRICS_BIND_ADDRESS,
+    metricsBindAddress,
     policy: loadPolicyConfig(env),
   };
 }
@@ -209,18 +255,44 @@ export function loadRenewerConfig(env: NodeJS.ProcessEnv): RenewerConfig {
 const dashboard = {
   ...common,
   DASHBOARD_PORT: port().default('3000'),
-  DASHBOARD_BIND_ADDRESS: ipAddress().default('0.0.0.0'),
+  DASHBOARD_BIND: ipAddress().optional(),
+  /** The old name of DASHBOARD_BIND (whose default was 0.0.0.0). */
+  DASHBOARD_BIND_ADDRESS: ipAddress().optional(),
   DASHBOARD_TOKEN: secretText(16),
+  DASHBOARD_ADMIN_TOKEN: secretText(16).optional(),
 };
 
 export interface DashboardConfig extends CommonConfig {
   port: number;
+  /** Loopback unless set: the dashboard is for operators, reached through a tunnel or a private network. */
   bindAddress: string;
+  /** Views queues and the inventory; changes nothing. */
   token: string;
+  /** Also retries, cleans, promotes, pauses...; unset = nobody can change the queues from the dashboard. */
+  adminToken: string | undefined;
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
   const e = parseEnv(dashboard, env);
-  return { ...commonOf(e), port: e.DASHBOARD_PORT, bindAddress: e.DASHBOARD_BIND_ADDRESS, token: e.DASHBOARD_TOKEN };
+  const warnings: string[] = [];
+  const bindAddress = renamedVariable(
+    { name: 'DASHBOARD_BIND', value: e.DASHBOARD_BIND },
+    { name: 'DASHBOARD_BIND_ADDRESS', value: e.DASHBOARD_BIND_ADDRESS },
+    PRIVATE_BIND,
+    warnings,
+  );
+  if (e.DASHBOARD_ADMIN_TOKEN === e.DASHBOARD_TOKEN) {
+    throw new ConfigError(
+      'DASHBOARD_ADMIN_TOKEN',
+      'DASHBOARD_ADMIN_TOKEN is the same as DASHBOARD_TOKEN: give the admin a token of its own (anyone who may view could otherwise change the queues), or leave it unset',
+    );
+  }
+  return {
+    ...commonOf(e, warnings),
+    port: e.DASHBOARD_PORT,
+    bindAddress,
+    token: e.DASHBOARD_TOKEN,
+    adminToken: e.DASHBOARD_ADMIN_TOKEN,
+  };
 }
 
