@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { DEFAULT_CIPHERS } from 'node:tls';
-import type { EdgeConfig } from '@certfleet/config';
+import type { ConnectionLimitsConfig, EdgeConfig } from '@certfleet/config';
 import { createTokenBuckets } from '@certfleet/budget';
 import { DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
 import { createRegistry, errorMessage, serveMetrics, shareMetricsWithClusterPrimary, type Logger } from '@certfleet/observability';
@@ -15,6 +15,8 @@ import { createCertificateResolver } from './certificate-resolver.js';
 import { createEdgeMetrics } from './metrics.js';
 import { createHttpHandler } from './challenge-server.js';
 import { drainable } from './drain.js';
+import { createConnectionLimiter } from './connection-limits.js';
+import { guardProcess } from './crash-guard.js';
 import { shareSessionTicketKeys } from './session-tickets.js';
 import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
@@ -108,6 +110,8 @@ export async function startEdge(
     store,
     fallbackCertPem: fallback.certPem,
     hasCertificate: (name) => cache.peek(name) !== undefined,
+    hasStoredCertificate: async (name) => (await store.certificates.get(name)) !== null,
+    publicHttpsPort: config.publicHttpsPort,
     metrics,
     logger,
   });
@@ -122,21 +126,35 @@ export async function startEdge(
       honorCipherOrder: true,
       // A ticket stays decryptable for one to two rotations; say so to clients (seconds).
       sessionTimeout: Math.max(1, Math.floor(config.ticketKeyRotateMs / 1000)),
+      handshakeTimeout: config.connections.handshakeTimeoutMs,
+      ...visitorTimeouts(config.connections),
     },
     proxy.web,
   );
   https.on('upgrade', proxy.ws);
-  https.on('tlsClientError', (error) => logger.debug({ err: errorMessage(error) }, 'TLS handshake failed'));
+  https.on('tlsClientError', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') metrics.connectionsClosed.inc({ reason: 'handshake_timeout' });
+    logger.debug({ err: errorMessage(error) }, 'TLS handshake failed');
+  });
+  const limiter = createConnectionLimiter({
+    maxConnections: config.connections.maxConnections,
+    maxPerClient: config.connections.maxConnectionsPerIp,
+    onRefused: (limit) => metrics.connectionsRefused.inc({ limit }),
+  });
+  limiter.guard(https);
   https.on('secureConnection', (socket) => metrics.handshakes.inc({ resumed: socket.isSessionReused() ? 'yes' : 'no' }));
   const tickets = await shareSessionTicketKeys({ server: https, store: backgroundStore.ticketKeys, rotateEveryMs: config.ticketKeyRotateMs, logger });
   const httpsDrain = drainable(https);
+  let crashed = false;
   const readiness = () => {
+    if (crashed) return { ready: false, reason: 'an unexpected error; draining before a restart' };
     if (httpsDrain.draining) return { ready: false, reason: 'draining after SIGTERM' };
     if (redis.status !== 'ready') return { ready: false, reason: `Redis is ${redis.status}; serving only the certificates in memory` };
     return { ready: true, reason: 'serving' };
   };
   const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, readiness, logger });
-  const http = createHttpServer((req, res) => void httpHandler(req, res));
+  const http = createHttpServer(visitorTimeouts(config.connections), (req, res) => void httpHandler(req, res));
+  limiter.guard(http);
   const httpDrain = drainable(http);
 
   await Promise.all([listen(https, config.httpsPort, config.bindAddress), listen(http, config.httpPort, config.bindAddress)]);
@@ -145,27 +163,49 @@ export async function startEdge(
     options.clusterWorker ? 'edge worker listening' : 'edge listening',
   );
 
-  return {
-    httpsPort: config.httpsPort,
-    httpPort: config.httpPort,
-    async close() {
-      logger.info({ timeoutMs: config.drainTimeoutMs }, 'draining: no new connections; in-flight requests may finish');
-      const [httpsEnd] = await Promise.all([
-        httpsDrain.drain(config.drainTimeoutMs),
-        httpDrain.drain(config.drainTimeoutMs),
-        metricsServer && closeServer(metricsServer),
-      ]);
-      logger.info({ how: httpsEnd === 'drained' ? 'every connection ended' : 'connections left at the timeout were closed' }, 'drained');
-      tickets.stop();
-      await proxy.close();
-      await served.close();
-      await unsubscribe();
-      await events.close();
-      await queue.close();
-      redis.disconnect();
-      bullRedis.disconnect();
-      backgroundRedis.disconnect();
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= drainAndStop());
+  const unguard = guardProcess({
+    logger,
+    onFatal: () => {
+      crashed = true;
+      void close().finally(() => process.exit(1));
     },
+  });
+  async function drainAndStop(): Promise<void> {
+    logger.info({ timeoutMs: config.drainTimeoutMs }, 'draining: no new connections; in-flight requests may finish');
+    const [httpsEnd] = await Promise.all([
+      httpsDrain.drain(config.drainTimeoutMs),
+      httpDrain.drain(config.drainTimeoutMs),
+      metricsServer && closeServer(metricsServer),
+    ]);
+    logger.info({ how: httpsEnd === 'drained' ? 'every connection ended' : 'connections left at the timeout were closed' }, 'drained');
+    tickets.stop();
+    await proxy.close();
+    await served.close();
+    await unsubscribe();
+    await events.close();
+    await queue.close();
+    redis.disconnect();
+    bullRedis.disconnect();
+    backgroundRedis.disconnect();
+    unguard();
+  }
+
+  return { httpsPort: config.httpsPort, httpPort: config.httpPort, close };
+}
+
+/**
+ * Node's timeouts for visitors' requests, made the edge's own (EDGE_HEADER_TIMEOUT, ...).
+ * Node checks the header and request timeouts every connectionsCheckingInterval (30 s by
+ * default, so a 15 s header timeout could take 45 s); once a second keeps them near their value.
+ */
+function visitorTimeouts(limits: ConnectionLimitsConfig) {
+  return {
+    headersTimeout: limits.headerTimeoutMs,
+    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headerTimeoutMs + 1),
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(1_000, limits.headerTimeoutMs),
   };
 }
 

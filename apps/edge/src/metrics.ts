@@ -23,7 +23,7 @@ export function createEdgeMetrics(registry: Registry) {
     }),
     proxyAnswers: new Counter({
       name: 'certfleet_edge_proxy_answers_total',
-      help: "Requests the edge answered itself instead of the upstream: refused (502), no-address (502), timeout (504), misdirected (421)",
+      help: 'Requests the edge answered itself instead of the upstream: refused, no-address, internal (502), timeout, queue-timeout (504), misdirected, no-certificate (421), bad-request (400)',
       labelNames: ['answer'] as const,
       registers: [registry],
     }),
@@ -33,10 +33,33 @@ export function createEdgeMetrics(registry: Registry) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    droppedResponseHeaders: new Counter({
+      name: 'certfleet_edge_upstream_headers_dropped_total',
+      help: 'Response headers from upstreams dropped because their name or value is not valid HTTP',
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'certfleet_edge_connections_refused_total',
+      help: 'Connections closed at once because a limit was reached: max_connections (EDGE_MAX_CONNECTIONS), per_ip (EDGE_MAX_CONNECTIONS_PER_IP)',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
+    connectionsClosed: new Counter({
+      name: 'certfleet_edge_connections_closed_total',
+      help: 'Connections the edge closed before a request: handshake_timeout (no TLS handshake within EDGE_HANDSHAKE_TIMEOUT)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     limited: new Counter({
       name: 'certfleet_edge_limited_total',
-      help: 'Handshakes served the fallback at once because an abuse limit was reached',
+      help: 'Handshakes served the fallback at once because an abuse limit was reached: new_names_per_ip_local and new_names_process in memory, new_names_per_ip and new_names_fleet in Redis, pending_issues, waiting_handshakes',
       labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
+    refusedNameHits: new Counter({
+      name: 'certfleet_edge_refused_name_hits_total',
+      help: 'Handshakes served the fallback from the short in-process memory of names just denied or limited, with no Redis read',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
   };
@@ -44,4 +67,14 @@ export function createEdgeMetrics(registry: Registry) {
 
 export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;
 export type CertificateSource = 'memory' | 'store' | 'issued' | 'fallback';
-export type LimitName = 'new_names_per_ip' | 'new_names_fleet' | 'pending_issues' | 'waiting_handshakes';
+/**
+ * Which limit refused a handshake. `_local` and `_process` are this process's buckets in memory
+ * (checked first, no I/O); `new_names_per_ip` and `new_names_fleet` are the fleet's, in Redis.
+ */
+export type LimitName =
+  | 'new_names_per_ip_local'
+  | 'new_names_process'
+  | 'new_names_per_ip'
+  | 'new_names_fleet'
+  | 'pending_issues'
+  | 'waiting_handshakes';

@@ -3,12 +3,13 @@ import type { Duplex } from 'node:stream';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { UpstreamConfig } from '@certfleet/config';
-import type { Logger } from '@certfleet/observability';
+import { errorMessage, type Logger } from '@certfleet/observability';
 import { subscribeRouteChanged, type Store } from '@certfleet/store';
 import type { EdgeMetrics } from './metrics.js';
 import { createForwarder, type ForwardTarget } from './upstreams/forward.js';
 import { upstreamRequestHeaders } from './upstreams/headers.js';
-import { sendPage, sendPageOnSocket } from './upstreams/pages.js';
+import { sendPage, sendPageOnSocket, type EdgeAnswer } from './upstreams/pages.js';
+import { framingProblem, originFormTarget, upgradeAllowed } from './upstreams/request-checks.js';
 import { createUpstreamPools } from './upstreams/pools.js';
 import { createHostResolver } from './upstreams/resolve-host.js';
 import { createRouteCache } from './upstreams/route-cache.js';
@@ -26,7 +27,11 @@ export interface UpstreamProxyDeps {
    * resumed sessions, where the certificate of the original handshake cannot be read back.
    */
   hasCertificate: (name: string) => boolean;
-  metrics: Pick<EdgeMetrics, 'proxyAnswers' | 'upstreamRetries'>;
+  /** Whether the store holds a certificate for the name: asked for a resumed session whose name is not in memory. */
+  hasStoredCertificate: (name: string) => Promise<boolean>;
+  /** EDGE_PUBLIC_HTTPS_PORT: what X-Forwarded-Port says. */
+  publicHttpsPort: number;
+  metrics: Pick<EdgeMetrics, 'proxyAnswers' | 'upstreamRetries' | 'droppedResponseHeaders'>;
   logger: Logger;
 }
 
@@ -43,9 +48,11 @@ function requestedName(req: IncomingMessage): string | undefined {
 }
 
 /**
- * The edge's proxy layer: checks that a request is for the name its TLS connection was made
- * for (421 otherwise), chooses the upstream (the name's route, else UPSTREAM_URL), forwards with
- * X-Forwarded-*, and adds HSTS for names served with a real certificate.
+ * The edge's proxy layer: refuses what it cannot forward safely (ambiguous framing, a target
+ * that is not origin form or for another name, an upgrade other than websocket: 400; a Host
+ * other than the connection's name, or a connection served the fallback certificate: 421),
+ * chooses the upstream (the name's route, else UPSTREAM_URL), forwards with X-Forwarded-*,
+ * and adds HSTS.
  *
  * A new connection without SNI only ever got the fallback certificate, which is valid for no
  * customer name, so its requests are answered 421 rather than proxied.
@@ -68,26 +75,30 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     headerTimeoutMs: config.headerTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     maxSockets: config.maxSockets,
+    queueTimeoutMs: config.queueTimeoutMs,
     logger: log,
     onAnswer: (answer) => deps.metrics.proxyAnswers.inc({ answer }),
     onRetry: (reason) => deps.metrics.upstreamRetries.inc({ reason }),
+    onDroppedHeader: () => deps.metrics.droppedResponseHeaders.inc(),
   });
   const fallbackFingerprint = new X509Certificate(deps.fallbackCertPem).fingerprint256;
   const realCertificate = new WeakMap<TLSSocket, { name: string; real: boolean }>();
+  // Only requests over a real certificate reach an upstream, so HSTS applies to every one of them.
   const hsts: Record<string, string> = config.hsts ? { 'strict-transport-security': config.hsts } : {};
 
   /**
    * Whether the connection was served a real certificate (not the fallback), asked once per
    * connection. A resumed session did no certificate exchange, and Node reports the server's
-   * default (fallback) certificate for it: there, whether we hold a certificate for the name
-   * stands in for what the original handshake served.
+   * default (fallback) certificate for it: there, whether the fleet holds a certificate for
+   * the name stands in for what the original handshake served (memory first, then one read of
+   * the store, once per connection).
    */
-  const isReal = (socket: TLSSocket, name: string): boolean => {
+  const isReal = async (socket: TLSSocket, name: string): Promise<boolean> => {
     // Keyed by name too: on a TLS 1.2 resumption (no SNI), each request's Host is its name.
     const known = realCertificate.get(socket);
     if (known?.name === name) return known.real;
     let real: boolean;
-    if (socket.isSessionReused()) real = deps.hasCertificate(name);
+    if (socket.isSessionReused()) real = deps.hasCertificate(name) || (await deps.hasStoredCertificate(name));
     else {
       const fingerprint = (socket.getCertificate() as { fingerprint256?: string } | null)?.fingerprint256;
       real = fingerprint !== undefined && fingerprint !== fallbackFingerprint;
@@ -108,8 +119,19 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     return url;
   };
 
-  /** The connection's name, its target and extra headers; undefined when the request is misdirected. */
-  const route = async (req: IncomingMessage) => {
+  /**
+   * Where a request goes, or why the edge answers it itself. Decided before anything goes
+   * upstream: the framing (400), the Host against the connection's name (421), whether the
+   * connection was served a real certificate (421: names the policy does not allow never reach
+   * an upstream, not even over a connection that accepted the fallback), and the target (400).
+   */
+  const route = async (req: IncomingMessage, upgrade: boolean): Promise<Routed | Refused> => {
+    const problem = framingProblem(req.rawHeaders);
+    if (problem) {
+      log.debug({ problem }, 'request refused: its framing is ambiguous');
+      return { refused: 'bad-request' };
+    }
+    if (upgrade && !upgradeAllowed(req.headers.upgrade, req.headers)) return { refused: 'bad-request' };
     const socket = req.socket as TLSSocket;
     const sni = typeof socket.servername === 'string' ? socket.servername.toLowerCase().replace(/\.$/, '') : undefined;
     const host = requestedName(req) ?? sni;
@@ -118,50 +140,58 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     const name = sni ?? (socket.isSessionReused() ? host : undefined);
     if (!name || host !== name) {
       log.debug({ sni: sni ?? null, host: host ?? null }, 'misdirected request: Host differs from SNI');
-      return undefined;
+      return { refused: 'misdirected' };
     }
-    const real = isReal(socket, name);
-    // Routes are only consulted for names we hold a certificate for: a scanner's random names
-    // never cost a Redis read.
-    const override = real ? await routes.lookup(name) : null;
+    if (!(await isReal(socket, name))) return { refused: 'no-certificate' };
+    const path = originFormTarget(req.method, req.url, name);
+    if (path === undefined) return { refused: 'bad-request' };
+    const override = await routes.lookup(name);
     const url = override ? parsed(override) : deps.upstreamUrl;
     const pool = pools.get(url);
     await pool.ready();
-    const target: ForwardTarget = { url, pool };
-    return { target, extra: real ? hsts : {} };
+    return { target: { url, pool }, name, path };
   };
+
+  const facts = (name: string) => ({ name, publicPort: deps.publicHttpsPort });
 
   return {
     web(req: IncomingMessage, res: ServerResponse): void {
-      route(req).then(
-        (chosen) => {
-          if (!chosen) {
-            deps.metrics.proxyAnswers.inc({ answer: 'misdirected' });
-            return sendPage(res, 'misdirected');
-          }
-          forwarder.web(req, res, chosen.target, upstreamRequestHeaders(req, false), chosen.extra);
-        },
-        () => {
-          deps.metrics.proxyAnswers.inc({ answer: 'no-address' });
-          sendPage(res, 'no-address');
-        },
-      );
+      const refuse = (answer: EdgeAnswer) => {
+        deps.metrics.proxyAnswers.inc({ answer });
+        sendPage(res, answer);
+      };
+      route(req, false)
+        .then(
+          (chosen) => {
+            if ('refused' in chosen) return refuse(chosen.refused);
+            forwarder.web(req, res, chosen.target, upstreamRequestHeaders(req, false, facts(chosen.name)), hsts, chosen.path);
+          },
+          () => refuse('no-address'),
+        )
+        // Nothing in one request's handling may end the process: that request alone fails.
+        .catch((error: unknown) => {
+          log.error({ err: errorMessage(error) }, 'request handling failed');
+          refuse('internal');
+        });
     },
     ws(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       socket.on('error', () => undefined);
-      route(req).then(
-        (chosen) => {
-          if (!chosen) {
-            deps.metrics.proxyAnswers.inc({ answer: 'misdirected' });
-            return sendPageOnSocket(socket, 'misdirected');
-          }
-          forwarder.ws(req, socket, head, chosen.target, upstreamRequestHeaders(req, true));
-        },
-        () => {
-          deps.metrics.proxyAnswers.inc({ answer: 'no-address' });
-          sendPageOnSocket(socket, 'no-address');
-        },
-      );
+      const refuse = (answer: EdgeAnswer) => {
+        deps.metrics.proxyAnswers.inc({ answer });
+        sendPageOnSocket(socket, answer);
+      };
+      route(req, true)
+        .then(
+          (chosen) => {
+            if ('refused' in chosen) return refuse(chosen.refused);
+            forwarder.ws(req, socket, head, chosen.target, upstreamRequestHeaders(req, true, facts(chosen.name)), chosen.path);
+          },
+          () => refuse('no-address'),
+        )
+        .catch((error: unknown) => {
+          log.error({ err: errorMessage(error) }, 'upgrade handling failed');
+          refuse('internal');
+        });
     },
     async close(): Promise<void> {
       pools.close();
@@ -169,4 +199,16 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
       await unsubscribe();
     },
   };
+}
+
+interface Routed {
+  target: ForwardTarget;
+  /** The connection's name. */
+  name: string;
+  /** The request target in origin form. */
+  path: string;
+}
+
+interface Refused {
+  refused: EdgeAnswer;
 }

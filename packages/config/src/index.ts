@@ -16,3 +16,5 @@ export { loadUpstreamConfig } from './upstream-config.js';
 export type { UpstreamConfig } from './upstream-config.js';
 export { createAddressPolicy, describeRefusal, METADATA_ADDRESSES, parseNetwork, redisEndpointOf, specialRangeOf } from './address-policy.js';
 export type { AddressPolicy, AddressPolicyOptions, AddressRefusal, Network, RefusedRange, SpecialRange } from './address-policy.js';
+export { loadConnectionLimitsConfig } from './connection-config.js';
+export type { ConnectionLimitsConfig } from './connection-config.js';

@@ -6,6 +6,7 @@ import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
 import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.js';
+import { loadConnectionLimitsConfig, type ConnectionLimitsConfig } from './connection-config.js';
 import { redactUrl } from './redact.js';
 import { renamedVariable } from './renamed.js';
 
@@ -76,6 +77,8 @@ export interface EdgeConfig extends CommonConfig {
   upstreamUrl: URL;
   /** Re-resolution, failed addresses, timeouts and HSTS for the proxy layer. */
   upstream: UpstreamConfig;
+  /** Timeouts and caps on visitors' connections. */
+  connections: ConnectionLimitsConfig;
   /** How long a handshake for a new, allowed name waits for its certificate before the fallback. */
   issueWaitMs: number;
   /** Certificates each edge process keeps in memory: at most this many... */
@@ -129,6 +132,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     bindAddress: e.EDGE_BIND_ADDRESS,
     upstreamUrl: e.UPSTREAM_URL,
     upstream: loadUpstreamConfig(env),
+    connections: loadConnectionLimitsConfig(env),
     issueWaitMs: e.EDGE_ISSUE_WAIT_MS,
     certCacheSize: e.EDGE_CERT_CACHE_SIZE,
     certCacheBytes: e.EDGE_CERT_CACHE_MB * 1024 * 1024,

@@ -22,6 +22,7 @@ const spec = {
   UPSTREAM_HEADER_TIMEOUT: duration(100, 3_600_000).default('60s'),
   UPSTREAM_IDLE_TIMEOUT: duration(100, 3_600_000).default('60s'),
   UPSTREAM_MAX_SOCKETS: int(1, 100_000, 'connections').default('256'),
+  UPSTREAM_QUEUE_TIMEOUT: duration(1, 600_000).default('10s'),
   EDGE_HSTS: pattern(
     'a Strict-Transport-Security value such as "max-age=31536000; includeSubDomains" (max-age first, then includeSubDomains and/or preload)',
     /^max-age=\d{1,10}(\s*;\s*(includeSubDomains|preload))*$/i,
@@ -51,6 +52,8 @@ export interface UpstreamConfig {
   idleTimeoutMs: number;
   /** Connections to one upstream address, at most. */
   maxSockets: number;
+  /** How long a request waits for one of those connections before the edge answers 504. */
+  queueTimeoutMs: number;
   /** Strict-Transport-Security value added to responses for names served with a real certificate; undefined = off. */
   hsts: string | undefined;
 }
@@ -67,6 +70,7 @@ export function loadUpstreamConfig(env: NodeJS.ProcessEnv): UpstreamConfig {
     headerTimeoutMs: e.UPSTREAM_HEADER_TIMEOUT,
     idleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT,
     maxSockets: e.UPSTREAM_MAX_SOCKETS,
+    queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT,
     hsts: e.EDGE_HSTS?.replace(/\s*;\s*/g, '; '),
   };
 }

@@ -19,6 +19,7 @@ describe('proxy headers', () => {
         forwarded: 'for=6.6.6.6',
       }),
       false,
+      { name: 'shop.example', publicPort: 8443 },
     );
     expect(out).toEqual({
       host: 'shop.example',
@@ -26,12 +27,12 @@ describe('proxy headers', () => {
       'x-forwarded-for': '203.0.113.9',
       'x-forwarded-proto': 'https',
       'x-forwarded-host': 'shop.example',
-      'x-forwarded-port': '443',
+      'x-forwarded-port': '8443',
     });
   });
 
   it('keeps the upgrade handshake for a websocket', () => {
-    const out = upstreamRequestHeaders(incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' }), true);
+    const out = upstreamRequestHeaders(incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' }), true, { name: 'a.example', publicPort: 443 });
     expect(out).toMatchObject({ connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' });
   });
 

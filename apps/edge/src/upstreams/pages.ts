@@ -2,7 +2,18 @@ import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** Why the edge answers itself instead of the upstream. */
-export type EdgeAnswer = 'refused' | 'timeout' | 'no-address' | 'misdirected';
+export type EdgeAnswer =
+  | 'refused'
+  | 'timeout'
+  | 'queue-timeout'
+  | 'no-address'
+  | 'misdirected'
+  | 'no-certificate'
+  | 'bad-request'
+  | 'internal';
+
+/** Answers after which the edge closes the visitor's connection: it may be out of step, or hostile. */
+const CLOSES: ReadonlySet<EdgeAnswer> = new Set(['misdirected', 'no-certificate', 'bad-request', 'internal']);
 
 const PAGES: Record<EdgeAnswer, { status: number; title: string; text: string }> = {
   refused: {
@@ -19,6 +30,26 @@ const PAGES: Record<EdgeAnswer, { status: number; title: string; text: string }>
     status: 504,
     title: 'Gateway Timeout',
     text: "The site's server did not answer in time. Please try again in a moment.",
+  },
+  'queue-timeout': {
+    status: 504,
+    title: 'Gateway Timeout',
+    text: "The site's server is too busy to take the request at the moment. Please try again in a moment.",
+  },
+  'no-certificate': {
+    status: 421,
+    title: 'Misdirected Request',
+    text: 'This site is not served here.',
+  },
+  'bad-request': {
+    status: 400,
+    title: 'Bad Request',
+    text: 'The request could not be understood.',
+  },
+  internal: {
+    status: 502,
+    title: 'Bad Gateway',
+    text: "The site's answer could not be relayed. Please try again in a moment.",
   },
   misdirected: {
     status: 421,
@@ -49,7 +80,7 @@ export function sendPage(res: ServerResponse, answer: EdgeAnswer, extraHeaders: 
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(page.body),
     'cache-control': 'no-store',
-    ...(answer === 'misdirected' ? { connection: 'close' } : {}),
+    ...(CLOSES.has(answer) ? { connection: 'close' } : {}),
   });
   res.end(page.body);
 }
