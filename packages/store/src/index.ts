@@ -30,7 +30,7 @@ export { blocksIssuance } from './name-state.js';
 export type { IssuanceState, NameState, NameStateStore } from './name-state.js';
 export type { Pause, PauseStore } from './pauses.js';
 export { subscribeCertChanged } from './events.js';
-export { subscribeRouteChanged } from './routes.js';
+export { InvalidRouteError, parseRouteUrl, subscribeRouteChanged } from './routes.js';
 export type { Route, RouteStore } from './routes.js';
 export { connectRedis, redisReady } from './connect.js';
 
