@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createAddressPolicy, type AddressPolicy } from '@certfleet/config';
 import { createLogger } from '@certfleet/observability';
 import { createUpstreamPool, type ResolveHost } from './pool.js';
 
@@ -27,7 +28,11 @@ function fakeResolver(initial: string[] | null) {
   return { resolve, asked, set: (next: string[] | null) => (answer = next) };
 }
 
-function pool(url: string, resolve: ResolveHost, overrides: Partial<{ maxIps: number; failTimeoutMs: number; resolveIntervalMs: number }> = {}) {
+function pool(
+  url: string,
+  resolve: ResolveHost,
+  overrides: Partial<{ maxIps: number; failTimeoutMs: number; resolveIntervalMs: number; addressPolicy: AddressPolicy }> = {},
+) {
   let now = 1_000_000;
   const { logger, records } = capturingLogger();
   const p = createUpstreamPool({
@@ -38,6 +43,7 @@ function pool(url: string, resolve: ResolveHost, overrides: Partial<{ maxIps: nu
     failTimeoutMs: overrides.failTimeoutMs ?? 10_000,
     logger,
     clock: () => now,
+    ...(overrides.addressPolicy ? { addressPolicy: overrides.addressPolicy } : {}),
   });
   return { pool: p, records, advance: (ms: number) => (now += ms) };
 }
@@ -168,5 +174,80 @@ describe('upstream pool', () => {
     dns.set(['10.0.0.1', '10.0.0.2']);
     await p.refresh();
     expect(picks(p, 2).sort()).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  describe('with an address policy (a route)', () => {
+    const PUBLIC = '93.184.216.34';
+    const refusals = (records: Record<string, unknown>[]) =>
+      records.filter((r) => r.msg === 'upstream address refused').map((r) => [r.address, r.range, r.fix]);
+
+    it('drops the addresses a host name is rebound to when they are loopback or metadata, and logs each once', async () => {
+      const dns = fakeResolver([PUBLIC]);
+      const { pool: p, records } = pool('http://customer.example:8080', dns.resolve, { addressPolicy: createAddressPolicy() });
+      await p.ready();
+      expect(p.pick()).toBe(PUBLIC);
+
+      dns.set(['127.0.0.1']);
+      await p.refresh();
+      await p.refresh();
+      expect(p.addresses()).toEqual([]);
+      expect(p.pick()).toBeUndefined();
+
+      dns.set(['169.254.169.254', '::ffff:127.0.0.1']);
+      await p.refresh();
+      expect(p.pick()).toBeUndefined();
+
+      dns.set([PUBLIC]);
+      await p.refresh();
+      expect(p.pick()).toBe(PUBLIC);
+      expect(refusals(records)).toEqual([
+        ['127.0.0.1', 'loopback', 'list its network in UPSTREAM_ALLOWED_NETWORKS to allow it'],
+        ['169.254.169.254', 'metadata', 'never allowed for a route'],
+        ['::ffff:127.0.0.1', 'loopback', 'list its network in UPSTREAM_ALLOWED_NETWORKS to allow it'],
+      ]);
+      expect(records.filter((r) => r.msg === 'upstream address refused').every((r) => r.level === 40)).toBe(true);
+    });
+
+    it('catches the rebinding on the schedule, without being asked', async () => {
+      vi.useFakeTimers();
+      const dns = fakeResolver([PUBLIC]);
+      const { pool: p } = pool('http://customer.example', dns.resolve, { addressPolicy: createAddressPolicy(), resolveIntervalMs: 15_000 });
+      p.start();
+      await p.ready();
+      expect(p.addresses()).toEqual([PUBLIC]);
+      dns.set(['10.0.0.5']);
+      await vi.advanceTimersByTimeAsync(15_000);
+      expect(p.addresses()).toEqual([]);
+      p.stop();
+    });
+
+    it('does not let refused addresses take the place of usable ones among the first maxIps', async () => {
+      const dns = fakeResolver(['127.0.0.1', '10.0.0.1', PUBLIC, '93.184.216.35']);
+      const { pool: p } = pool('http://customer.example', dns.resolve, { addressPolicy: createAddressPolicy(), maxIps: 1 });
+      await p.ready();
+      expect(p.addresses()).toEqual([PUBLIC]);
+    });
+
+    it('refuses an IP literal host without resolving anything', async () => {
+      const dns = fakeResolver([PUBLIC]);
+      const { pool: p, records } = pool('http://169.254.169.254/', dns.resolve, { addressPolicy: createAddressPolicy() });
+      await p.ready();
+      p.start();
+      expect(p.pick()).toBeUndefined();
+      expect(dns.asked).toEqual([]);
+      expect(refusals(records)).toEqual([['169.254.169.254', 'metadata', 'never allowed for a route']]);
+      p.stop();
+    });
+
+    it('keeps what UPSTREAM_ALLOWED_NETWORKS allows, never metadata nor the Redis port', async () => {
+      const policy = createAddressPolicy({ allowedNetworks: ['127.0.0.0/8', '169.254.0.0/16'], redis: { addresses: ['127.0.0.1'], port: 6379 } });
+      const dns = fakeResolver(['127.0.0.1', '169.254.169.254', '169.254.1.1']);
+      const { pool: p } = pool('http://customer.example:8080', dns.resolve, { addressPolicy: policy });
+      await p.ready();
+      expect(p.addresses()).toEqual(['127.0.0.1', '169.254.1.1']);
+      const { pool: toRedis } = pool('http://customer.example:6379', dns.resolve, { addressPolicy: policy });
+      await toRedis.ready();
+      expect(toRedis.addresses()).toEqual(['169.254.1.1']);
+    });
   });
 });

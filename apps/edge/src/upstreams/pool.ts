@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { describeRefusal, type AddressPolicy } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 
 /** Looks a host name up; resolves with its addresses (possibly none), rejects when no answer could be had. */
@@ -15,6 +16,12 @@ export interface UpstreamPoolOptions {
   /** How long an address that failed a connection is set aside. */
   failTimeoutMs: number;
   logger: Logger;
+  /**
+   * Which addresses may be dialled. Applied to the IP literal and to every answer, the first and
+   * each re-resolution, so a host name rebound onto a refused address loses it at the next one.
+   * Unset: every address is used (UPSTREAM_URL's pool: the operator chose it).
+   */
+  addressPolicy?: AddressPolicy;
   /** Milliseconds since the epoch; injected so tests move time without sleeping. */
   clock?: () => number;
 }
@@ -51,12 +58,36 @@ export function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
+/** The port a URL is dialled on. */
+export function portOf(url: URL): number {
+  return Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+}
+
+// Refused addresses already logged, per pool; a hostile zone can answer with many, so the memory
+// of them is bounded (past it, an address may be logged once more).
+const MAX_REFUSALS_REMEMBERED = 256;
+
 export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   const clock = options.clock ?? Date.now;
   const host = hostOf(options.url);
   const literal = isIP(host) !== 0;
   const log = options.logger.child({ upstream: options.url.host });
-  let current: string[] = literal ? [host] : [];
+  const port = portOf(options.url);
+  const refusalsLogged = new Set<string>();
+  /** The addresses the policy lets through; each refused one is logged once (a warn: someone pointed a route there). */
+  const admitted = (addresses: string[]): string[] =>
+    addresses.filter((address) => {
+      const refusal = options.addressPolicy?.refusal(address, port);
+      if (!refusal) return true;
+      if (!refusalsLogged.has(address)) {
+        if (refusalsLogged.size >= MAX_REFUSALS_REMEMBERED) refusalsLogged.clear();
+        refusalsLogged.add(address);
+        const fix = refusal.allowable ? 'list its network in UPSTREAM_ALLOWED_NETWORKS to allow it' : 'never allowed for a route';
+        log.warn({ address, range: refusal.range, why: describeRefusal(refusal), fix }, 'upstream address refused');
+      }
+      return false;
+    });
+  let current: string[] = literal ? admitted([host]) : [];
   let next = 0;
   const asideUntil = new Map<string, number>();
   let failing = false;
@@ -79,7 +110,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     }
     if (failing) log.info({ addresses: found.slice(0, options.maxIps) }, 'upstream resolution recovered');
     failing = false;
-    const kept = [...new Set(found)].slice(0, options.maxIps);
+    // Refused addresses go before the count: they must not take the place of usable ones.
+    const kept = admitted([...new Set(found)]).slice(0, options.maxIps);
     if (kept.join(',') !== current.join(',')) {
       log.info({ addresses: kept, previous: current }, 'upstream addresses changed');
       current = kept;

@@ -1,6 +1,9 @@
 import { createUpstreamPool, type UpstreamPool, type UpstreamPoolOptions } from './pool.js';
 
-/** What every pool shares; each pool's URL is its own. */
+/**
+ * What every pool shares; each pool's URL is its own. `addressPolicy` (from
+ * createRouteAddressPolicy) filters the addresses of every pool but the default upstream's.
+ */
 export type UpstreamPoolsOptions = Omit<UpstreamPoolOptions, 'url'>;
 
 // A route's pool nobody used for this long stops re-resolving and is dropped (routes come and go).
@@ -9,17 +12,23 @@ const UNUSED_POOL_MS = 10 * 60_000;
 /**
  * One UpstreamPool per upstream origin (scheme, host, port), shared by every name routed there,
  * created on first use and dropped after ten unused minutes; the default upstream's is kept.
+ *
+ * Route pools dial only what `addressPolicy` allows. The default upstream's pool is not
+ * filtered: UPSTREAM_URL is the operator's. A route to that same origin shares it, and so
+ * reaches nothing a name without a route does not.
  */
 export function createUpstreamPools(defaultUrl: URL, options: UpstreamPoolsOptions) {
   const clock = options.clock ?? Date.now;
   const pools = new Map<string, { pool: UpstreamPool; usedAt: number }>();
   const keyOf = (url: URL) => `${url.protocol}//${url.host}`;
+  const defaultKey = keyOf(defaultUrl);
+  const { addressPolicy, ...shared } = options;
 
   const get = (url: URL): UpstreamPool => {
     const key = keyOf(url);
     let entry = pools.get(key);
     if (!entry) {
-      const pool = createUpstreamPool({ ...options, url: new URL(key) });
+      const pool = createUpstreamPool({ ...shared, url: new URL(key), ...(key === defaultKey ? {} : { addressPolicy }) });
       pool.start();
       entry = { pool, usedAt: clock() };
       pools.set(key, entry);
@@ -27,7 +36,6 @@ export function createUpstreamPools(defaultUrl: URL, options: UpstreamPoolsOptio
     entry.usedAt = clock();
     return entry.pool;
   };
-  const defaultKey = keyOf(defaultUrl);
   get(defaultUrl);
 
   const sweeper = setInterval(() => {

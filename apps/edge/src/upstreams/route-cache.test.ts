@@ -1,9 +1,17 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@certfleet/observability';
 import { createRouteCache } from './route-cache.js';
 
 function cache(routes: Map<string, string>, ttlMs = 30_000) {
   let now = 0;
+  const warnings: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) warnings.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
   let fail = false;
   const fetched: string[] = [];
   const c = createRouteCache({
@@ -14,10 +22,10 @@ function cache(routes: Map<string, string>, ttlMs = 30_000) {
     },
     ttlMs,
     max: 100,
-    logger: createLogger({ role: 'test', level: 'silent' }),
+    logger: createLogger({ role: 'test', level: 'warn', destination }),
     clock: () => now,
   });
-  return { c, fetched, advance: (ms: number) => (now += ms), failRedis: (on: boolean) => (fail = on) };
+  return { c, fetched, warnings, advance: (ms: number) => (now += ms), failRedis: (on: boolean) => (fail = on) };
 }
 
 describe('route cache', () => {
@@ -71,5 +79,25 @@ describe('route cache', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(c.lookup('shop.example')).toBe('http://10.0.0.5');
     expect(await c.lookup('new.example')).toBeNull();
+  });
+
+  it('ignores a stored route with credentials (or not http) and logs it once: the name goes to the default upstream', async () => {
+    const routes = new Map([
+      ['creds.example', 'http://admin:hunter2@10.0.0.5:8080'],
+      ['ftp.example', 'ftp://10.0.0.5'],
+    ]);
+    const { c, warnings, advance } = cache(routes);
+    expect(await c.lookup('creds.example')).toBeNull();
+    expect(await c.lookup('ftp.example')).toBeNull();
+    advance(30_000);
+    c.lookup('creds.example');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(c.lookup('creds.example')).toBeNull();
+    const ignored = warnings.filter((w) => w.msg === 'route ignored: its URL is not usable; the name goes to the default upstream');
+    expect(ignored.map((w) => w.name)).toEqual(['creds.example', 'ftp.example']);
+    expect(JSON.stringify(warnings)).not.toContain('hunter2');
+    routes.set('creds.example', 'http://10.0.0.5:8080');
+    c.invalidate('creds.example');
+    expect(await c.lookup('creds.example')).toBe('http://10.0.0.5:8080');
   });
 });

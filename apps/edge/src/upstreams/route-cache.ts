@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { errorMessage, type Logger } from '@certfleet/observability';
+import { parseRouteUrl } from '@certfleet/store';
 
 export interface RouteCacheOptions {
   /** The fleet's route for a name (a URL), or null: one Redis GET. */
@@ -18,6 +19,8 @@ export interface RouteCacheOptions {
 interface Entry {
   url: string | null;
   fetchedAt: number;
+  /** A stored route that is not usable (already logged), so a refetch does not log it again. */
+  ignored?: string;
 }
 
 /**
@@ -25,6 +28,9 @@ interface Entry {
  * asks Redis once, later ones are answered from memory. An entry older than `ttlMs` is still
  * used while it is fetched again in the background (so no request waits on Redis for a name
  * it has seen), and kept when Redis cannot answer.
+ *
+ * A stored URL that `certfleet routes set` would refuse (credentials, a query, not http(s):
+ * written to Redis by something else) is ignored, logged once: the name goes to UPSTREAM_URL.
  */
 export function createRouteCache(options: RouteCacheOptions) {
   const clock = options.clock ?? Date.now;
@@ -32,15 +38,30 @@ export function createRouteCache(options: RouteCacheOptions) {
   const inflight = new Map<string, Promise<string | null>>();
   let failing = false;
 
+  /** The route to use for `url` as stored: itself, or null when it is not usable. */
+  const usable = (name: string, url: string | null): Pick<Entry, 'url' | 'ignored'> => {
+    if (url === null) return { url };
+    try {
+      parseRouteUrl(url);
+      return { url };
+    } catch (error) {
+      if (entries.get(name)?.ignored !== url) {
+        options.logger.warn({ name, err: errorMessage(error) }, 'route ignored: its URL is not usable; the name goes to the default upstream');
+      }
+      return { url: null, ignored: url };
+    }
+  };
+
   const load = (name: string): Promise<string | null> => {
     let pending = inflight.get(name);
     if (pending) return pending;
     pending = options
       .fetch(name)
-      .then((url) => {
-        entries.set(name, { url, fetchedAt: clock() });
+      .then((stored) => {
+        const entry = { ...usable(name, stored), fetchedAt: clock() };
+        entries.set(name, entry);
         failing = false;
-        return url;
+        return entry.url;
       })
       .catch((error: unknown) => {
         if (!failing) options.logger.warn({ err: errorMessage(error) }, 'route lookup failed; using what is known, else the default upstream');
