@@ -1,23 +1,64 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { Command } from 'commander';
-import { loadCommonConfig } from '@certfleet/config';
+import {
+  createAddressPolicy,
+  describeRefusal,
+  loadCommonConfig,
+  loadUpstreamConfig,
+  redisEndpointOf,
+  type AddressPolicy,
+  type AddressRefusal,
+} from '@certfleet/config';
+import { InvalidRouteError, parseRouteUrl } from '@certfleet/store';
 import { splitNames, table, UsageError, withStore } from './admin.js';
 
-/** The upstream URL a route may point at: http(s), a host, no credentials, query or fragment. */
-export function checkRouteUrl(input: string): URL {
+// RFC 6761: localhost and its subdomains are loopback wherever they are resolved.
+const LOCALHOST = /^(.+\.)?localhost\.?$/i;
+
+/** What the user is told to do about a refused address. */
+function remedy(refusal: AddressRefusal): string {
+  if (refusal.allowable) {
+    return 'a route may reach such an address only when its network is listed in UPSTREAM_ALLOWED_NETWORKS: if this upstream is yours, list its network there (the edges and this command read it)';
+  }
+  if (refusal.range === 'redis') return "no route may reach the fleet's Redis on its port: give the upstream's own address";
+  return "no route may reach it, whatever UPSTREAM_ALLOWED_NETWORKS says: give the upstream's own address";
+}
+
+/**
+ * The upstream URL a route may point at: http(s), a host, no credentials, query or fragment
+ * (parseRouteUrl), and not an IP address (or localhost) that `policy` refuses: the edges would
+ * refuse it too and answer 502. A host name is not resolved here: its addresses are checked by
+ * every edge at each resolution, which is where they count.
+ */
+export function checkRouteUrl(input: string, policy: AddressPolicy): URL {
   let url: URL;
   try {
-    url = new URL(input);
-  } catch {
-    throw new UsageError(`"${input}" is not a URL: give the upstream as http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]`);
+    url = parseRouteUrl(input);
+  } catch (error) {
+    if (error instanceof InvalidRouteError) throw new UsageError(error.message, { cause: error });
+    throw error;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`"${input}" must start with http:// or https:// (got ${url.protocol}//): the edge proxies HTTP only`);
-  }
-  if (!url.hostname) throw new UsageError(`"${input}" has no host: give the upstream's host name or IP address`);
-  if (url.username || url.password || url.search || url.hash) {
-    throw new UsageError(`"${input}" must not carry credentials, a query or a fragment: give scheme, host, port and an optional path prefix`);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const address = isIP(host) !== 0 ? host : LOCALHOST.test(host) ? '127.0.0.1' : undefined;
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  const refusal = address === undefined ? undefined : policy.refusal(address, port);
+  if (refusal) {
+    const what = address === host ? describeRefusal(refusal) : `${host} is loopback (${describeRefusal(refusal)})`;
+    throw new UsageError(`"${input}" is refused for a route: ${what}; ${remedy(refusal)}`);
   }
   return url;
+}
+
+/**
+ * The edges' rules for route addresses, from the same environment: UPSTREAM_ALLOWED_NETWORKS,
+ * and Redis's addresses from REDIS_URL (looked up as the Redis client does; none if that fails).
+ */
+async function routeAddressPolicy(env: NodeJS.ProcessEnv, redisUrl: string): Promise<AddressPolicy> {
+  const { host, port } = redisEndpointOf(redisUrl);
+  const addresses =
+    isIP(host) !== 0 ? [host] : await lookup(host, { all: true }).then((found) => found.map((entry) => entry.address), () => []);
+  return createAddressPolicy({ allowedNetworks: loadUpstreamConfig(env).allowedNetworks, redis: { addresses, port } });
 }
 
 function checkName(input: string): string {
@@ -32,15 +73,18 @@ export function routesCommand(): Command {
   const routes = new Command('routes').description("per-name upstreams: send a name's traffic somewhere else than UPSTREAM_URL");
   routes
     .command('set')
-    .description("send NAME's traffic to URL (http:// or https://); edges follow at once, without a restart")
+    .description(
+      "send NAME's traffic to URL (http:// or https://); edges follow at once, without a restart. A loopback, private or link-local address needs its network in UPSTREAM_ALLOWED_NETWORKS; metadata addresses are never allowed",
+    )
     .argument('<name>')
     .argument('<url>')
     .action(async (input: string, urlInput: string) => {
       const name = checkName(input);
-      const url = checkRouteUrl(urlInput);
+      const common = loadCommonConfig(process.env);
+      const url = checkRouteUrl(urlInput, await routeAddressPolicy(process.env, common.redisUrl));
       // Stored as given, minus a lone trailing slash the URL parser adds to a bare origin.
       const stored = url.pathname === '/' && !urlInput.endsWith('/') ? url.href.replace(/\/$/, '') : url.href;
-      await withStore(loadCommonConfig(process.env), (store) => store.routes.set(name, stored));
+      await withStore(common, (store) => store.routes.set(name, stored));
       process.stdout.write(`${name} -> ${stored}\n`);
     });
   routes
