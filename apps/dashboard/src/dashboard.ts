@@ -1,17 +1,28 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Queue } from 'bullmq';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { DashboardConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { connectRedis, createStore } from '@certfleet/store';
+import { createTokenCheck } from './access.js';
+import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
+import { createLoginThrottle } from './login-throttle.js';
+
+/** Wrong tokens one client address may send per minute before it is refused for the rest of it. */
+const MAX_FAILED_LOGINS = 10;
+const FAILED_LOGIN_WINDOW_MS = 60_000;
+/** Client addresses whose failures are remembered at once (about 100 bytes each). */
+const MAX_THROTTLED_CLIENTS = 10_000;
 
 /**
- * The dashboard: bull-board at /queues, the certificate inventory at /api/certificates, both
- * behind DASHBOARD_TOKEN (as a bearer token, or as the password of HTTP basic auth so a browser
- * can log in), and an open /healthz.
+ * The dashboard: a read-only bull-board at /queues and the certificate inventory at
+ * /api/certificates for DASHBOARD_TOKEN (as a bearer token, or as the password of HTTP basic
+ * auth so a browser can log in); a bull-board that may change queues at /admin/queues for
+ * DASHBOARD_ADMIN_TOKEN only, when it is set; an open /healthz. Every request first passes
+ * {@link createRequestGuard}.
  */
 export async function startDashboard(config: DashboardConfig, logger: Logger) {
   const redis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-dashboard' });
@@ -20,21 +31,12 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   const queue = createIssueQueue({ connection: redis, prefix: store.keys.queuePrefix });
 
   const app = Fastify({ logger: false });
-  const authorized = tokenCheck(config.token);
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.url === '/healthz') return;
-    if (!authorized(request.headers.authorization)) {
-      await reply
-        .code(401)
-        .header('www-authenticate', 'Basic realm="certfleet dashboard", charset="UTF-8"')
-        .send({ error: 'unauthorized: send DASHBOARD_TOKEN as a bearer token or as the basic-auth password' });
-    }
-  });
+  const throttle = createLoginThrottle({ maxFailures: MAX_FAILED_LOGINS, windowMs: FAILED_LOGIN_WINDOW_MS, maxClients: MAX_THROTTLED_CLIENTS });
+  app.addHook('onRequest', createRequestGuard({ checkToken: createTokenCheck({ viewer: config.token, admin: config.adminToken }), throttle, logger }));
 
-  const board = new FastifyAdapter();
-  createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: false })], serverAdapter: board });
-  board.setBasePath('/queues');
-  await app.register(board.registerPlugin(), { prefix: '/queues' });
+  // bull-board's read-only mode is per queue adapter, so each kind of access has its own board.
+  await mountBoard(app, queue, '/queues', { readOnly: true });
+  if (config.adminToken) await mountBoard(app, queue, ADMIN_BOARD_PATH, { readOnly: false });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get<{ Querystring: { offset?: string; limit?: string } }>('/api/certificates', async (request) => {
@@ -46,7 +48,7 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   app.get('/', async (_request, reply) => reply.redirect('/queues'));
 
   await app.listen({ port: config.port, host: config.bindAddress });
-  logger.info({ port: config.port }, 'dashboard listening');
+  logger.info({ port: config.port, bindAddress: config.bindAddress, admin: config.adminToken !== undefined }, 'dashboard listening');
   return {
     async close() {
       await app.close();
@@ -56,19 +58,10 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   };
 }
 
-/** Compares in constant time; accepts `Bearer TOKEN` or `Basic base64(anyuser:TOKEN)`. */
-function tokenCheck(token: string): (header: string | undefined) => boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  const expected = digest(token);
-  return (header) => {
-    if (!header) return false;
-    const [scheme, value = ''] = header.split(' ', 2);
-    let given: string | undefined;
-    if (scheme?.toLowerCase() === 'bearer') given = value;
-    if (scheme?.toLowerCase() === 'basic') {
-      const decoded = Buffer.from(value, 'base64').toString('utf8');
-      given = decoded.slice(decoded.indexOf(':') + 1);
-    }
-    return given !== undefined && timingSafeEqual(digest(given), expected);
-  };
+/** A bull-board for `queue` at `prefix`; with `readOnly`, its queues and jobs can be looked at, not changed. */
+async function mountBoard(app: FastifyInstance, queue: Queue, prefix: string, options: { readOnly: boolean }): Promise<void> {
+  const board = new FastifyAdapter();
+  createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: options.readOnly })], serverAdapter: board });
+  board.setBasePath(prefix);
+  await app.register(board.registerPlugin(), { prefix });
 }
