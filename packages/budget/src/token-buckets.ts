@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { BucketSpec } from './bucket-spec.js';
-import { takeAll } from './multi-take.js';
+import { takeAll, type BudgetClaim, type TakeAllResult } from './multi-take.js';
 
 export interface TakeResult {
   granted: boolean;
@@ -11,14 +11,17 @@ export interface TakeResult {
 /** Token buckets shared by the whole fleet, in Redis. Keys are the caller's (under its prefix). */
 export interface TokenBuckets {
   take(key: string, spec: BucketSpec, count?: number): Promise<TakeResult>;
+  /** `count` tokens from every claimed bucket, or none from any: one script, one round trip. */
+  takeAll(claims: readonly BudgetClaim[], count?: number): Promise<TakeAllResult>;
 }
 
-/** One bucket at a time: the all-or-nothing take over a single claim. */
+/** Buckets on one Redis: a single claim, or several all-or-nothing. */
 export function createTokenBuckets(redis: Redis): TokenBuckets {
   return {
     async take(key, spec, count = 1) {
       const result = await takeAll(redis, [{ key, spec }], count);
       return { granted: result.granted, retryAfterMs: result.retryAfterMs };
     },
+    takeAll: (claims, count = 1) => takeAll(redis, claims, count),
   };
 }
