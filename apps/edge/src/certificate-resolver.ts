@@ -7,7 +7,15 @@ import { blocksIssuance, type CertificateStore, type NameStateStore, type PauseS
 import type { AlpnChallenges } from './alpn-challenges.js';
 import type { SecureContextCache } from '@certfleet/tls';
 import type { NewNameAdmission } from './admission.js';
-import type { CertificateSource, EdgeMetrics } from './metrics.js';
+import { clientKey } from './client-key.js';
+import type { CertificateSource, EdgeMetrics, LimitName } from './metrics.js';
+import { RefusedNames } from './refused-names.js';
+
+/**
+ * Names whose refusal one process remembers: enough for a scanner's repeated list, small enough
+ * to ignore (10,000 names of 63 characters measured 3.3 MB of heap on Node 20).
+ */
+const MAX_REFUSED_NAMES = 10_000;
 
 /**
  * Asks the issuer pool for a certificate and waits at most `timeoutMs` (0: enqueue only); says
@@ -23,6 +31,11 @@ export interface CertificateResolverDeps {
   alpn: AlpnChallenges;
   decisions: DecisionService;
   admitNewName: NewNameAdmission;
+  /**
+   * How long a name just denied by the policy, or refused by a limit shared by every client, is
+   * refused from memory (0: not remembered). A name allowed meanwhile waits at most this long.
+   */
+  refusedNameTtlMs: number;
   issueAndWait: IssueAndWait;
   /** How long a handshake for a new, allowed name waits for its certificate. */
   issueWaitMs: number;
@@ -33,6 +46,7 @@ export interface CertificateResolverDeps {
   logger: Logger;
   /** Told the name of every handshake served a certificate; must not block (see served-names.ts). */
   onServed?: (name: string) => void;
+  clock?: () => number;
 }
 
 type Resolved = { context: SecureContext; rsaContext?: SecureContext | undefined; source: CertificateSource } | null;
@@ -41,42 +55,67 @@ type Resolved = { context: SecureContext; rsaContext?: SecureContext | undefined
  * The SNI callback: which certificate a handshake gets.
  * 1. An invalid or missing SNI gets the fallback (the server's default context), with no I/O.
  * 2. A name in memory is served from memory, with no I/O.
- * 3. Else one Redis read; a stored, unexpired certificate is cached and served.
- * 4. Else the domain policy's decision (in memory, in Redis, or evaluated once for the fleet,
- *    within the new-name limits); a name it allows gets one issuance job for the fleet, and the
- *    handshake waits up to `issueWaitMs` for it.
+ * 3. A name this process refused a few seconds ago (denied, or over a shared limit) gets the
+ *    fallback, with no I/O.
+ * 4. A client that used up its new-name allowance in this process gets the fallback, with no
+ *    I/O (so a random-SNI flood from one client costs Redis nothing once its allowance is gone).
+ * 5. Else one Redis round trip: the certificate, a pending challenge, the policy's decision. A
+ *    stored, unexpired certificate is cached and served: no limit refuses a stored name to a
+ *    client with allowance left, and serving it spends none.
+ * 6. Else a token of the client's allowance is spent, then the domain policy's decision (from
+ *    step 5, or evaluated once for the fleet within the new-name limits: this process's bucket,
+ *    then the client's and the fleet's in Redis); a name it allows gets one issuance job for
+ *    the fleet, and the handshake waits up to `issueWaitMs` for it.
  * Over a limit, or on any failure, the fallback is served at once: a handshake never crashes
- * the edge and never waits without bound. Concurrent handshakes for one name share steps 3-4.
+ * the edge and never waits without bound. Concurrent handshakes for one name share steps 5-6.
  */
 export function createCertificateResolver(deps: CertificateResolverDeps) {
+  const clock = deps.clock ?? Date.now;
   const inflight = new Map<string, Promise<Resolved>>();
+  const refused = new RefusedNames({ ttlMs: deps.refusedNameTtlMs, max: MAX_REFUSED_NAMES, clock });
   let pendingIssues = 0;
   let waitingHandshakes = 0;
 
   const fromStore = (name: string) => deps.cache.get(name, () => deps.certificates.get(name));
 
-  async function resolve(name: string, clientIp: string): Promise<Resolved> {
+  const limited = (name: string, client: string, limit: LimitName): null => {
+    deps.metrics.limited.inc({ limit });
+    deps.logger.debug({ domain: name, client, limit }, 'new-name limit reached; fallback');
+    return null;
+  };
+
+  async function resolve(name: string, client: string): Promise<Resolved> {
+    // Sent together, so a name without a certificate costs one round trip before a decision.
+    const known = deps.decisions.lookup(name);
+    known.catch(() => undefined);
     const [stored, challenged] = await Promise.all([fromStore(name), deps.alpn.check(name)]);
     // A CA validating tls-alpn-01: the default context, then the ALPN callback answers.
     if (challenged) return null;
     if (stored) return { context: stored.context, rsaContext: stored.rsaContext, source: 'store' };
-    let decision = await deps.decisions.lookup(name);
+    const spent = deps.admitNewName.spend(client);
+    if (spent) return limited(name, client, spent);
+    let decision = await known;
     if (!decision) {
-      const limit = await deps.admitNewName(clientIp);
+      const limit = await deps.admitNewName.admit(client);
       if (limit) {
-        deps.metrics.limited.inc({ limit });
-        deps.logger.debug({ domain: name, clientIp, limit }, 'new-name limit reached; fallback');
-        return null;
+        // A limit of every client's: refuse the name to all for a moment. One client's limit is
+        // that client's (its next names are refused from memory at step 4), not the name's.
+        if (limit !== 'new_names_per_ip') refused.add(name, 'limited');
+        return limited(name, client, limit);
       }
       decision = await deps.decisions.evaluate(name);
     }
-    if (!decision.allowed) return null;
+    if (!decision.allowed) {
+      // Never longer than the decision itself holds, so a name allowed since is not held back.
+      refused.add(name, 'denied', decision.expiresAt - clock());
+      return null;
+    }
     const [state, blocked] = await Promise.all([deps.nameStates.get(name), deps.pauses.issuanceBlocked()]);
-    if (blocksIssuance(state, Date.now())) {
+    if (blocksIssuance(state, clock())) {
       deps.logger.debug({ domain: name, state: state?.state, coolUntil: state?.coolUntil }, 'name cooling down or failed; fallback');
       return null;
     }
-    if (blocked && blocked.until > Date.now()) {
+    if (blocked && blocked.until > clock()) {
       // No CA can take an order now: the job waits for one, the visitor gets the fallback at once.
       await deps.issueAndWait(name, 0);
       deps.logger.info({ domain: name, until: new Date(blocked.until).toISOString() }, 'no CA can take an order now; enqueued, fallback at once');
@@ -107,10 +146,13 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     return fresh ? { context: fresh.context, rsaContext: fresh.rsaContext, source: 'issued' } : null;
   }
 
-  function resolveShared(name: string, clientIp: string): Promise<Resolved> {
+  function resolveShared(name: string, client: string): Promise<Resolved> {
     const pending = inflight.get(name);
     if (pending) return pending;
-    const promise = resolve(name, clientIp).finally(() => inflight.delete(name));
+    // Joining a lookup in flight needs no allowance; starting one needs a token left.
+    const limit = deps.admitNewName.check(client);
+    if (limit) return Promise.resolve(limited(name, client, limit));
+    const promise = resolve(name, client).finally(() => inflight.delete(name));
     inflight.set(name, promise);
     return promise;
   }
@@ -141,13 +183,17 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     const check = checkHostname(servername, deps.hostnameOptions);
     if (!check.ok) return fallback();
     if (deps.alpn.isPending(check.name)) return done(null);
+    const refusal = refused.get(check.name);
+    if (refusal) {
+      deps.metrics.refusedNameHits.inc({ reason: refusal });
+      return fallback();
+    }
     if (waitingHandshakes >= deps.maxWaitingHandshakes) {
       deps.metrics.limited.inc({ limit: 'waiting_handshakes' });
       return fallback();
     }
     waitingHandshakes += 1;
-    const clientIp = (this?.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-    resolveShared(check.name, clientIp)
+    resolveShared(check.name, clientKey(this?.remoteAddress ?? 'unknown'))
       .then(
         (resolved) => {
           if (!resolved) return fallback();

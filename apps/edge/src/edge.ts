@@ -92,6 +92,7 @@ export async function startEdge(
       perIp: config.limits.newNamesPerIp,
       fleet: config.limits.newNamesFleet,
     }),
+    refusedNameTtlMs: config.limits.newNameNegativeTtlMs,
     issueAndWait: queueIssuance(queue, events),
     issueWaitMs: config.issueWaitMs,
     maxPendingIssues: config.limits.maxPendingIssues,

@@ -36,10 +36,9 @@ export class LocalBuckets {
     return true;
   }
 
-  /** Gives back a token taken for something that turned out not to need it. */
-  refund(key: string): void {
-    const bucket = this.buckets.get(key);
-    if (bucket) bucket.tokens = Math.min(this.options.spec.capacity, bucket.tokens + 1);
+  /** Whether `key`'s bucket holds a token now; takes none. */
+  has(key: string): boolean {
+    return (this.buckets.has(key) ? this.current(key).tokens : this.options.spec.capacity) >= 1;
   }
 
   private current(key: string): BucketState {

@@ -61,6 +61,7 @@ const edge = {
   EDGE_FALLBACK_KEY_FILE: pemFile('PRIVATE KEY').optional(),
   EDGE_NEW_NAME_LIMIT_PER_IP: bucket().default('20/60s'),
   EDGE_NEW_NAME_LIMIT_FLEET: bucket().default('600/60s'),
+  EDGE_NEW_NAME_NEGATIVE_TTL: duration(0, 60_000).default('5s'),
   EDGE_MAX_PENDING_ISSUES: int(1, 1_000_000, 'names').default('200'),
   EDGE_MAX_WAITING_HANDSHAKES: int(1, 1_000_000, 'handshakes').default('2000'),
   EDGE_METRICS_PORT: port().optional(),
@@ -95,10 +96,15 @@ export interface EdgeConfig extends CommonConfig {
   fallback: { certPem: string; keyPem: string } | undefined;
   policy: PolicyConfig;
   limits: {
-    /** New names (no certificate, no cached decision) one client IP may make the fleet evaluate. */
+    /**
+     * New names (no certificate, no cached decision) one client (an IPv4 address, an IPv6 /64)
+     * may make the fleet evaluate; each edge process also keeps it in memory, in front of Redis.
+     */
     newNamesPerIp: BucketSpec;
-    /** New names the whole fleet evaluates. */
+    /** New names the whole fleet evaluates (and, in memory, the most one edge process does). */
     newNamesFleet: BucketSpec;
+    /** How long a process refuses a name it just saw denied or over a shared limit, from memory (0: off). */
+    newNameNegativeTtlMs: number;
     /** Names this edge may have waiting for issuance at once. */
     maxPendingIssues: number;
     /** Handshakes this edge may hold waiting for a certificate at once. */
@@ -144,6 +150,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     limits: {
       newNamesPerIp: e.EDGE_NEW_NAME_LIMIT_PER_IP,
       newNamesFleet: e.EDGE_NEW_NAME_LIMIT_FLEET,
+      newNameNegativeTtlMs: e.EDGE_NEW_NAME_NEGATIVE_TTL,
       maxPendingIssues: e.EDGE_MAX_PENDING_ISSUES,
       maxWaitingHandshakes: e.EDGE_MAX_WAITING_HANDSHAKES,
     },
