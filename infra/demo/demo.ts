@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     EDGE_HTTP_PORT: String(httpPort),
     EDGE_BIND_ADDRESS: '127.0.0.1',
     DASHBOARD_PORT: String(dashboardPort),
-    DASHBOARD_BIND_ADDRESS: '127.0.0.1',
+    DASHBOARD_BIND: '127.0.0.1',
     DASHBOARD_TOKEN: process.env.DASHBOARD_TOKEN ?? 'demo-token-change-me',
     RENEW_TICK_MS: '5000',
   };

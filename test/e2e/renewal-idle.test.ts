@@ -42,7 +42,7 @@ describe('renewal skips customers who left', () => {
         RENEW_IDLE_AFTER: '20s',
         EDGE_SERVED_RECORD_INTERVAL: '1s',
         ISSUER_METRICS_PORT: String(issuerMetricsPort),
-        ISSUER_METRICS_BIND_ADDRESS: '127.0.0.1',
+        ISSUER_METRICS_BIND: '127.0.0.1',
       },
       beforeRoles: async ({ proxy }) => {
         hideRenewalInfo(proxy);
