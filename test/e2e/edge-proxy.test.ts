@@ -173,12 +173,14 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
     expect(seen['x-forwarded-host']).toBe(`dns.proxy-test.example:${port()}`);
   });
 
-  it('adds no HSTS on a connection served the fallback certificate', async () => {
-    // Not allowed: the fallback certificate is served, and the request is still proxied.
+  it('never proxies a connection served the fallback certificate, and adds no HSTS to its 421', async () => {
+    // Not allowed: the fallback certificate is served; a client that accepts it anyway reaches no upstream.
     const reply = await visit(port(), 'stranger.not-allowed.example', 'stranger.not-allowed.example', '/', stack.rootPem);
     expect(reply.authorized).toBe(false);
-    expect(reply.status).toBe(200);
+    expect(reply.status).toBe(421);
+    expect(reply.server).toBeUndefined();
     expect(reply.headers['strict-transport-security']).toBeUndefined();
+    expect(await counted('certfleet_edge_proxy_answers_total', { answer: 'no-certificate' })).toBe(1);
   });
 
   it('answers 421 when Host differs from the SNI name, and to a connection without SNI', async () => {

@@ -156,8 +156,8 @@ export function createForwarder(options: ForwarderOptions) {
     const fail = (error: unknown, address: string) => {
       if (res.destroyed || res.writableFinished) return;
       log.debug({ address, err: errorMessage(error), url: req.url }, 'upstream request failed');
-      const answer = answerFor(error);
-      options.onAnswer?.(error instanceof UpstreamTimeoutError && error.phase === 'queue' ? 'queue-timeout' : answer);
+      const answer = error instanceof UpstreamTimeoutError && error.phase === 'queue' ? 'queue-timeout' : answerFor(error);
+      options.onAnswer?.(answer);
       sendPage(res, answer, extra);
     };
 
