@@ -45,4 +45,25 @@ describe('proxy headers', () => {
       'Strict-Transport-Security', 'max-age=5',
     ]);
   });
+
+  it('drops response headers whose name or value is not valid HTTP, telling each drop', () => {
+    let dropped = 0;
+    const raw = ['X-Good', 'yes', 'X Bad', '1', 'X-Ctl', 'a\u0001b', 'X-Lf', 'a\r\nInjected: 1', 'X-Obs', 'caf\u00e9', 'X-\u00e9', '1'];
+    expect(downstreamResponseHeaders(raw, {}, { onDropped: () => (dropped += 1) })).toEqual(['X-Good', 'yes', 'X-Obs', 'caf\u00e9']);
+    expect(dropped).toBe(4);
+  });
+
+  it('uses the connection name as Host for an HTTP/1.0 request without one, and the public port', () => {
+    const out = upstreamRequestHeaders(incoming({}), false, { name: 'old.example', publicPort: 443 });
+    expect(out).toMatchObject({ host: 'old.example', 'x-forwarded-host': 'old.example', 'x-forwarded-port': '443' });
+  });
+
+  it('never forwards Expect, Upgrade or Transfer-Encoding from the visitor, and upgrades only to websocket', () => {
+    const plain = upstreamRequestHeaders(incoming({ host: 'a.example', expect: '100-continue', 'transfer-encoding': 'chunked', upgrade: 'h2c' }), false, { name: 'a.example', publicPort: 443 });
+    expect(plain).not.toHaveProperty('expect');
+    expect(plain).not.toHaveProperty('transfer-encoding');
+    expect(plain).not.toHaveProperty('upgrade');
+    const ws = upstreamRequestHeaders(incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'WebSocket, h2c' }), true, { name: 'a.example', publicPort: 443 });
+    expect(ws.upgrade).toBe('websocket');
+  });
 });
