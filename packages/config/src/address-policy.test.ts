@@ -150,6 +150,12 @@ describe('createAddressPolicy', () => {
       expect(createAddressPolicy({ redis, allowedNetworks: ['203.0.113.0/24'] }).refusal('203.0.113.7', 80)).toBeUndefined();
     });
 
+    it('names the range of a Redis on a special address', () => {
+      const local = createAddressPolicy({ redis: { addresses: ['127.0.0.1'], port: 6379 } });
+      expect(local.refusal('127.0.0.1', 8080)).toEqual({ address: '127.0.0.1', range: 'loopback', allowable: true });
+      expect(local.refusal('127.0.0.1', 6379)).toEqual({ address: '127.0.0.1', range: 'redis', allowable: false });
+    });
+
     it('never allows its own port on its addresses', () => {
       const policy = createAddressPolicy({ redis, allowedNetworks: ['0.0.0.0/0', '::/0'] });
       expect(policy.refusal('203.0.113.7', 6379)).toEqual({ address: '203.0.113.7', range: 'redis', allowable: false });

@@ -149,8 +149,8 @@ export interface AddressPolicy {
 
 /**
  * The rules for route addresses, in order: metadata addresses and Redis's own port are always
- * refused; an address in `allowedNetworks` is allowed; Redis's addresses and the special ranges
- * (loopback, private, link-local, ...) are refused; anything else (the public internet) is allowed.
+ * refused; an address in `allowedNetworks` is allowed; the special ranges (loopback, private,
+ * link-local, ...) and Redis's addresses are refused; anything else (the public internet) is allowed.
  */
 export function createAddressPolicy(options: AddressPolicyOptions = {}): AddressPolicy {
   const allowed = blockListOf(options.allowedNetworks ?? []);
@@ -166,8 +166,8 @@ export function createAddressPolicy(options: AddressPolicyOptions = {}): Address
       const isRedis = redis.check(address, family);
       if (isRedis && port === options.redis?.port) return { address, range: 'redis', allowable: false };
       if (allowed.check(address, family)) return undefined;
-      if (isRedis) return { address, range: 'redis', allowable: true };
-      const range = specialRangeOf(address);
+      // The range first: it says more of a Redis on loopback or a private address than "Redis" does.
+      const range = specialRangeOf(address) ?? (isRedis ? 'redis' : undefined);
       return range ? { address, range, allowable: true } : undefined;
     },
   };
