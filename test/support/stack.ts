@@ -69,6 +69,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ACME_DIRECTORY_URL: proxy?.directoryUrl ?? pebble.directoryUrl,
     ACME_CA_BUNDLE: pebble.listenerCertPath,
     UPSTREAM_URL: upstream.url,
+    // Test upstreams listen on loopback (127.0.0.x), which routes may not reach by default.
+    UPSTREAM_ALLOWED_NETWORKS: '127.0.0.0/8',
     LOG_LEVEL: 'debug',
     // Every test handshake comes from 127.0.0.1: limits are tested on purpose, not by accident.
     EDGE_NEW_NAME_LIMIT_PER_IP: '100000/1s',
