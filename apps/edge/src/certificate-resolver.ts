@@ -159,7 +159,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
 
   // A function, not an arrow: Node calls the SNI callback with the TLS socket as `this`,
   // which is the only way to learn the client's address here.
-  return function sniCallback(
+  const sniCallback = function sniCallback(
     this: TLSSocket | undefined,
     servername: string,
     done: (error: Error | null, context?: SecureContext) => void,
@@ -211,4 +211,8 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
         waitingHandshakes -= 1;
       });
   };
+
+  /** Forgets that `name` was just refused here: its certificate was stored (issued through another edge). */
+  const forget = (name: string) => refused.delete(name);
+  return Object.assign(sniCallback, { forget });
 }

@@ -64,7 +64,16 @@ export async function startEdge(
   const reclaimer = createNativeMemoryReclaimer(Math.max(4 * 1024 * 1024, config.certCacheBytes / 8));
   const cache = new SecureContextCache({ max: config.certCacheSize, maxBytes: config.certCacheBytes, onRelease: reclaimer.released });
   const alpn = createAlpnChallenges({ challenges: store.challenges, logger });
-  const unsubscribe = await subscribeCertChanged(redis, store.keys, (name) => cache.invalidate(name), alpn.onChanged);
+  // A stored certificate also ends a refusal this process remembered for the name (issued through another edge).
+  const unsubscribe = await subscribeCertChanged(
+    redis,
+    store.keys,
+    (name) => {
+      cache.invalidate(name);
+      sniCallback.forget(name);
+    },
+    alpn.onChanged,
+  );
   const registry = createRegistry('edge');
   if (options.clusterWorker) shareMetricsWithClusterPrimary(registry);
   const metrics = createEdgeMetrics(registry);
