@@ -13,6 +13,7 @@ describe('upstream configuration', () => {
       headerTimeoutMs: 60_000,
       idleTimeoutMs: 60_000,
       maxSockets: 256,
+      queueTimeoutMs: 10_000,
       hsts: undefined,
     });
   });
