@@ -98,7 +98,7 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     const known = realCertificate.get(socket);
     if (known?.name === name) return known.real;
     let real: boolean;
-    if (socket.isSessionReused()) real = deps.hasCertificate(name) || (await deps.hasStoredCertificate(name));
+    if (socket.isSessionReused()) real = deps.hasCertificate(name) || (await deps.hasStoredCertificate(name).catch(() => false));
     else {
       const fingerprint = (socket.getCertificate() as { fingerprint256?: string } | null)?.fingerprint256;
       real = fingerprint !== undefined && fingerprint !== fallbackFingerprint;
