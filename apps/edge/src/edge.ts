@@ -122,6 +122,7 @@ export async function startEdge(
     hasCertificate: (name) => cache.peek(name) !== undefined,
     hasStoredCertificate: async (name) => (await store.certificates.get(name)) !== null,
     publicHttpsPort: config.publicHttpsPort,
+    redisUrl: config.redisUrl,
     metrics,
     logger,
   });

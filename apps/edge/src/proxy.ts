@@ -12,6 +12,7 @@ import { sendPage, sendPageOnSocket, type EdgeAnswer } from './upstreams/pages.j
 import { framingProblem, originFormTarget, upgradeAllowed } from './upstreams/request-checks.js';
 import { createUpstreamPools } from './upstreams/pools.js';
 import { createHostResolver } from './upstreams/resolve-host.js';
+import { createRouteAddressPolicy } from './upstreams/route-addresses.js';
 import { createRouteCache } from './upstreams/route-cache.js';
 
 export interface UpstreamProxyDeps {
@@ -31,6 +32,8 @@ export interface UpstreamProxyDeps {
   hasStoredCertificate: (name: string) => Promise<boolean>;
   /** EDGE_PUBLIC_HTTPS_PORT: what X-Forwarded-Port says. */
   publicHttpsPort: number;
+  /** REDIS_URL: routes may not reach Redis's addresses (unless allowed), nor ever its port there. */
+  redisUrl: string;
   metrics: Pick<EdgeMetrics, 'proxyAnswers' | 'upstreamRetries' | 'droppedResponseHeaders'>;
   logger: Logger;
 }
@@ -66,6 +69,8 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     maxIps: config.maxIps,
     failTimeoutMs: config.failTimeoutMs,
     logger: log,
+    // Routes' addresses are filtered on every resolution (UPSTREAM_URL's are the operator's own).
+    addressPolicy: await createRouteAddressPolicy({ allowedNetworks: config.allowedNetworks, redisUrl: deps.redisUrl, logger: log }),
   });
   await pools.get(deps.upstreamUrl).ready();
   const routes = createRouteCache({ fetch: (name) => deps.store.routes.get(name), ttlMs: ROUTE_TTL_MS, max: ROUTE_CACHE_MAX, logger: log });
