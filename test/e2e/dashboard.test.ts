@@ -1,19 +1,13 @@
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnrecoverableError, Worker, type Queue } from 'bullmq';
 import { createIssueQueue, ISSUE_JOB } from '@certfleet/queue';
 import { newPrefix, startRole } from '../support/certfleet.js';
 import { freePort, type Proc } from '../support/processes.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
+import { httpCall, type HttpAnswer as Answer } from '../support/tls-client.js';
 
 const TOKEN = 'a-dashboard-token-for-tests';
 const ADMIN_TOKEN = 'an-admin-token-for-the-dashboard-tests';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 describe('dashboard', () => {
   let redis: RedisServer;
@@ -26,20 +20,12 @@ describe('dashboard', () => {
    * One request with full control of what fetch will not let a test set: the source address (to
    * be another client of the login throttle) and the Origin header.
    */
-  const call = (method: string, path: string, options: { token?: string; origin?: string; from?: string } = {}) =>
-    new Promise<Answer>((resolve, reject) => {
-      const headers: Record<string, string> = {};
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      if (options.origin) headers.origin = options.origin;
-      const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, localAddress: options.from }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const call = (method: string, path: string, options: { token?: string; origin?: string; from?: string } = {}): Promise<Answer> => {
+    const headers: Record<string, string> = {};
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.origin) headers.origin = options.origin;
+    return httpCall(port, { method, path, headers, ...(options.from ? { localAddress: options.from } : {}) });
+  };
 
   const jobState = async (id: string) => (await queue.getJob(id))?.getState() ?? 'gone';
 

@@ -68,14 +68,34 @@ export function httpsGet(
 }
 
 /** A plain HTTP GET to 127.0.0.1:`port` with an explicit Host header (fetch does not let one set Host). */
-export function httpGet(port: number, path: string, host: string): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> {
+export function httpGet(port: number, path: string, host: string): Promise<HttpAnswer> {
+  return httpCall(port, { path, headers: { host } });
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One plain HTTP request to 127.0.0.1:`port` with what fetch will not let a test set: the Host
+ * and Origin headers, and the source address (`localAddress`, to be another client).
+ */
+export function httpCall(
+  port: number,
+  options: { method?: string; path: string; headers?: Record<string, string>; localAddress?: string },
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {}, localAddress: options.localAddress, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
