@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what certfleet needs on a fresh machine, then builds. Used by `npm test` and
 # `npm run demo`; safe to run again (each step is skipped when already done).
-#   - Node >= 20 (checked, not installed)
+#   - Node 24 LTS: the machine's own when it is 24 or newer, else fetched from the npm registry
+#     into .cache (infra/scripts/node.sh) and put first on PATH
 #   - pnpm, at the version pinned in package.json (npm i -g; a project-local copy without root)
 #   - Debian packages: redis-server, openssl, curl; Pebble 2.6 (trixie, cached) or Debian's 2.4
 #   - pnpm install --frozen-lockfile, then the turbo build
@@ -11,11 +12,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  say "certfleet needs Node.js 20 or newer; this is $(node --version). Install Node 20+ and run again."
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  say "certfleet's set-up needs Node.js and npm (any version: Node 24 is fetched through npm). Install them (apt-get install nodejs npm) and run again."
   exit 1
 fi
+. "$root/infra/scripts/node.sh"
+certfleet_use_node "$root"
 
 pnpm_version=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
@@ -49,4 +51,4 @@ export PEBBLE_BIN_DIR
 
 pnpm install --frozen-lockfile --reporter=silent
 pnpm exec turbo run build --output-logs=errors-only >&2
-say "ready (pnpm $(pnpm --version), Pebble from $PEBBLE_BIN_DIR)"
+say "ready (Node $(node --version), pnpm $(pnpm --version), Pebble from $PEBBLE_BIN_DIR)"
