@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalCertificateStore } from '@certfleet/local-store';
 import { createLogger } from '@certfleet/observability';
 import type { StoredCertificate } from '@certfleet/store';
@@ -25,7 +25,7 @@ const certificate = (name: string, serial: string, now: number): StoredCertifica
   issuedAt: now,
 });
 
-/** Waits until the background work started by a handshake has settled. */
+/** Lets background work run, to show that it did NOT do something (what it does is awaited with vi.waitFor). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 function setup() {
@@ -77,7 +77,7 @@ describe("the edge's local certificates", () => {
     const t = setup();
     t.redis.set('shop.example', certificate('shop.example', 'A1', t.now()));
     expect((await t.local.load('shop.example'))?.serial).toBe('A1');
-    await settle();
+    await vi.waitFor(() => expect(t.store.has('shop.example')).toBe(true));
     t.disconnect();
     expect(t.local.get('shop.example')?.serial).toBe('A1');
     expect(t.local.has('shop.example')).toBe(true);
@@ -91,9 +91,8 @@ describe("the edge's local certificates", () => {
     t.redis.set('shop.example', certificate('shop.example', 'NEW', t.now()));
     // Served at once from the local store; the check runs behind it.
     expect(t.local.get('shop.example')?.serial).toBe('OLD');
-    await settle();
+    await vi.waitFor(() => expect(t.replaced).toEqual(['shop.example']));
     expect(t.reads).toEqual(['background shop.example']);
-    expect(t.replaced).toEqual(['shop.example']);
     expect(t.local.get('shop.example')?.serial).toBe('NEW');
     // Confirmed now: no second check within the recheck period.
     await settle();
@@ -104,8 +103,7 @@ describe("the edge's local certificates", () => {
     const t = setup();
     await t.store.put(certificate('gone.example', 'A1', t.now()));
     expect(t.local.get('gone.example')).toBeDefined();
-    await settle();
-    expect(t.replaced).toEqual(['gone.example']);
+    await vi.waitFor(() => expect(t.replaced).toEqual(['gone.example']));
     expect(t.local.get('gone.example')).toBeUndefined();
   });
 
@@ -114,14 +112,14 @@ describe("the edge's local certificates", () => {
     t.redis.set('shop.example', certificate('shop.example', 'A1', t.now()));
     await t.store.put(certificate('shop.example', 'A1', t.now()));
     t.local.get('shop.example');
+    await vi.waitFor(() => expect(t.reads).toHaveLength(1));
     await settle();
     t.local.get('shop.example');
     await settle();
     expect(t.reads).toHaveLength(1);
     t.advance(LOCAL_RECHECK_MS);
     t.local.get('shop.example');
-    await settle();
-    expect(t.reads).toHaveLength(2);
+    await vi.waitFor(() => expect(t.reads).toHaveLength(2));
     t.advance(LOCAL_RECHECK_MS);
     t.disconnect();
     expect(t.local.get('shop.example')?.serial).toBe('A1');
@@ -133,10 +131,9 @@ describe("the edge's local certificates", () => {
     const t = setup();
     t.redis.set('shop.example', certificate('shop.example', 'OLD', t.now()));
     await t.local.load('shop.example');
-    await settle();
+    await vi.waitFor(() => expect(t.store.has('shop.example')).toBe(true));
     t.local.changed('shop.example');
-    await settle();
-    expect(t.local.get('shop.example')).toBeUndefined();
+    await vi.waitFor(() => expect(t.store.has('shop.example')).toBe(false));
 
     const release = t.hold();
     const loading = t.local.load('shop.example');
