@@ -81,6 +81,12 @@ describe("the edge's local certificate store", () => {
         process.kill(redisPid, 'SIGCONT');
       }
       await until('readyz after Redis resumes', async () => (await httpGet(ports.httpPort, '/readyz', 'probe')).status === 200, 30_000);
+      // The edge started during the hang has its queue and subscriptions once Redis is back: a new name is issued through it.
+      const issued = await until('fresh.example.com issued through the restarted edge', async () => {
+        const result = await handshake(ports.httpsPort, 'fresh.example.com', stack.rootPem);
+        return result.authorized ? result : undefined;
+      }, 60_000, 1_000);
+      expect(issued.subjectaltname).toBe('DNS:fresh.example.com');
     } finally {
       await edge.stop();
     }
