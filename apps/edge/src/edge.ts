@@ -241,6 +241,7 @@ export async function startEdge(
     redis.disconnect();
     bullRedis.disconnect();
     backgroundRedis.disconnect();
+    local?.stop();
     await localStore?.close();
     unguard();
   }

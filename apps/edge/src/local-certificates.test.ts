@@ -9,7 +9,9 @@ import { createLocalCertificates, LOCAL_RECHECK_MS } from './local-certificates.
 
 const DAY = 86_400_000;
 const stores: LocalCertificateStore[] = [];
+const locals: { stop(): void }[] = [];
 afterEach(async () => {
+  for (const local of locals.splice(0)) local.stop();
   await Promise.all(stores.splice(0).map((store) => store.close()));
 });
 
@@ -52,6 +54,7 @@ function setup() {
     logger: createLogger({ role: 'edge', level: 'silent' }),
     clock: () => now,
   });
+  locals.push(local);
   return {
     local,
     store,
@@ -61,6 +64,7 @@ function setup() {
     now: () => now,
     advance: (ms: number) => (now += ms),
     disconnect: () => (connected = false),
+    reconnect: () => (connected = true),
     hold: () => {
       let release!: () => void;
       gate = new Promise((resolve) => (release = resolve));
@@ -125,6 +129,22 @@ describe("the edge's local certificates", () => {
     expect(t.local.get('shop.example')?.serial).toBe('A1');
     await settle();
     expect(t.reads).toHaveLength(2);
+  });
+
+  it('checks a name served while Redis could not be asked once it answers again', async () => {
+    const t = setup();
+    await t.store.put(certificate('shop.example', 'OLD', t.now()));
+    t.redis.set('shop.example', certificate('shop.example', 'NEW', t.now()));
+    t.disconnect();
+    expect(t.local.get('shop.example')?.serial).toBe('OLD');
+    await settle();
+    expect(t.reads).toEqual([]);
+    t.reconnect();
+    await t.local.checkPending();
+    expect(t.reads).toEqual(['background shop.example']);
+    expect(t.replaced).toEqual(['shop.example']);
+    await t.local.checkPending();
+    expect(t.reads).toHaveLength(1);
   });
 
   it('drops its copy on a "changed" message, and does not keep a read that the message overtook', async () => {

@@ -9,8 +9,10 @@ import type { CertificateStore, StoredCertificate } from '@certfleet/store';
  * memory, so this bounds extra Redis reads for names that keep falling out of memory.
  */
 export const LOCAL_RECHECK_MS = 5 * 60_000;
-/** Names one process remembers as confirmed; past it the oldest are checked again early. */
+/** Names one process remembers as confirmed (or still to check); past it the oldest are checked again early (or not). */
 const MAX_CONFIRMED = 100_000;
+/** How often names served while Redis could not be asked are checked, once it answers again. */
+export const LOCAL_PENDING_CHECK_MS = 15_000;
 
 /** Opens EDGE_LOCAL_STORE_PATH, or says what the operator must change. */
 export function openLocalStore(
@@ -63,7 +65,9 @@ export interface LocalCertificatesDeps {
  * connection ready, so every miss in memory would wait out the command timeout before falling
  * back, in every process, for every name. The handshake path never waits on Redis for a name
  * this edge holds; the price is one handshake per process and name after a restart that may
- * get a replaced (still valid) certificate.
+ * get a replaced (still valid) certificate. A name served while Redis could not be asked (an
+ * edge restarted during an outage) is checked once Redis answers again, within
+ * {@link LOCAL_PENDING_CHECK_MS}: it may sit in memory by then, where nothing else would.
  */
 export function createLocalCertificates(deps: LocalCertificatesDeps) {
   const clock = deps.clock ?? Date.now;
@@ -71,12 +75,18 @@ export function createLocalCertificates(deps: LocalCertificatesDeps) {
   const confirmed = new Map<string, number>();
   /** Reads of Redis in flight per name; `stale` once a "changed" message arrived meanwhile. */
   const reading = new Map<string, { stale: boolean }>();
+  /** Names served from the local store whose check could not be made (Redis away). */
+  const unchecked = new Set<string>();
   let failing = false;
 
   const confirm = (name: string) => {
     confirmed.delete(name);
     confirmed.set(name, clock());
     if (confirmed.size > MAX_CONFIRMED) confirmed.delete(confirmed.keys().next().value as string);
+  };
+  const postpone = (name: string) => {
+    unchecked.add(name);
+    if (unchecked.size > MAX_CONFIRMED) unchecked.delete(unchecked.keys().next().value as string);
   };
   const logFailure = (error: unknown, what: string) => {
     if (!failing) deps.logger.warn({ err: errorMessage(error) }, what);
@@ -107,8 +117,10 @@ export function createLocalCertificates(deps: LocalCertificatesDeps) {
 
   const checking = new Set<string>();
   async function check(name: string, held: LocalCertificate): Promise<void> {
-    if (checking.has(name) || !deps.redisConnected()) return;
+    if (checking.has(name)) return;
+    if (!deps.redisConnected()) return postpone(name);
     checking.add(name);
+    unchecked.delete(name);
     deps.onChecked?.(name);
     try {
       const { stored, fresh } = await fromRedis(name, () => deps.background.get(name));
@@ -124,12 +136,28 @@ export function createLocalCertificates(deps: LocalCertificatesDeps) {
       }
       confirm(name);
     } catch (error) {
-      // Redis away: the local copy goes on being served; the next load from it checks again.
+      // Redis away: the local copy goes on being served; checked again once Redis answers.
+      postpone(name);
       deps.logger.debug({ domain: name, err: errorMessage(error) }, 'could not check a local certificate against Redis');
     } finally {
       checking.delete(name);
     }
   }
+
+  /** Checks the names served while Redis could not be asked, one at a time, while it is connected. */
+  async function checkPending(): Promise<void> {
+    for (const name of [...unchecked]) {
+      if (!deps.redisConnected()) return;
+      unchecked.delete(name);
+      const held = deps.store.get(name);
+      if (held) await check(name, held);
+    }
+  }
+  let pendingChecks: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (unchecked.size > 0 && deps.redisConnected()) pendingChecks ??= checkPending().finally(() => (pendingChecks = undefined));
+  }, LOCAL_PENDING_CHECK_MS);
+  timer.unref();
 
   return {
     /**
@@ -176,6 +204,11 @@ export function createLocalCertificates(deps: LocalCertificatesDeps) {
     /** A handshake was served a certificate for `name` (eviction keeps the names served lately). */
     noteServed(name: string): void {
       deps.store.noteServed(name);
+    },
+    /** Checks now the names that could not be checked (also done every {@link LOCAL_PENDING_CHECK_MS}). */
+    checkPending,
+    stop(): void {
+      clearInterval(timer);
     },
   };
 }
