@@ -92,7 +92,7 @@ describe("the edge's local certificate store", () => {
     }
   }, 180_000);
 
-  it('serves a certificate replaced while the edge was down from the next handshakes, and one replaced while it runs at once', async () => {
+  it('serves a certificate replaced while the edge was down from the next handshakes (or once Redis answers), and one replaced while it runs at once', async () => {
     const replaced = 'replaced.example.com';
     const redis = stack.redis.client();
     const store = createStore(redis, stack.prefix);
@@ -137,6 +137,20 @@ describe("the edge's local certificate store", () => {
           await local.close();
         }
       }, 5_000, 50);
+
+      // Replaced while the edge is down, and the edge started while Redis hangs: it serves the
+      // copy it holds (still valid), and the replacement once Redis answers again.
+      await edge.stop();
+      const fourthSerial = await replace();
+      const redisPid = stack.redis.proc.child.pid as number;
+      process.kill(redisPid, 'SIGSTOP');
+      try {
+        edge = await startRole('edge', env, `edge-fresh-hung-${stack.prefix}`);
+        expect(await servedSerial(ports.httpsPort)).toBe(thirdSerial);
+      } finally {
+        process.kill(redisPid, 'SIGCONT');
+      }
+      await until('the replacement served once Redis answers', async () => (await servedSerial(ports.httpsPort)) === fourthSerial, 40_000, 500);
     } finally {
       await edge.stop();
       redis.disconnect();

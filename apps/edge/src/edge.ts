@@ -93,6 +93,7 @@ export async function startEdge(
       onChecked: (name) => void alpn.check(name).catch(() => undefined),
       logger,
     });
+  redis.on('ready', () => void local?.checkPending());
   // A stored certificate also ends a refusal this process remembered for the name (issued through another edge).
   const unsubscribe = await subscribeCertChanged(
     redis,

@@ -66,8 +66,9 @@ export interface LocalCertificatesDeps {
  * back, in every process, for every name. The handshake path never waits on Redis for a name
  * this edge holds; the price is one handshake per process and name after a restart that may
  * get a replaced (still valid) certificate. A name served while Redis could not be asked (an
- * edge restarted during an outage) is checked once Redis answers again, within
- * {@link LOCAL_PENDING_CHECK_MS}: it may sit in memory by then, where nothing else would.
+ * edge restarted during an outage) is checked once Redis answers again (when its connection
+ * is ready again, else within {@link LOCAL_PENDING_CHECK_MS}): it may sit in memory by then,
+ * where nothing else would catch the replacement.
  */
 export function createLocalCertificates(deps: LocalCertificatesDeps) {
   const clock = deps.clock ?? Date.now;
