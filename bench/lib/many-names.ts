@@ -3,7 +3,10 @@
  * Redis through the store API (one real Pebble chain and key reused under N distinct names:
  * making N ECDSA keys and orders would take longer than the whole benchmark, and a secure
  * context costs the same whichever key it holds), starts a fresh edge, times its first handshake
- * from the moment it is spawned, then drives one handshake per name and reads the edge's RSS.
+ * from the moment it is spawned, then drives one handshake per name and reads the edge's memory:
+ * RSS summed over its processes (what each process holds, shared pages counted in each) and PSS
+ * summed (shared pages counted once, split between the processes sharing them: the figure for
+ * "what does this edge cost the machine").
  */
 import { createStore, type StoredCertificate } from '../../test/support/workspace.js';
 import type { RedisServer } from '../../test/support/redis.js';
@@ -11,7 +14,7 @@ import { CLI, edgeEnv, edgePorts } from '../../test/support/certfleet.js';
 import { spawnProc } from '../../test/support/processes.js';
 import { servedSerial } from './clients.js';
 import { runDistinct } from './tls-load.js';
-import { treeRssBytes } from './proc.js';
+import { treePssBytes, treeRssBytes } from './proc.js';
 
 export interface ManyNamesResult {
   names: number;
@@ -22,12 +25,21 @@ export interface ManyNamesResult {
   /** The same, for an edge whose store holds one name (its start-up alone). */
   controlFirstHandshakeMs: number;
   rssAfterFirstMb: number;
+  /** PSS of the tree after the first handshake (absent from runs before it was measured). */
+  pssAfterFirstMb?: number;
   /** failed: attempted and not completed; notReached: not attempted within the time allowed. */
   handshakes: { ok: number; failed: number; notReached: number; seconds: number };
+  /** RSS summed over the tree: pages shared by the primary and workers counted in each. */
   rssAfterMb: number;
   processes: number;
   /** RSS of each process of the tree (the primary first), MB. */
   perProcessMb: number[];
+  /** PSS summed over the tree: every page counted once (absent from runs before it was measured). */
+  pssAfterMb?: number;
+  /** PSS of each process of the tree (the primary first), MB. */
+  pssPerProcessMb?: number[];
+  /** The PSS's anonymous (heaps), file-backed (binary, mapped store) and shmem parts, MB, when the kernel gives them (>= 5.7). */
+  pssParts?: { anonMb: number; fileMb: number; shmemMb: number };
   record: string;
 }
 
@@ -93,28 +105,38 @@ export async function manyNames(o: {
   try {
     const pid = edge.child.pid as number;
     const rssAfterFirst = treeRssBytes(pid);
-    o.log(`  fresh edge, ${o.count} names stored: first handshake ${firstHandshakeMs} ms after spawn, RSS ${mb(rssAfterFirst.bytes)} MB`);
+    const pssAfterFirst = treePssBytes(pid);
+    o.log(
+      `  fresh edge, ${o.count} names stored: first handshake ${firstHandshakeMs} ms after spawn, ` +
+        `RSS ${mb(rssAfterFirst.bytes)} MB summed, PSS ${mb(pssAfterFirst.bytes)} MB`,
+    );
     const hsStarted = performance.now();
     const result = await runDistinct({ target, pattern, count: o.count, threads: 32, maxSeconds: o.maxSeconds });
     const handshakes = { ok: result.ok, failed: result.errors, notReached: o.count - result.ok - result.errors };
     const seconds = (performance.now() - hsStarted) / 1000;
     const rss = treeRssBytes(pid);
+    const pss = treePssBytes(pid);
     o.log(
       `  ${handshakes.ok} handshakes (${handshakes.failed} failed, ${handshakes.notReached} not reached) in ${seconds.toFixed(0)} s; ` +
-        `RSS ${mb(rss.bytes)} MB over ${rss.processes} processes`,
+        `over ${rss.processes} processes RSS ${mb(rss.bytes)} MB summed, PSS ${mb(pss.bytes)} MB (counted once)`,
     );
-    return {
+    const many: ManyNamesResult = {
       names: o.count,
       writeSeconds: Number(writeSeconds.toFixed(1)),
       firstHandshakeMs,
       controlFirstHandshakeMs: control.ms,
       rssAfterFirstMb: mb(rssAfterFirst.bytes),
+      pssAfterFirstMb: mb(pssAfterFirst.bytes),
       handshakes: { ...handshakes, seconds: Number(seconds.toFixed(1)) },
       rssAfterMb: mb(rss.bytes),
       processes: rss.processes,
       perProcessMb: rss.perProcess.map(mb),
+      pssAfterMb: mb(pss.bytes),
+      pssPerProcessMb: pss.perProcess.map(mb),
       record: 'one real Pebble ECDSA chain + key, reused under each distinct name',
     };
+    if (pss.anon !== undefined) many.pssParts = { anonMb: mb(pss.anon), fileMb: mb(pss.file ?? 0), shmemMb: mb(pss.shmem ?? 0) };
+    return many;
   } finally {
     await edge.stop();
   }

@@ -1,10 +1,10 @@
 /**
- * A server's own CPU time and memory, read from /proc: utime + stime (and RSS) summed over the
- * server's whole process tree (nginx master + workers, the edge's cluster primary + workers).
+ * A server's own CPU time and memory, read from /proc: utime + stime (and RSS, and PSS) summed
+ * over the server's whole process tree (nginx master + workers, the edge's cluster primary + workers).
  * Linux only. Children that exit during a run take their CPU with them (their parent's cutime
  * only grows once reaped): the servers measured here keep their processes for the whole run.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export interface ProcStat {
@@ -39,6 +39,38 @@ export function parseStatmResidentPages(text: string): number {
   const pages = Number(text.trim().split(/\s+/)[1]);
   if (!Number.isFinite(pages)) throw new Error(`not a /proc/PID/statm line: "${text.slice(0, 80)}"`);
   return pages;
+}
+
+/**
+ * A process's memory from /proc/PID/smaps_rollup (Linux >= 4.14), in bytes. PSS (proportional
+ * set size) charges each resident page to the processes mapping it in equal shares: a page the
+ * primary and two workers share (code, the binary, an LMDB map) counts a third in each, so PSS
+ * summed over a tree counts it once, where RSS summed counts it three times.
+ */
+export interface SmapsRollup {
+  rss: number;
+  pss: number;
+  /** PSS split by kind (Linux >= 5.7): anonymous (heaps), file-backed (binaries, mapped files), shmem. */
+  pssAnon?: number;
+  pssFile?: number;
+  pssShmem?: number;
+  /** Swapped-out pages, shared proportionally like PSS. */
+  swapPss: number;
+}
+
+/** Parses /proc/PID/smaps_rollup (its "Name: N kB" lines). Throws when Rss or Pss is missing. */
+export function parseSmapsRollup(text: string): SmapsRollup {
+  const kb = new Map<string, number>();
+  for (const m of text.matchAll(/^(\w+):\s+(\d+) kB$/gm)) kb.set(m[1] as string, Number(m[2]) * 1024);
+  const rss = kb.get('Rss');
+  const pss = kb.get('Pss');
+  if (rss === undefined || pss === undefined) throw new Error(`not a /proc/PID/smaps_rollup: "${text.slice(0, 120)}"`);
+  const rollup: SmapsRollup = { rss, pss, swapPss: kb.get('SwapPss') ?? 0 };
+  for (const [key, field] of [['Pss_Anon', 'pssAnon'], ['Pss_File', 'pssFile'], ['Pss_Shmem', 'pssShmem']] as const) {
+    const value = kb.get(key);
+    if (value !== undefined) rollup[field] = value;
+  }
+  return rollup;
 }
 
 /** The pids of `root` and every descendant, given every process's stat. */
@@ -95,6 +127,42 @@ export function cpuDelta(before: TreeSample, after: TreeSample): { totalSeconds:
   return { totalSeconds: [...perPid.values()].reduce((a, b) => a + b, 0), perPid };
 }
 
+/**
+ * Memory of `root` and its descendants counted once: PSS from each process's smaps_rollup,
+ * summed (and its anonymous / file / shmem parts, when the kernel gives them). Reading
+ * smaps_rollup needs the right to ptrace the process: the benchmark's own children qualify.
+ */
+export function treePssBytes(root: number): {
+  bytes: number;
+  processes: number;
+  perProcess: number[];
+  anon?: number;
+  file?: number;
+  shmem?: number;
+} {
+  const pids = treeOf(root, readStats());
+  const rollups: SmapsRollup[] = [];
+  for (const pid of pids) {
+    try {
+      rollups.push(parseSmapsRollup(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')));
+    } catch (error) {
+      // Exited meanwhile; anything else (no smaps_rollup, no permission) must not pass as 0 bytes.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+  const sum = (pick: (r: SmapsRollup) => number | undefined) =>
+    rollups.every((r) => pick(r) !== undefined) ? rollups.reduce((a, r) => a + (pick(r) as number), 0) : undefined;
+  const perProcess = rollups.map((r) => r.pss);
+  const result: ReturnType<typeof treePssBytes> = { bytes: perProcess.reduce((a, b) => a + b, 0), processes: pids.length, perProcess };
+  const anon = sum((r) => r.pssAnon);
+  const file = sum((r) => r.pssFile);
+  const shmem = sum((r) => r.pssShmem);
+  if (anon !== undefined) result.anon = anon;
+  if (file !== undefined) result.file = file;
+  if (shmem !== undefined) result.shmem = shmem;
+  return result;
+}
+
 /** Resident memory of `root` and its descendants, in bytes (shared pages counted in each process). */
 export function treeRssBytes(root: number): { bytes: number; processes: number; perProcess: number[] } {
   const pids = treeOf(root, readStats());
@@ -107,4 +175,23 @@ export function treeRssBytes(root: number): { bytes: number; processes: number; 
     }
   }
   return { bytes: perProcess.reduce((a, b) => a + b, 0), processes: pids.length, perProcess };
+}
+
+/**
+ * The Node each process of `root`'s tree runs, asked of the binary it was started from
+ * (/proc/PID/exe): "v24.22.3 (OpenSSL 3.5.4)", one entry per distinct binary. What the report
+ * calls the edge's Node is what the edge ran on, not what the benchmark script runs on.
+ */
+export function nodeVersionsOfTree(root: number): string[] {
+  const binaries = new Set<string>();
+  for (const pid of treeOf(root, readStats())) {
+    try {
+      binaries.add(readlinkSync(`/proc/${pid}/exe`));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return [...binaries].map((binary) =>
+    execFileSync(binary, ['-p', '`${process.version} (OpenSSL ${process.versions.openssl})`'], { encoding: 'utf8' }).trim(),
+  );
 }
