@@ -2,9 +2,10 @@
  * certfleet's edge side by side with Caddy 2.6 (on-demand TLS) and nginx (static certificate),
  * on loopback, with one Pebble, one redis-server, one upstream and one Pebble-issued ECDSA
  * certificate for all three; wrk (and the small clients in bench/lib/clients.ts) drive them in
- * turn, and each server's own CPU time is read from /proc. Issue 5's scenarios 1-6; writes
- * bench/RESULTS.md, bench/results.svg and bench/out/edge-compare.json.
- * Run: `pnpm bench:edge` (installs caddy, nginx, wrk when missing, then builds).
+ * turn, and each server's own CPU time is read from /proc. Issue 5's scenarios 1-6, and issue
+ * 11's 7 (HTTP/2, h2load); writes bench/RESULTS.md, bench/results.svg and bench/out/edge-compare.json.
+ * Run: `pnpm bench:edge` (bench/run.sh: Node 24 as the set-up provides it, caddy, nginx, wrk and
+ * h2load installed when missing, then the build).
  * Knobs: BENCH_SECONDS (per run, default 8), BENCH_ROUNDS (3), BENCH_MANY_NAMES (100000),
  * BENCH_NEW_IN_A_ROW (20), BENCH_NEW_AT_ONCE (50), BENCH_WORKERS (edge processes, default cores).
  */
@@ -21,8 +22,9 @@ import { firstRequest } from './lib/clients.js';
 import { manyNames } from './lib/many-names.js';
 import { newNames } from './lib/new-names.js';
 import { peerDir, removePeerDirs, startCaddy, startNginxServer, startNginxUpstream } from './lib/peers.js';
+import { nodeVersionsOfTree } from './lib/proc.js';
 import { loadAverage, machine, versions, writeReport, type Report } from './lib/report.js';
-import { runThroughput, settledReuseLog, summarise, type ServerUnderTest } from './lib/throughput.js';
+import { runThroughput, SCENARIOS, settledReuseLog, summarise, type ServerUnderTest } from './lib/throughput.js';
 import { tlsLoadBinary } from './lib/tls-load.js';
 
 const num = (name: string, fallback: number, min: number, max: number): number => {
@@ -47,6 +49,9 @@ const MANY_SECONDS = num('BENCH_MANY_SECONDS', 480, 10, 3600);
 const DEADLINE_MS = num('BENCH_DEADLINE_MINUTES', 25, 1, 240) * 60_000;
 /** Scenarios 1-2: connections at a time (bench/tls-load.c threads). */
 const HANDSHAKE_THREADS = 16;
+/** Scenario 7: h2load's connections and streams in flight on each (issue 11: 10 × 10). */
+const H2_CONNECTIONS = 10;
+const H2_STREAMS = 10;
 const NAME = 'bench.example.com';
 /** Caddy listens on the same port numbers as the edge, on this other loopback address (see peers.ts). */
 const CADDY_ADDRESS = '127.0.0.2';
@@ -91,6 +96,9 @@ async function main(): Promise<void> {
   });
   const edge = stack.edges[0];
   if (!edge) throw new Error('the stack started no edge');
+  // Read from the edge's own processes: the Node it runs on, whatever runs this script.
+  const edgeNode = nodeVersionsOfTree(edge.proc.child.pid as number);
+  log(`the edge runs on Node ${edgeNode.join(', ')}`);
   const { cert, chainPath, keyPath, redis } = await issueBenchCertificate(stack, dir);
   log(`issued ${NAME} through certfleet (serial ${cert.serial}); nginx and Caddy serve the same chain and key`);
 
@@ -133,7 +141,7 @@ async function main(): Promise<void> {
     if (!check.real) throw new Error(`${server.id} does not serve ${NAME} with the Pebble certificate: ${check.error}`);
   }
 
-  log('scenarios 1-4: full handshakes, resumed handshakes, keep-alive requests, paced latency');
+  log(`scenarios 1-4 and 7: full handshakes, resumed handshakes, keep-alive requests, paced latency, HTTP/2 (${H2_CONNECTIONS} x ${H2_STREAMS} streams)`);
   const runs = await runThroughput(servers, {
     name: NAME,
     seconds: SECONDS,
@@ -141,6 +149,8 @@ async function main(): Promise<void> {
     pacedConnections: 10,
     pacedDelayMs: 20,
     handshakeThreads: HANDSHAKE_THREADS,
+    h2Connections: H2_CONNECTIONS,
+    h2Streams: H2_STREAMS,
     log,
   });
 
@@ -177,14 +187,16 @@ async function main(): Promise<void> {
       pacedConnections: 10,
       pacedDelayMs: 20,
       handshakeThreads: HANDSHAKE_THREADS,
+      h2Connections: H2_CONNECTIONS,
+      h2Streams: H2_STREAMS,
     },
     machine: { ...startMachine, loadAtEnd: loadAverage() },
-    versions: versions(),
+    versions: versions(edgeNode),
     runs,
     summaries: Object.fromEntries(
       (['certfleet', 'caddy', 'nginx'] as const).map((id) => [
         id,
-        Object.fromEntries((['full', 'resumed', 'keepalive', 'paced'] as const).map((s) => [s, summarise(runs, id, s)])),
+        Object.fromEntries(SCENARIOS.map((s) => [s, summarise(runs, id, s)])),
       ]),
     ) as Report['summaries'],
     newNames: { certfleet: certfleetNew, caddy: caddyNew },

@@ -102,7 +102,10 @@ export interface NginxServer {
 /**
  * nginx under test: `worker_processes auto`, the static certificate for `name`, session cache
  * and tickets on (tickets keys are made by the master, so every worker resumes every ticket),
- * keep-alive to the upstream, the same X-Forwarded-* headers the edge adds.
+ * keep-alive to the upstream, the same X-Forwarded-* headers the edge adds. HTTP/2 on the same
+ * port (`listen … http2`, the form nginx 1.22 knows; 1.25+ still takes it, with a deprecation
+ * warning): ALPN offers h2 only to clients that ask, and neither bench/tls-load.c nor wrk sends
+ * ALPN, so scenarios 1-4 stay HTTP/1.1.
  */
 export async function startNginxServer(o: { port: number; name: string; chainPath: string; keyPath: string; upstream: string }): Promise<NginxServer> {
   const dir = peerDir('nginx');
@@ -116,11 +119,13 @@ error_log ${join(dir, 'error.log')} warn;
 events { worker_connections 8192; }
 http {
   log_format reuse '$ssl_session_reused';
+  # Also bounds requests per HTTP/2 connection (nginx >= 1.19.7; default 1000): h2load does not
+  # reconnect after the GOAWAY that ends one, so a low limit would end scenario 7 early.
   keepalive_requests 1000000;
   ${tempPaths(dir)}
   upstream app { server ${o.upstream}; keepalive 128; }
   server {
-    listen 127.0.0.1:${o.port} ssl backlog=4096;
+    listen 127.0.0.1:${o.port} ssl http2 backlog=4096;
     server_name ${o.name};
     ssl_certificate ${o.chainPath};
     ssl_certificate_key ${o.keyPath};

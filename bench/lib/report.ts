@@ -1,6 +1,6 @@
 /**
  * The benchmark's report: bench/RESULTS.md (every figure of one run, versions, machine, method)
- * and bench/results.svg (the ratios to Caddy as a bar chart, drawn here: no chart library).
+ * and bench/results.svg (the ratios to Caddy as a bar chart, see chart.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -9,6 +9,8 @@ import { REPO_ROOT } from '../../test/support/processes.js';
 import type { ManyNamesResult } from './many-names.js';
 import type { NewNamesResult } from './new-names.js';
 import { NGINX, versionOf } from './peers.js';
+import { svgChart } from './chart.js';
+import { fmt, h2Missing, h2PerCpuSecond, protocolsOf, ratio, SERVERS, THROUGHPUT } from './figures.js';
 import type { Run, ScenarioId, ScenarioSummary, ServerId } from './throughput.js';
 
 export interface Report {
@@ -22,11 +24,15 @@ export interface Report {
     pacedConnections: number;
     pacedDelayMs: number;
     handshakeThreads: number;
+    /** Scenario 7 (absent from runs before it existed). */
+    h2Connections?: number;
+    h2Streams?: number;
   };
   machine: { cores: number; cpu: string; memoryGb: number; kernel: string; loadAtStart: string; loadAtEnd?: string };
   versions: Record<string, string>;
   runs: Run[];
-  summaries: Record<ServerId, Record<ScenarioId, ScenarioSummary>>;
+  /** Per server and scenario; HTTP/2 is absent from runs made before scenario 7 existed. */
+  summaries: Record<ServerId, Record<Exclude<ScenarioId, 'h2'>, ScenarioSummary> & { h2?: ScenarioSummary }>;
   newNames: { certfleet: NewNamesResult; caddy: NewNamesResult };
   many: ManyNamesResult | undefined;
 }
@@ -46,26 +52,22 @@ export function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
-export function versions(): Record<string, string> {
+/**
+ * The versions of everything measured and measuring. `edgeNode`: what the edge's processes ran
+ * on, read from them (see nodeVersionsOfTree); the benchmark's own Node drives the TLS clients of
+ * scenarios 5 and 6 only.
+ */
+export function versions(edgeNode: readonly string[]): Record<string, string> {
   return {
+    'edge node': edgeNode.join(', ') || 'unknown',
     caddy: versionOf('caddy', ['version']),
     nginx: versionOf(NGINX, ['-v']).replace(/^nginx version: /, ''),
     wrk: versionOf('wrk', ['-v']).replace(/ \[.*$/, ''),
-    node: process.version,
+    h2load: versionOf('h2load', ['--version']).replace(/^h2load /, ''),
+    'benchmark node': process.version,
     openssl: versionOf('openssl', ['version']).replace(/ \(Library.*$/, ''),
-    'node openssl': process.versions.openssl ?? 'unknown',
   };
 }
-
-const SERVERS: readonly ServerId[] = ['certfleet', 'caddy', 'nginx'];
-const THROUGHPUT: { id: ScenarioId; title: string }[] = [
-  { id: 'full', title: '1. Full handshakes per server CPU-second' },
-  { id: 'resumed', title: '2. Resumed handshakes per server CPU-second' },
-  { id: 'keepalive', title: '3. Keep-alive proxied requests per server CPU-second' },
-];
-
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
-const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
 
 /** What scenario 2 proves: every offered ticket resumed, and how the edge's processes shared the work. */
 function resumptionEvidence(report: Report): string[] {
@@ -116,33 +118,80 @@ function resumptionEvidence(report: Report): string[] {
   return lines;
 }
 
-/** Issue 5's targets against this run's figures. */
+/** The HTTP/2 target's measured cell: the ratio, or why there is none. */
+function h2Measured(report: Report): { measured: string; value: number } {
+  const value = ratio(h2PerCpuSecond(report, 'certfleet'), h2PerCpuSecond(report, 'caddy'));
+  if (Number.isFinite(value)) return { measured: `${fmt(value, 2)}×`, value };
+  const why = (['certfleet', 'caddy'] as const).filter((id) => !Number.isFinite(h2PerCpuSecond(report, id))).map((id) => h2Missing(report, id));
+  return { measured: `not measured: ${[...new Set(why)].join('; ')}`, value };
+}
+
+/** Issues 5 and 11's targets against this run's figures. */
 export function targets(report: Report): { target: string; measured: string; met: boolean }[] {
   const s = report.summaries;
   const full = ratio(s.certfleet.full.perCpuSecond, s.caddy.full.perCpuSecond);
+  const resumed = ratio(s.certfleet.resumed.perCpuSecond, s.caddy.resumed.perCpuSecond);
   const keepalive = ratio(s.certfleet.keepalive.perCpuSecond, s.caddy.keepalive.perCpuSecond);
+  const h2 = h2Measured(report);
+  const p99 = ratio(s.certfleet.paced.p99Ms ?? NaN, s.caddy.paced.p99Ms ?? NaN);
   const row = report.newNames.certfleet.inARow;
   const burst = report.newNames.certfleet.atOnce;
+  const h2Shape = `${report.settings.h2Connections ?? 10} connections × ${report.settings.h2Streams ?? 10} streams`;
   const rows = [
     { target: 'full handshakes per CPU-s ≥ 1.1× Caddy', measured: `${fmt(full, 2)}×`, met: full >= 1.1 },
+    { target: 'resumed handshakes (across processes) per CPU-s ≥ 1.1× Caddy', measured: `${fmt(resumed, 2)}×`, met: resumed >= 1.1 },
     { target: 'keep-alive requests per CPU-s ≥ 1.1× Caddy', measured: `${fmt(keepalive, 2)}×`, met: keepalive >= 1.1 },
+    { target: `HTTP/2, h2load, ${h2Shape} ≥ 1.0× Caddy`, measured: h2.measured, met: h2.value >= 1.0 },
+    { target: 'p99 at a fixed rate ≤ 1.0× Caddy', measured: `${fmt(p99, 2)}×`, met: p99 <= 1.0 },
     { target: 'first request for a new name: p50 ≤ 150 ms', measured: `${fmt(row.p50Ms)} ms`, met: row.p50Ms <= 150 },
     { target: `new names at once: every one a real certificate`, measured: `${burst.real} of ${burst.names}`, met: burst.real === burst.names },
     { target: 'new names at once: p50 ≤ 1.5 s, max ≤ 4 s', measured: `p50 ${fmt(burst.p50Ms)} ms, max ${fmt(burst.maxMs)} ms`, met: burst.p50Ms <= 1500 && burst.maxMs <= 4000 },
   ];
   if (report.many) {
+    const m = report.many;
+    const pss = m.pssAfterMb;
     rows.push(
       {
-        target: `edge RSS after handshakes for ${fmt(report.many.names)} distinct names ≤ 512 MB`,
+        target: `edge memory after handshakes for ${fmt(m.names)} distinct names, counted once (PSS over its processes) ≤ 512 MB`,
         measured:
-          `${fmt(report.many.rssAfterMb)} MB` +
-          (report.many.handshakes.ok < report.many.names ? ` after only ${fmt(report.many.handshakes.ok)} handshakes (the rest not reached in time)` : ''),
-        met: report.many.rssAfterMb <= 512 && report.many.handshakes.ok === report.many.names,
+          (pss === undefined ? `PSS not measured in this run (RSS summed ${fmt(m.rssAfterMb)} MB)` : `${fmt(pss)} MB PSS (RSS summed: ${fmt(m.rssAfterMb)} MB)`) +
+          (m.handshakes.ok < m.names ? ` after only ${fmt(m.handshakes.ok)} handshakes (the rest not reached in time)` : ''),
+        met: pss !== undefined && pss <= 512 && m.handshakes.ok === m.names,
       },
       { target: 'first handshake ≤ 1 s after start, names stored', measured: `${fmt(report.many.firstHandshakeMs)} ms`, met: report.many.firstHandshakeMs <= 1000 },
     );
   }
   return rows;
+}
+
+/** Scenario 7: HTTP/2 requests per CPU-second, with what each server negotiated. */
+function h2Section(report: Report): string[] {
+  const c = report.settings.h2Connections ?? 10;
+  const m = report.settings.h2Streams ?? 10;
+  const out = [`## 7. HTTP/2 proxied requests per server CPU-second (h2load, ${c} connections × ${m} streams)`, ''];
+  if (!report.summaries.certfleet.h2) return [...out, 'Not run (this run predates scenario 7).', ''];
+  out.push(
+    'Keep-alive requests over HTTP/2, proxied to the same HTTP/1.1 upstream. Only runs where ALPN chose h2 are counted (h2load falls back to HTTP/1.1 with pipelining otherwise); "negotiated" gives the runs by protocol.',
+    '',
+    '| server | negotiated | per CPU-s | ratio to Caddy | per round | per wall-clock s | errors |',
+    '|---|---|---:|---:|---|---:|---:|',
+  );
+  const caddy = h2PerCpuSecond(report, 'caddy');
+  for (const id of SERVERS) {
+    const x = report.summaries[id].h2;
+    if (!x) continue;
+    const mine = h2PerCpuSecond(report, id);
+    const rounds = report.runs.filter((r) => r.server === id && r.scenario === 'h2');
+    const perRound = rounds.map((r) => (r.protocol === 'h2' ? fmt(r.cpuSeconds > 0 ? r.count / r.cpuSeconds : NaN) : `(${r.protocol ?? 'none'})`));
+    const toCaddy = ratio(mine, caddy);
+    out.push(
+      `| ${id} | ${protocolsOf(x)} | ${fmt(mine)} | ${Number.isFinite(toCaddy) ? `${fmt(toCaddy, 2)}×` : 'n/a'} | ${perRound.join(', ')} | ${Number.isFinite(mine) ? fmt(x.perWallSecond) : 'n/a'} | ${Number.isFinite(mine) ? x.errors : 'n/a'} |`,
+    );
+  }
+  const missing = SERVERS.filter((id) => report.summaries[id].h2 && !Number.isFinite(h2PerCpuSecond(report, id)));
+  if (missing.length) out.push('', `No HTTP/2 figure where ${missing.map((id) => h2Missing(report, id)).join('; ')}: h2load measured HTTP/1.1 there, which is not counted.`);
+  out.push('');
+  return out;
 }
 
 function newNamesRow(server: string, r: NewNamesResult['inARow']): string {
@@ -213,11 +262,17 @@ export function markdown(report: Report): string {
       `${fmt(m.names)} certificate records written through the store API in ${m.writeSeconds} s (${m.record}). A fresh edge (\`EDGE_WORKERS=${report.settings.edgeWorkers}\`) ` +
         `served its first handshake **${fmt(m.firstHandshakeMs)} ms** after it was spawned (an edge with one stored name: ${fmt(m.controlFirstHandshakeMs)} ms; RSS then ${m.rssAfterFirstMb} MB); after ${fmt(m.handshakes.ok)} handshakes with distinct SNI ` +
         `(${fmt(m.handshakes.failed)} failed, ${fmt(m.handshakes.notReached)} not reached within the time allowed, ${m.handshakes.seconds} s), ` +
-        `the edge's process tree (${m.processes} processes) held **${fmt(m.rssAfterMb)} MB** resident (${m.perProcessMb.map((x) => `${x} MB`).join(' + ')}).`,
+        (m.pssAfterMb === undefined
+          ? `the edge's process tree (${m.processes} processes) held **${fmt(m.rssAfterMb)} MB** resident (${m.perProcessMb.map((x) => `${x} MB`).join(' + ')}; PSS not measured in this run).`
+          : `the edge's process tree (${m.processes} processes) held **${fmt(m.pssAfterMb)} MB** counted once (PSS: ${(m.pssPerProcessMb ?? []).map((x) => `${x} MB`).join(' + ')}` +
+            (m.pssParts ? `; ${fmt(m.pssParts.anonMb)} MB anonymous, ${fmt(m.pssParts.fileMb)} MB file-backed, ${fmt(m.pssParts.shmemMb)} MB shmem` : '') +
+            `), against ${fmt(m.rssAfterMb)} MB of RSS summed over the processes (${m.perProcessMb.map((x) => `${x} MB`).join(' + ')}), which counts the pages they share in each.` +
+            (m.pssAfterFirstMb === undefined ? '' : ` After the first handshake: PSS ${fmt(m.pssAfterFirstMb)} MB, RSS summed ${fmt(m.rssAfterFirstMb)} MB.`)),
       '',
     );
   } else out.push('Not run (BENCH_MANY_NAMES=0).', '');
-  out.push('## Issue 5\'s targets', '', '| target | measured | met |', '|---|---|---|', ...targets(report).map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`), '');
+  out.push(...h2Section(report));
+  out.push('## Targets (issues 5 and 11)', '', '| target | measured | met |', '|---|---|---|', ...targets(report).map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`), '');
   out.push('## Checks', '', ...resumptionEvidence(report), '');
   out.push(
     '## Method',
@@ -231,54 +286,14 @@ export function markdown(report: Report): string {
     `- 1 and 2: bench/tls-load.c (C, OpenSSL), ${report.settings.handshakeThreads} connections at a time, one \`GET /\` with \`Connection: close\` per connection; ` +
       '1 offers no session (a full handshake each), 2 offers on every connection the ticket of one first full handshake (TLS 1.3: a resumption still does an ECDHE exchange, but sends no certificate and signs nothing). ' +
       'Not wrk: wrk 4.1.0 resumes its sessions when it reconnects (nginx logged 1,143 of 1,175 wrk connections as resumed). 3: `wrk -t2 -c64` keep-alive. 4: `wrk -t2` with the paced connections above.',
-    '- 6: one handshake per stored name (bench/tls-load.c, 32 at a time, no request), RSS = sum of VmRSS of the edge\'s processes (shared pages counted in each).',
-    '- Run: `pnpm bench:edge`; knobs `BENCH_SECONDS`, `BENCH_ROUNDS`, `BENCH_MANY_NAMES`, `BENCH_WORKERS`. Raw figures: `bench/out/edge-compare.json`.',
+    '- 6: one handshake per stored name (bench/tls-load.c, 32 at a time, no request). Memory: PSS from /proc/PID/smaps_rollup summed over the edge\'s processes (primary + workers), ' +
+      'each page shared between processes counted once, split between them; beside it RSS (resident set from /proc/PID/statm) summed, which counts the shared pages in every process.',
+    `- 7: \`h2load -t2 -c${report.settings.h2Connections ?? 10} -m${report.settings.h2Streams ?? 10} -D ${report.settings.seconds}s --connect-to=ADDR:PORT https://NAME:PORT/\` (nghttp2-client), keep-alive, no warm-up (the CPU is read around the whole run, so the requests counted are those of the whole run). ` +
+      'h2load offers h2 and http/1.1 by ALPN and carries on with what the server picks; a run is counted as HTTP/2 only when it printed "Application protocol: h2". nginx listens with `http2`, `keepalive_requests 1000000` (h2load does not reconnect after the GOAWAY that ends a connection).',
+    '- Run: `pnpm bench:edge` (on the Node 24 the set-up provides, see versions); knobs `BENCH_SECONDS`, `BENCH_ROUNDS`, `BENCH_MANY_NAMES`, `BENCH_WORKERS`. Raw figures: `bench/out/edge-compare.json`.',
     '',
   );
   return out.join('\n');
-}
-
-/** The ratios to Caddy (scenarios 1-3) as grouped bars, with Caddy's 1.0 and the 1.1 target as lines. */
-export function svgChart(report: Report): string {
-  const width = 640;
-  const height = 320;
-  const left = 50;
-  const bottom = 260;
-  const top = 40;
-  const values = THROUGHPUT.flatMap((t) => SERVERS.map((id) => ratio(report.summaries[id][t.id].perCpuSecond, report.summaries.caddy[t.id].perCpuSecond)));
-  const max = Math.max(1.5, ...values.filter(Number.isFinite)) * 1.1;
-  const y = (v: number) => Math.round((bottom - ((bottom - top) * v) / max) * 10) / 10;
-  const colors: Record<ServerId, string> = { certfleet: '#2b6cb0', caddy: '#718096', nginx: '#38a169' };
-  const groupWidth = (width - left - 20) / THROUGHPUT.length;
-  const bar = 40;
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">Per server CPU-second, ratio to Caddy 2.6 (higher is better)</text>`,
-    `<line x1="${left}" y1="${bottom}" x2="${width - 10}" y2="${bottom}" stroke="black"/>`,
-  ];
-  // Caddy's 1.0 labelled on the left, the 1.1 target on the right: they are a few pixels apart.
-  parts.push(`<line x1="${left}" y1="${y(1)}" x2="${width - 10}" y2="${y(1)}" stroke="#718096"/>`);
-  parts.push(`<text x="${left - 4}" y="${y(1) + 4}" text-anchor="end" font-size="10">1.0</text>`);
-  parts.push(`<line x1="${left}" y1="${y(1.1)}" x2="${width - 10}" y2="${y(1.1)}" stroke="#c53030" stroke-dasharray="4 3"/>`);
-  parts.push(`<text x="${width - 10}" y="${y(1.1) - 4}" text-anchor="end" font-size="10" fill="#c53030">target 1.1</text>`);
-  THROUGHPUT.forEach((t, g) => {
-    const x0 = left + g * groupWidth + (groupWidth - SERVERS.length * bar) / 2;
-    SERVERS.forEach((id, i) => {
-      const v = ratio(report.summaries[id][t.id].perCpuSecond, report.summaries.caddy[t.id].perCpuSecond);
-      const h = Number.isFinite(v) ? bottom - y(v) : 0;
-      const x = x0 + i * bar;
-      parts.push(`<rect x="${x + 3}" y="${bottom - h}" width="${bar - 6}" height="${h}" fill="${colors[id]}"/>`);
-      parts.push(`<text x="${x + bar / 2}" y="${bottom - h - 4}" text-anchor="middle" font-size="10">${fmt(v, 2)}</text>`);
-    });
-    parts.push(`<text x="${x0 + (SERVERS.length * bar) / 2}" y="${bottom + 18}" text-anchor="middle">${t.title.replace(/^\d\. /, '').replace(' per server CPU-second', '')}</text>`);
-  });
-  SERVERS.forEach((id, i) => {
-    parts.push(`<rect x="${left + i * 120}" y="${height - 24}" width="12" height="12" fill="${colors[id]}"/>`);
-    parts.push(`<text x="${left + i * 120 + 16}" y="${height - 14}">${id}</text>`);
-  });
-  parts.push('</svg>', '');
-  return parts.join('\n');
 }
 
 export function writeReport(report: Report): void {
