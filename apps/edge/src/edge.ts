@@ -1,5 +1,5 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { Server } from 'node:net';
 import { DEFAULT_CIPHERS } from 'node:tls';
 import type { ConnectionLimitsConfig, EdgeConfig } from '@certfleet/config';
 import { createTokenBuckets } from '@certfleet/budget';
@@ -21,6 +21,7 @@ import { shareSessionTicketKeys } from './session-tickets.js';
 import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
 import { createServedNames } from './served-names.js';
+import { createVisitorServer } from './servers.js';
 
 export interface RunningEdge {
   httpsPort: number;
@@ -63,7 +64,7 @@ export async function startEdge(
   // an eighth of the cache's bytes have been let go, so RSS stays near the cache's bound.
   const reclaimer = createNativeMemoryReclaimer(Math.max(4 * 1024 * 1024, config.certCacheBytes / 8));
   const cache = new SecureContextCache({ max: config.certCacheSize, maxBytes: config.certCacheBytes, onRelease: reclaimer.released });
-  const alpn = createAlpnChallenges({ challenges: store.challenges, logger });
+  const alpn = createAlpnChallenges({ challenges: store.challenges, logger, http2: config.connections.http2 });
   // A stored certificate also ends a refusal this process remembered for the name (issued through another edge).
   const unsubscribe = await subscribeCertChanged(
     redis,
@@ -126,8 +127,9 @@ export async function startEdge(
     metrics,
     logger,
   });
-  const https = createHttpsServer(
-    {
+  const https = createVisitorServer({
+    http2: config.connections.http2,
+    tls: {
       cert: fallback.certPem,
       key: fallback.keyPem,
       SNICallback: sniCallback,
@@ -138,10 +140,12 @@ export async function startEdge(
       // A ticket stays decryptable for one to two rotations; say so to clients (seconds).
       sessionTimeout: Math.max(1, Math.floor(config.ticketKeyRotateMs / 1000)),
       handshakeTimeout: config.connections.handshakeTimeoutMs,
-      ...visitorTimeouts(config.connections),
     },
-    proxy.web,
-  );
+    http1Timeouts: visitorTimeouts(config.connections),
+    limits: config.connections,
+    onRequest: proxy.web,
+    onSessionClosed: (reason) => metrics.connectionsClosed.inc({ reason }),
+  });
   https.on('upgrade', proxy.ws);
   https.on('tlsClientError', (error: NodeJS.ErrnoException) => {
     if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') metrics.connectionsClosed.inc({ reason: 'handshake_timeout' });
@@ -235,7 +239,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+function closeServer(server: HttpServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
