@@ -50,7 +50,9 @@ export function connectH2(port: number, options: H2ConnectOptions = {}): Promise
       }
       const session = h2connect(`https://127.0.0.1:${port}`, { createConnection: () => socket });
       session.on('error', () => undefined);
-      resolve({ session, socket, ticket: () => ticket });
+      // Ready once the edge's SETTINGS arrived (until then remoteSettings holds the defaults).
+      session.once('remoteSettings', () => resolve({ session, socket, ticket: () => ticket }));
+      session.once('close', () => reject(new Error('the h2 session closed before the SETTINGS')));
     });
   });
 }
