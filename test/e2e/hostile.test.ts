@@ -127,6 +127,28 @@ describe('the edge in front of hostile traffic', () => {
     expect(/transfer-encoding/i.test(wire) && /content-length/i.test(wire)).toBe(false);
   });
 
+  it('frames an h2 request body it forwards: chunked without Content-Length, by its length with one', async () => {
+    const name = 'evil.hostile.example';
+    await served(name);
+    const { session } = await connectH2(port(), { servername: name });
+    try {
+      let before = raw.received().length;
+      expect((await h2Request(session, { ':authority': name, ':method': 'POST', ':path': '/h2-upload' }, 'hello')).status).toBe(200);
+      // The raw upstream answers on the head: the body may follow the answer.
+      const chunked = await until('the body upstream', () => (raw.received().slice(before).includes('hello') ? raw.received().slice(before) : undefined), 5_000, 20);
+      expect(chunked).toMatch(/^POST \/h2-upload HTTP\/1\.1\r\n/);
+      expect(chunked).toMatch(/\r\ntransfer-encoding: chunked\r\n(?:[\s\S]*\r\n)?\r\n5\r\nhello\r\n0\r\n\r\n$/i);
+      expect(chunked).not.toMatch(/content-length/i);
+      before = raw.received().length;
+      expect((await h2Request(session, { ':authority': name, ':method': 'POST', ':path': '/h2-upload-sized', 'content-length': '5' }, 'hello')).status).toBe(200);
+      const sized = await until('the body upstream', () => (raw.received().slice(before).includes('hello') ? raw.received().slice(before) : undefined), 5_000, 20);
+      expect(sized).toMatch(/\r\ncontent-length: 5\r\n(?:[\s\S]*\r\n)?\r\nhello$/i);
+      expect(sized).not.toMatch(/transfer-encoding/i);
+    } finally {
+      session.close();
+    }
+  });
+
   it.each([
     ['Content-Length with Transfer-Encoding', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'],
     ['two Content-Length', 'Content-Length: 2\r\nContent-Length: 2\r\n', 'ok'],

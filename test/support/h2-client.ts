@@ -63,7 +63,11 @@ export interface H2Reply {
   body: string;
 }
 
-/** One request on an open h2 session; `headers` may set :authority, :method, :path and any other field. */
+/**
+ * One request on an open h2 session; `headers` may set :authority, :method, :path and any other
+ * field. Resolves once the stream has closed after a response (a response cut short resolves
+ * with what came); rejects when the stream closed without one.
+ */
 export function h2Request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body?: string): Promise<H2Reply> {
   return new Promise((resolve, reject) => {
     const stream = session.request(headers, { endStream: body === undefined });
@@ -73,8 +77,12 @@ export function h2Request(session: ClientHttp2Session, headers: OutgoingHttpHead
     stream.setTimeout(30_000, () => stream.destroy(new Error('h2 request timed out')));
     stream.on('response', (h) => (head = h));
     stream.on('data', (chunk: string) => (text += chunk));
-    stream.once('end', () => resolve({ status: Number(head[':status'] ?? 0), headers: head, body: text }));
     stream.once('error', reject);
+    // A stream that ends without a response was cut (its connection closed): that is no answer.
+    stream.once('close', () => {
+      if (head[':status'] === undefined) reject(new Error(`the stream closed without a response (RST_STREAM code ${stream.rstCode ?? 'none'})`));
+      else resolve({ status: Number(head[':status']), headers: head, body: text });
+    });
     if (body !== undefined) stream.end(body);
   });
 }
