@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { request } from 'node:https';
@@ -14,6 +15,17 @@ import { until } from '../support/wait.js';
 const FALLBACK_SAN = 'DNS:certfleet-fallback.invalid';
 
 /** One TLS connection offering `session` (a ticket from an earlier one); says whether it resumed. */
+/** Listening TCP sockets bound to `port` on this machine (/proc/net/tcp: state 0A is LISTEN). */
+function listeningSockets(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .filter((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[1]?.endsWith(`:${hex}`) && fields[3] === '0A';
+    }).length;
+}
+
 function visit(port: number, name: string, session?: Buffer): Promise<{ resumed: boolean; session: Buffer | undefined; san: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false, ...(session ? { session } : {}) });
@@ -145,7 +157,10 @@ describe('the edge across processes, outages and shutdown', () => {
     try {
       const pid = edge.proc.child.pid as number;
       const workers = await until('two workers', () => (childPids(pid).length === 2 ? childPids(pid) : undefined));
-      // Connections are dealt to the workers in turn: every one after the first resumes, on either.
+      // Each worker accepts for itself from a socket of its own (reusePort): the kernel balances,
+      // the primary hands nothing over.
+      expect(listeningSockets(edge.ports.httpsPort)).toBe(2);
+      // Every connection after the first resumes, on whichever worker the kernel gives it to.
       let session: Buffer | undefined;
       for (let i = 0; i < 6; i += 1) {
         const visited = await visit(edge.ports.httpsPort, name, session);

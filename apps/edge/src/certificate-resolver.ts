@@ -8,6 +8,7 @@ import type { AlpnChallenges } from './alpn-challenges.js';
 import type { SecureContextCache } from '@certfleet/tls';
 import type { NewNameAdmission } from './admission.js';
 import { clientKey } from './client-key.js';
+import { contextFor } from './key-type-choice.js';
 import type { CertificateSource, EdgeMetrics, LimitName } from './metrics.js';
 import { RefusedNames } from './refused-names.js';
 
@@ -176,8 +177,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       if (hit) {
         deps.metrics.certificates.inc({ source: 'memory' });
         deps.onServed?.(lower);
-        if (hit.rsaContext) this?.setKeyCert(hit.rsaContext);
-        return done(null, hit.context);
+        return done(null, contextFor(this, hit.context, hit.rsaContext));
       }
     }
     const check = checkHostname(servername, deps.hostnameOptions);
@@ -199,8 +199,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
           if (!resolved) return fallback();
           deps.metrics.certificates.inc({ source: resolved.source });
           deps.onServed?.(check.name);
-          if (resolved.rsaContext) this?.setKeyCert(resolved.rsaContext);
-          done(null, resolved.context);
+          done(null, contextFor(this, resolved.context, resolved.rsaContext));
         },
         (error: unknown) => {
           deps.logger.warn({ domain: check.name, err: errorMessage(error) }, 'certificate lookup failed; fallback');

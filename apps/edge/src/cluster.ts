@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { EdgeConfig } from '@certfleet/config';
 import { serveClusterMetrics, type Logger } from '@certfleet/observability';
 import type { RunningEdge } from './edge.js';
+import { listenModeFor, WORKER_LISTENING } from './listen-mode.js';
 
 /** A worker that dies sooner than this after its start counts as crashing: restarts slow down. */
 const STABLE_AFTER_MS = 10_000;
@@ -37,6 +38,10 @@ async function startEdgeWorker(config: EdgeConfig, logger: Logger): Promise<Runn
 }
 
 async function startEdgePrimary(config: EdgeConfig, logger: Logger): Promise<{ close(): Promise<void> }> {
+  const mode = listenModeFor();
+  // Without reusePort, workers still accept for themselves from one shared socket: never the
+  // default round robin, where the primary hands every connection over (set before any fork).
+  if (mode === 'shared-socket') cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
   const workers = new Set<Worker>();
   // Doubles (from 1 s) while workers keep dying soon after they start; back to 1 s once one lasted.
@@ -62,12 +67,12 @@ async function startEdgePrimary(config: EdgeConfig, logger: Logger): Promise<{ c
   const listening = Array.from({ length: config.workers }, () => {
     const worker = fork();
     return new Promise<void>((resolve, reject) => {
-      const onListening = (address: { port: number }) => {
-        if (address.port !== config.httpsPort) return;
-        worker.off('listening', onListening);
+      const onMessage = (message: { type?: string }) => {
+        if (message?.type !== WORKER_LISTENING) return;
+        worker.off('message', onMessage);
         resolve();
       };
-      worker.on('listening', onListening);
+      worker.on('message', onMessage);
       worker.once('exit', (code) => reject(new Error(`an edge worker exited with code ${code} before listening; see its log above`)));
     });
   });
@@ -75,7 +80,7 @@ async function startEdgePrimary(config: EdgeConfig, logger: Logger): Promise<{ c
   const metricsServer: Server | undefined =
     config.metricsPort === undefined ? undefined : await serveClusterMetrics(config.metricsPort, config.metricsBindAddress);
   logger.info(
-    { workers: config.workers, httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href },
+    { workers: config.workers, balancing: mode === 'reuse-port' ? 'kernel (a socket per worker)' : 'one shared socket', httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href },
     'edge listening',
   );
 

@@ -17,6 +17,7 @@ import { createHttpHandler } from './challenge-server.js';
 import { drainable } from './drain.js';
 import { createConnectionLimiter } from './connection-limits.js';
 import { guardProcess } from './crash-guard.js';
+import { listenModeFor, WORKER_LISTENING } from './listen-mode.js';
 import { shareSessionTicketKeys } from './session-tickets.js';
 import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
@@ -137,8 +138,10 @@ export async function startEdge(
       // TLS 1.2 clients that can do both get ECDSA: Node's default order lists RSA suites first.
       ciphers: ecdsaFirst(DEFAULT_CIPHERS),
       honorCipherOrder: true,
-      // A ticket stays decryptable for one to two rotations; say so to clients (seconds).
-      sessionTimeout: Math.max(1, Math.floor(config.ticketKeyRotateMs / 1000)),
+      // A ticket stays decryptable for one to two rotations (as "current", then "previous").
+      // The session's own lifetime must cover both: OpenSSL 3.5 (Node 24) refuses a ticket
+      // older than this even when its key still decrypts it, where 3.0 (Node 20) let it by.
+      sessionTimeout: Math.max(1, Math.floor((2 * config.ticketKeyRotateMs) / 1000)),
       handshakeTimeout: config.connections.handshakeTimeoutMs,
     },
     http1Timeouts: visitorTimeouts(config.connections),
@@ -172,7 +175,10 @@ export async function startEdge(
   limiter.guard(http);
   const httpDrain = drainable(http);
 
-  await Promise.all([listen(https, config.httpsPort, config.bindAddress), listen(http, config.httpPort, config.bindAddress)]);
+  // A cluster worker binds sockets of its own where Node can (the kernel balances; no hand-off).
+  const reusePort = options.clusterWorker === true && listenModeFor() === 'reuse-port';
+  await Promise.all([listen(https, config.httpsPort, config.bindAddress, reusePort), listen(http, config.httpPort, config.bindAddress, reusePort)]);
+  if (options.clusterWorker) process.send?.({ type: WORKER_LISTENING });
   logger.info(
     { httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href },
     options.clusterWorker ? 'edge worker listening' : 'edge listening',
@@ -229,10 +235,10 @@ function ecdsaFirst(ciphers: string): string {
   return [...list.filter((c) => c.includes('ECDSA')), ...list.filter((c) => !c.includes('ECDSA'))].join(':');
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string, reusePort: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(reusePort ? { reusePort: true } : {}) }, () => {
       server.off('error', reject);
       resolve();
     });

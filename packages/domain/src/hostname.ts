@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { getPublicSuffix } from 'tldts';
 
 /** Why a name was refused; one value per rule so callers can count and explain refusals. */
@@ -58,7 +58,7 @@ export function checkHostname(input: unknown, options: HostnameOptions = {}): Ho
   }
   if (/[^\x00-\x7f]/.test(name) || /(^|\.)xn--/i.test(name)) {
     const ascii = domainToASCII(name);
-    if (ascii === '') return refuse('idna', 'the name is not a valid internationalised domain name');
+    if (ascii === '' || !punycodeRoundTrips(ascii)) return refuse('idna', 'the name is not a valid internationalised domain name');
     name = ascii;
   }
   name = name.toLowerCase();
@@ -116,4 +116,20 @@ export function checkAllowlistEntry(input: string, options: HostnameOptions = {}
   const check = checkHostname(wildcard ? input.slice(2) : input, options);
   if (!check.ok || !wildcard) return check;
   return { ok: true, name: `*.${check.name}` };
+}
+
+/**
+ * Whether every `xn--` label decodes to Unicode and encodes back to itself. Node 20's
+ * domainToASCII refused an undecodable label (`xn--a`) itself; Node 24's (ada) passes it
+ * through, so the edge checks the round trip: a CA refuses such a name, and it must not cost an
+ * order.
+ */
+function punycodeRoundTrips(ascii: string): boolean {
+  for (const label of ascii.split('.')) {
+    if (!label.toLowerCase().startsWith('xn--')) continue;
+    const unicode = domainToUnicode(label);
+    if (unicode === '' || unicode.toLowerCase() === label.toLowerCase()) return false;
+    if (domainToASCII(unicode).toLowerCase() !== label.toLowerCase()) return false;
+  }
+  return true;
 }

@@ -4,9 +4,9 @@ import { LRUCache } from 'lru-cache';
 export interface CachedContext {
   context: SecureContext;
   /**
-   * The RSA certificate of a dual-key name. Node gives OpenSSL one certificate per context, so
-   * the SNI callback installs this one with `socket.setKeyCert` before returning `context`
-   * (ECDSA): OpenSSL then serves ECDSA to clients that offer it and RSA to the rest.
+   * The RSA certificate of a dual-key name. Node's SNI path gives OpenSSL one certificate per
+   * connection, so the SNI callback returns this one to clients that cannot verify ECDSA and
+   * `context` (ECDSA) to the rest (apps/edge/src/key-type-choice.ts).
    */
   rsaContext: SecureContext | undefined;
   serial: string;
