@@ -23,13 +23,17 @@ describe('the HTTPS server visitors reach', () => {
     closed.length = 0;
   });
 
-  async function start(http2: boolean, limits = { keepAliveTimeoutMs: 20_000, requestTimeoutMs: 60_000 }): Promise<number> {
+  async function start(
+    http2: boolean,
+    limits = { keepAliveTimeoutMs: 20_000, requestTimeoutMs: 60_000 },
+    http1Timeouts = { headersTimeout: 5_000, requestTimeout: 60_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+  ): Promise<number> {
     const alpn = createAlpnChallenges({ challenges: { getAlpn: async () => challenge } as unknown as ChallengeStore, logger, http2 });
     await alpn.check('pending.example');
     server = createVisitorServer({
       http2,
       tls: { cert: site.certPem, key: site.keyPem, ALPNCallback: alpn.alpnCallback },
-      http1Timeouts: { headersTimeout: 5_000, requestTimeout: 60_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+      http1Timeouts,
       limits,
       // /upload waits for its body before answering (as the proxy forwarding it would).
       onRequest: (req, res) => (req.url === '/upload' ? req.resume() : res.end(`HTTP/${req.httpVersion} ${req.url}`)),
@@ -86,6 +90,20 @@ describe('the HTTPS server visitors reach', () => {
       socket.once('close', () => resolve(text));
     });
     expect(http1).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*HTTP\/1\.1 \/over-http1$/);
+  });
+
+  it("keeps node:http's header timeout for HTTP/1.1 connections beside h2 (408)", async () => {
+    const port = await start(true, undefined, { headersTimeout: 300, requestTimeout: 1_000, keepAliveTimeout: 1_000, connectionsCheckingInterval: 100 });
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'site.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      let text = '';
+      socket.once('secureConnect', () => socket.write('GET /slowloris HTTP/1.1\r\nHost: site.example\r\n'));
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.once('close', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('closes an h2 session with no stream open for the keep-alive timeout (GOAWAY), and cancels a request that never ends', async () => {
