@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the peers and the load generators of `pnpm bench:edge` from Debian's own packages, only
-# when missing: caddy (2.6), nginx, wrk (4.1.0), and gcc + libssl-dev for bench/tls-load.c. Never touches the system's apt sources.
+# when missing: caddy (2.6), nginx, wrk (4.1.0), h2load (nghttp2-client, for HTTP/2), and gcc + libssl-dev for bench/tls-load.c. Never touches the system's apt sources.
 # Debian's packages start a system nginx/caddy on ports 80/443 where an init system lets them:
 # the benchmark starts its own instances on free loopback ports, so any system instance this script
 # finds running afterwards is stopped (it would hold ports and eat the CPU being measured).
@@ -11,6 +11,7 @@ missing=()
 command -v caddy >/dev/null || missing+=(caddy)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # bench/tls-load.c, the handshake client, is compiled on first use.

@@ -5,7 +5,8 @@
  * as real processes. Prints the one curl that gets a certificate on the first request, then
  * runs until Ctrl-C.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, startRole } from '../../test/support/certfleet.js';
 import { startPebble } from '../../test/support/pebble.js';
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
     DASHBOARD_BIND: '127.0.0.1',
     DASHBOARD_TOKEN: process.env.DASHBOARD_TOKEN ?? 'demo-token-change-me',
     RENEW_TICK_MS: '5000',
+    // Each run has a new CA: last run's certificates in the edge's local store would not verify.
+    EDGE_LOCAL_STORE_PATH: mkdtempSync(join(tmpdir(), 'certfleet-demo-edge-')),
   };
   const roles: Proc[] = [];
   for (const role of ['issuer', 'edge', 'renewer', 'dashboard'] as const) {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, spawnProc, type Proc } from './processes.js';
 
@@ -51,8 +52,13 @@ export async function edgePorts(): Promise<EdgePorts> {
   return { httpsPort, httpPort, metricsPort };
 }
 
+/**
+ * An edge's ports and bind address, and a local certificate store of its own (a fresh directory
+ * each call: an edge restarted with the same store passes the same environment again).
+ */
 export function edgeEnv(ports: EdgePorts): NodeJS.ProcessEnv {
   return {
+    EDGE_LOCAL_STORE_PATH: join(tmpdir(), `certfleet-edge-store-${ports.httpsPort}-${randomBytes(4).toString('hex')}`),
     EDGE_HTTPS_PORT: String(ports.httpsPort),
     EDGE_HTTP_PORT: String(ports.httpPort),
     EDGE_METRICS_PORT: String(ports.metricsPort),

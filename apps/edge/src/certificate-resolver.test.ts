@@ -48,20 +48,26 @@ function edge(options: Options = {}) {
   const clock = () => now;
   const redis = new FakeRedis();
   const stored = new Set<string>();
+  /** Names in the edge's local store. */
+  const local = new Set<string>();
   const allowed = new Set<string>();
   const contexts = new Map<string, { context: SecureContext; rsaContext: undefined; serial: string; notAfter: number }>();
   const decisionsInRedis = new Map<string, StoredDecision>();
   const bucketTokens = new Map<string, number>();
 
+  const context = (name: string) => ({ context: { name } as unknown as SecureContext, rsaContext: undefined, serial: '01', notAfter: Number.POSITIVE_INFINITY });
   const cache = {
     peek: (name: string) => contexts.get(name),
+    set(name: string) {
+      contexts.set(name, context(name));
+      return contexts.get(name);
+    },
     async get(name: string, load: () => Promise<unknown>) {
       const hit = contexts.get(name);
       if (hit) return hit;
       if (!(await load())) return null;
-      const entry = { context: { name } as unknown as SecureContext, rsaContext: undefined, serial: '01', notAfter: Number.POSITIVE_INFINITY };
-      contexts.set(name, entry);
-      return entry;
+      contexts.set(name, context(name));
+      return contexts.get(name);
     },
   } as unknown as SecureContextCache;
   const certificates = {
@@ -108,6 +114,7 @@ function edge(options: Options = {}) {
   const jobs: string[] = [];
   const sni = createCertificateResolver({
     cache,
+    local: { get: (name) => (local.has(name) ? { chainPem: 'chain', keyPem: 'key', serial: '02', notAfter: now + 86_400_000 } : undefined) },
     certificates,
     nameStates: { get: () => redis.send('hgetall state', () => null) } as unknown as NameStateStore,
     pauses: { issuanceBlocked: () => redis.send('get pause', () => null) } as unknown as PauseStore,
@@ -151,13 +158,13 @@ function edge(options: Options = {}) {
     await run();
     return { commands: redis.commands.length - commands, roundTrips: redis.roundTrips - roundTrips };
   };
-  const counted = async (counter: 'limited' | 'refusedNameHits', label: string) =>
+  const counted = async (counter: 'limited' | 'refusedNameHits' | 'certificates', label: string) =>
     (await metrics[counter].get()).values.find((v) => Object.values(v.labels).includes(label))?.value ?? 0;
   let serial = 0;
   const randomName = () => `r${(serial += 1)}.flood.example`;
   /** Spends `client`'s allowance in the fleet's Redis bucket (as other edges would). */
   const spendInRedis = (client: string) => bucketTokens.set(`bucket:new-names-ip:${client}`, 0);
-  return { handshake, cost, counted, randomName, spendInRedis, stored, allowed, jobs, advance: (ms: number) => (now += ms) };
+  return { handshake, cost, counted, randomName, spendInRedis, stored, local, allowed, jobs, advance: (ms: number) => (now += ms) };
 }
 
 describe('the SNI callback in front of hostile traffic', () => {
@@ -238,6 +245,17 @@ describe('the SNI callback in front of hostile traffic', () => {
     await e.handshake('shop.example');
     await e.handshake(e.randomName());
     expect(await e.cost(async () => expect(await e.handshake('shop.example')).toBe('shop.example'))).toEqual({ commands: 0, roundTrips: 0 });
+  });
+
+  it("serves a name in the edge's local store with no Redis command, whatever the client has spent", async () => {
+    const e = edge({ perIp: 1 });
+    e.local.add('held.example');
+    await e.handshake(e.randomName());
+    expect(await e.cost(async () => expect(await e.handshake('held.example')).toBe('held.example'))).toEqual({ commands: 0, roundTrips: 0 });
+    expect(await e.counted('certificates', 'local')).toBe(1);
+    // Kept in memory from then on.
+    await e.handshake('held.example');
+    expect(await e.counted('certificates', 'memory')).toBe(1);
   });
 
   it('refuses a name the policy just denied from memory, to every client, for the short ttl only', async () => {

@@ -5,7 +5,7 @@ import type { DecisionService } from '@certfleet/policy';
 import type { IssuanceOutcome } from '@certfleet/queue';
 import { blocksIssuance, type CertificateStore, type NameStateStore, type PauseStore } from '@certfleet/store';
 import type { AlpnChallenges } from './alpn-challenges.js';
-import type { SecureContextCache } from '@certfleet/tls';
+import type { CachedContext, LoadedPem, SecureContextCache } from '@certfleet/tls';
 import type { NewNameAdmission } from './admission.js';
 import { clientKey } from './client-key.js';
 import { contextFor } from './key-type-choice.js';
@@ -26,7 +26,12 @@ export type IssueAndWait = (name: string, timeoutMs: number) => Promise<Issuance
 
 export interface CertificateResolverDeps {
   cache: SecureContextCache;
-  certificates: CertificateStore;
+  /**
+   * This edge's local store (what any of its processes served, kept across restarts): read on a
+   * miss in memory, before any limit or Redis read. Synchronous, no network I/O.
+   */
+  local?: { get(name: string): LoadedPem | undefined } | undefined;
+  certificates: Pick<CertificateStore, 'get'>;
   nameStates: NameStateStore;
   pauses: PauseStore;
   alpn: AlpnChallenges;
@@ -55,7 +60,8 @@ type Resolved = { context: SecureContext; rsaContext?: SecureContext | undefined
 /**
  * The SNI callback: which certificate a handshake gets.
  * 1. An invalid or missing SNI gets the fallback (the server's default context), with no I/O.
- * 2. A name in memory is served from memory, with no I/O.
+ * 2. A name in memory is served from memory, with no I/O; else a name in this edge's local store
+ *    (any of its processes served it, before a restart too) from there, with no network I/O.
  * 3. A name this process refused a few seconds ago (denied, or over a shared limit) gets the
  *    fallback, with no I/O.
  * 4. A client that used up its new-name allowance in this process gets the fallback, with no
@@ -78,6 +84,15 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
   let waitingHandshakes = 0;
 
   const fromStore = (name: string) => deps.cache.get(name, () => deps.certificates.get(name));
+  const fromLocal = (name: string): CachedContext | null | undefined => {
+    const pem = deps.local?.get(name);
+    try {
+      return pem && deps.cache.set(name, pem);
+    } catch (error) {
+      deps.logger.warn({ domain: name, err: errorMessage(error) }, 'local certificate unusable; asking Redis');
+      return undefined;
+    }
+  };
 
   const limited = (name: string, client: string, limit: LimitName): null => {
     deps.metrics.limited.inc({ limit });
@@ -183,6 +198,12 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     const check = checkHostname(servername, deps.hostnameOptions);
     if (!check.ok) return fallback();
     if (deps.alpn.isPending(check.name)) return done(null);
+    const local = fromLocal(check.name);
+    if (local) {
+      deps.metrics.certificates.inc({ source: 'local' });
+      deps.onServed?.(check.name);
+      return done(null, contextFor(this, local.context, local.rsaContext));
+    }
     const refusal = refused.get(check.name);
     if (refusal) {
       deps.metrics.refusedNameHits.inc({ reason: refusal });

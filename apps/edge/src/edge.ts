@@ -23,6 +23,13 @@ import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
 import { createServedNames } from './served-names.js';
 import { createVisitorServer } from './servers.js';
+import { createLocalCertificates, openLocalStore } from './local-certificates.js';
+
+/**
+ * How long an edge whose local store holds a fallback certificate waits for Redis at start
+ * before serving without it (an edge with nothing on disk waits for Redis as long as it takes).
+ */
+const REDIS_START_WAIT_MS = 2_000;
 
 export interface RunningEdge {
   httpsPort: number;
@@ -48,7 +55,14 @@ export async function startEdge(
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   bullRedis.on('error', () => undefined);
   backgroundRedis.on('error', () => undefined);
-  await Promise.all([redisReady(redis), redisReady(backgroundRedis)]);
+  // Evictions only follow writes, which start once the edge serves (metrics exist by then).
+  const localStore = config.localStore && openLocalStore(config.localStore, config.prefix, (count) => {
+    metrics.localStoreEvictions.inc(count);
+    logger.info({ evicted: count, maxBytes: config.localStore?.maxBytes }, 'local certificate store full; evicted the certificates served longest ago');
+  });
+  // With certificates and the fallback on disk, a restart during a Redis outage still serves them.
+  const redisUp = await readyWithin([redis, backgroundRedis], localStore && (config.fallback || localStore.fallback()) ? REDIS_START_WAIT_MS : Infinity);
+  if (!redisUp) logger.warn({ localCertificates: localStore?.count }, 'Redis is not answering; serving the local store until it does');
   const store = createStore(redis, config.prefix);
   const backgroundStore = createStore(backgroundRedis, config.prefix);
   const queueOptions = { prefix: store.keys.queuePrefix };
@@ -56,22 +70,38 @@ export async function startEdge(
   const events = createIssueQueueEvents({ ...queueOptions, connection: bullRedis });
   queue.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'issue queue error'));
   events.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'queue events error'));
-  await events.waitUntilReady();
+  if (redisUp) await events.waitUntilReady();
 
   const fallback =
     config.fallback ??
-    (await store.secrets.fallback(() => createSelfSignedCertificate({ commonName: 'certfleet-fallback.invalid', validDays: 3650 })));
+    (redisUp || !localStore?.fallback()
+      ? await store.secrets.fallback(() => createSelfSignedCertificate({ commonName: 'certfleet-fallback.invalid', validDays: 3650 }))
+      : localStore.fallback()!);
+  if (!config.fallback) await localStore?.saveFallback(fallback);
   // Evicted contexts free their OpenSSL memory only when V8 collects them: ask for that after
   // an eighth of the cache's bytes have been let go, so RSS stays near the cache's bound.
   const reclaimer = createNativeMemoryReclaimer(Math.max(4 * 1024 * 1024, config.certCacheBytes / 8));
   const cache = new SecureContextCache({ max: config.certCacheSize, maxBytes: config.certCacheBytes, onRelease: reclaimer.released });
   const alpn = createAlpnChallenges({ challenges: store.challenges, logger, http2: config.connections.http2 });
+  const local =
+    localStore &&
+    createLocalCertificates({
+      store: localStore,
+      certificates: store.certificates,
+      background: backgroundStore.certificates,
+      redisConnected: () => redis.status === 'ready',
+      onReplaced: (name) => cache.invalidate(name),
+      onChecked: (name) => void alpn.check(name).catch(() => undefined),
+      logger,
+    });
+  redis.on('ready', () => void local?.checkPending());
   // A stored certificate also ends a refusal this process remembered for the name (issued through another edge).
   const unsubscribe = await subscribeCertChanged(
     redis,
     store.keys,
     (name) => {
       cache.invalidate(name);
+      local?.changed(name);
       sniCallback.forget(name);
     },
     alpn.onChanged,
@@ -92,7 +122,8 @@ export async function startEdge(
   const served = createServedNames({ store: backgroundStore.served, intervalMs: config.servedRecordIntervalMs, logger });
   const sniCallback = createCertificateResolver({
     cache,
-    certificates: store.certificates,
+    local,
+    certificates: local ? { get: local.load } : store.certificates,
     nameStates: store.nameStates,
     pauses: store.pauses,
     alpn,
@@ -111,7 +142,12 @@ export async function startEdge(
     hostnameOptions: { forbiddenSuffixes: [...DEFAULT_FORBIDDEN_SUFFIXES, ...config.policy.forbiddenSuffixes] },
     metrics,
     logger,
-    onServed: served.note,
+    onServed: local
+      ? (name) => {
+          served.note(name);
+          local.noteServed(name);
+        }
+      : served.note,
   });
   const metricsServer =
     config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.metricsBindAddress);
@@ -122,7 +158,7 @@ export async function startEdge(
     store,
     fallbackCertPem: fallback.certPem,
     hasCertificate: (name) => cache.peek(name) !== undefined,
-    hasStoredCertificate: async (name) => (await store.certificates.get(name)) !== null,
+    hasStoredCertificate: async (name) => local?.has(name) || (await store.certificates.get(name)) !== null,
     publicHttpsPort: config.publicHttpsPort,
     redisUrl: config.redisUrl,
     metrics,
@@ -167,7 +203,7 @@ export async function startEdge(
   const readiness = () => {
     if (crashed) return { ready: false, reason: 'an unexpected error; draining before a restart' };
     if (httpsDrain.draining) return { ready: false, reason: 'draining after SIGTERM' };
-    if (redis.status !== 'ready') return { ready: false, reason: `Redis is ${redis.status}; serving only the certificates in memory` };
+    if (redis.status !== 'ready') return { ready: false, reason: `Redis is ${redis.status}; serving only the certificates in memory${local ? ' and in the local store' : ''}` };
     return { ready: true, reason: 'serving' };
   };
   const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, readiness, logger });
@@ -210,6 +246,8 @@ export async function startEdge(
     redis.disconnect();
     bullRedis.disconnect();
     backgroundRedis.disconnect();
+    local?.stop();
+    await localStore?.close();
     unguard();
   }
 
@@ -233,6 +271,19 @@ function visitorTimeouts(limits: ConnectionLimitsConfig) {
 function ecdsaFirst(ciphers: string): string {
   const list = ciphers.split(':');
   return [...list.filter((c) => c.includes('ECDSA')), ...list.filter((c) => !c.includes('ECDSA'))].join(':');
+}
+
+/** Whether every connection is ready within `ms` (Infinity: waits as long as it takes). */
+async function readyWithin(connections: Parameters<typeof redisReady>[0][], ms: number): Promise<boolean> {
+  const ready = Promise.all(connections.map(redisReady)).then(() => true);
+  if (ms === Infinity) return ready;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([ready, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function listen(server: Server, port: number, host: string, reusePort: boolean): Promise<void> {

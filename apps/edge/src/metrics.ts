@@ -5,7 +5,7 @@ export function createEdgeMetrics(registry: Registry) {
   return {
     certificates: new Counter({
       name: 'certfleet_edge_certificates_served_total',
-      help: 'Handshakes by where their certificate came from',
+      help: "Handshakes by where their certificate came from: memory, local (the edge's local store), store (Redis), issued, fallback",
       labelNames: ['source'] as const,
       registers: [registry],
     }),
@@ -68,11 +68,17 @@ export function createEdgeMetrics(registry: Registry) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    localStoreEvictions: new Counter({
+      name: 'certfleet_edge_local_store_evictions_total',
+      help: "Certificates evicted from the edge's local store (oldest served first) to keep it under EDGE_LOCAL_STORE_MB",
+      registers: [registry],
+    }),
   };
 }
 
 export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;
-export type CertificateSource = 'memory' | 'store' | 'issued' | 'fallback';
+/** `local`: this edge's local store (a name one of its processes served, before a restart too). */
+export type CertificateSource = 'memory' | 'local' | 'store' | 'issued' | 'fallback';
 /**
  * Which limit refused a handshake. `_local` and `_process` are this process's buckets in memory
  * (checked first, no I/O); `new_names_per_ip` and `new_names_fleet` are the fleet's, in Redis.

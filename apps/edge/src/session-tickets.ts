@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:tls';
 import { errorMessage, type Logger } from '@certfleet/observability';
-import type { TicketKeyStore } from '@certfleet/store';
+import { TICKET_KEY_BYTES, type TicketKeyStore } from '@certfleet/store';
 import { TicketKeyRing, useTicketKeyRing } from '@certfleet/tls';
 
 /**
@@ -15,7 +16,13 @@ export async function shareSessionTicketKeys(deps: {
   rotateEveryMs: number;
   logger: Logger;
 }): Promise<{ stop(): void }> {
-  const ring = new TicketKeyRing(await deps.store.rotateIfDue(deps.rotateEveryMs));
+  // Redis away at start (an edge serving from its local store): keys of this process's own
+  // until the fleet's can be read, so tickets work, though not across processes meanwhile.
+  const first = await deps.store.rotateIfDue(deps.rotateEveryMs).catch((error: unknown) => {
+    deps.logger.warn({ err: errorMessage(error) }, "could not read the fleet's session-ticket keys; using this process's own until Redis answers");
+    return { current: randomBytes(TICKET_KEY_BYTES), next: randomBytes(TICKET_KEY_BYTES), previous: undefined, rotatedAt: 0 };
+  });
+  const ring = new TicketKeyRing(first);
   const hooked = useTicketKeyRing(deps.server, ring);
   if (!hooked) deps.logger.warn('this Node cannot keep the previous session-ticket key; tickets will not survive a rotation');
   let lastRotatedAt = 0;

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { parseEnv } from './env.js';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { bucket, duration, email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
@@ -67,6 +68,8 @@ const edge = {
   EDGE_METRICS_PORT: port().optional(),
   EDGE_METRICS_BIND: ipAddress().default(PRIVATE_BIND),
   EDGE_SERVED_RECORD_INTERVAL: duration(1_000, 86_400_000).default('1h'),
+  EDGE_LOCAL_STORE_PATH: pattern('a directory path', /^[^\0]+$/).default('.certfleet/edge-store'),
+  EDGE_LOCAL_STORE_MB: int(0, 1_000_000, 'megabytes').default('256'),
 };
 
 export interface EdgeConfig extends CommonConfig {
@@ -116,6 +119,11 @@ export interface EdgeConfig extends CommonConfig {
   metricsBindAddress: string;
   /** An edge records that it served a name at most once per this interval (renewal skips idle names). */
   servedRecordIntervalMs: number;
+  /**
+   * The certificates this edge served, on local disk, shared by its processes and kept across
+   * restarts (served while Redis is away); undefined when EDGE_LOCAL_STORE_MB is 0.
+   */
+  localStore: { path: string; maxBytes: number } | undefined;
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
@@ -157,6 +165,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     metricsPort: e.EDGE_METRICS_PORT,
     metricsBindAddress: e.EDGE_METRICS_BIND,
     servedRecordIntervalMs: e.EDGE_SERVED_RECORD_INTERVAL,
+    localStore: e.EDGE_LOCAL_STORE_MB === 0 ? undefined : { path: resolve(e.EDGE_LOCAL_STORE_PATH), maxBytes: e.EDGE_LOCAL_STORE_MB * 1024 * 1024 },
   };
 }
 

@@ -19,8 +19,11 @@ export async function subscribeCertChanged(
     if (channel === keys.certChanged) onChange(name);
     else if (channel === keys.alpnChanged) onAlpnChange?.(name);
   });
-  // ioredis re-subscribes by itself after a reconnect.
-  await subscriber.subscribe(keys.certChanged, keys.alpnChanged);
+  // ioredis re-subscribes by itself after a reconnect. Waited for only while Redis answers: an
+  // edge starting during an outage serves from its local store and subscribes when Redis is back.
+  const subscribed = subscriber.subscribe(keys.certChanged, keys.alpnChanged);
+  if (redis.status === 'ready') await subscribed;
+  else subscribed.catch(() => undefined);
   return async () => {
     subscriber.disconnect();
   };

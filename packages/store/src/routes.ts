@@ -110,7 +110,10 @@ export async function subscribeRouteChanged(
     connections += 1;
     if (connections > 1) onResubscribed();
   });
-  await subscriber.subscribe(keys.routeChanged);
+  // Waited for only while Redis answers (an edge may start during an outage; see events.ts).
+  const subscribed = subscriber.subscribe(keys.routeChanged);
+  if (redis.status === 'ready') await subscribed;
+  else subscribed.catch(() => undefined);
   return async () => {
     subscriber.disconnect();
   };

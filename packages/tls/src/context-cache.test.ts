@@ -30,6 +30,17 @@ describe('SecureContextCache', async () => {
     expect(cache.peek('b.example')).toBeUndefined();
   });
 
+  it('caches a certificate at hand at once, and refuses an expired one', () => {
+    let now = 1_000;
+    const cache = new SecureContextCache({ max: 10 }, () => now);
+    expect(cache.set('d.example', loaded(500))).toBeNull();
+    const entry = cache.set('d.example', loaded(2_000));
+    expect(entry?.serial).toBe('AB');
+    expect(cache.peek('d.example')?.context).toBe(entry?.context);
+    now = 2_000;
+    expect(cache.peek('d.example')).toBeUndefined();
+  });
+
   it('is bounded in count and forgets on invalidate', async () => {
     const cache = new SecureContextCache({ max: 2 });
     for (const name of ['c1', 'c2', 'c3']) await cache.get(name, async () => loaded(Date.now() + 60_000));

@@ -81,6 +81,24 @@ describe('route cache', () => {
     expect(await c.lookup('new.example')).toBeNull();
   });
 
+  it('does not hold a request for a name never seen while Redis is failing, and asks again behind it', async () => {
+    const routes = new Map([['shop.example', 'http://10.0.0.5']]);
+    const { c, fetched, failRedis } = cache(routes);
+    failRedis(true);
+    expect(await c.lookup('other.example')).toBeNull();
+    // Redis failed just now: the default upstream without waiting, a lookup behind it.
+    expect(c.lookup('shop.example')).toBeNull();
+    expect(fetched).toEqual(['other.example', 'shop.example']);
+    await new Promise((resolve) => setImmediate(resolve));
+    failRedis(false);
+    expect(c.lookup('shop.example')).toBeNull();
+    await new Promise((resolve) => setImmediate(resolve));
+    // Redis answered: the route is used, and names not seen are waited for again.
+    expect(c.lookup('shop.example')).toBe('http://10.0.0.5');
+    expect(await c.lookup('plain.example')).toBeNull();
+    expect(fetched).toHaveLength(4);
+  });
+
   it('ignores a stored route with credentials (or not http) and logs it once: the name goes to the default upstream', async () => {
     const routes = new Map([
       ['creds.example', 'http://admin:hunter2@10.0.0.5:8080'],

@@ -74,9 +74,17 @@ export function createRouteCache(options: RouteCacheOptions) {
   };
 
   return {
-    /** The name's route URL, or null for the default upstream. Waits on Redis only for a name not seen yet. */
+    /**
+     * The name's route URL, or null for the default upstream. Waits on Redis only for a name not
+     * seen yet, and not while Redis is failing (a hung Redis would hold every such request for
+     * the command timeout): then the default upstream at once, and a lookup in the background.
+     */
     lookup(name: string): string | null | Promise<string | null> {
       const entry = entries.get(name);
+      if (!entry && failing) {
+        void load(name);
+        return null;
+      }
       if (!entry) return load(name);
       if (clock() - entry.fetchedAt >= options.ttlMs) void load(name);
       return entry.url;
