@@ -109,7 +109,10 @@ function watchSession(session: ServerHttp2Session, options: VisitorServerOptions
       if (open === 0 && !session.closed && !session.destroyed) armIdle();
     });
   });
-  // An error here is nghttp2 or Node ending the session (a limit above, a protocol error).
-  session.on('error', () => options.onSessionClosed?.('http2_error'));
+  // nghttp2 or Node ending the session (a limit above, a protocol error) errs with an
+  // ERR_HTTP2_* code; a client that simply went away (ECONNRESET) is not counted.
+  session.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code?.startsWith('ERR_HTTP2_')) options.onSessionClosed?.('http2_error');
+  });
   session.once('close', () => clearTimeout(idle));
 }
