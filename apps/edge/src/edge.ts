@@ -216,7 +216,7 @@ export async function startEdge(
   await Promise.all([listen(https, config.httpsPort, config.bindAddress, reusePort), listen(http, config.httpPort, config.bindAddress, reusePort)]);
   if (options.clusterWorker) process.send?.({ type: WORKER_LISTENING });
   logger.info(
-    { httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href },
+    { httpsPort: config.httpsPort, httpPort: config.httpPort, http2: config.connections.http2, upstream: config.upstreamUrl.href },
     options.clusterWorker ? 'edge worker listening' : 'edge listening',
   );
 
