@@ -6,6 +6,7 @@ import { connect } from 'node:tls';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, edgeEnv, edgePorts, metric, startRole, type EdgePorts } from '../support/certfleet.js';
+import { connectH2, h2Request } from '../support/h2-client.js';
 import type { Proc } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake, httpGet } from '../support/tls-client.js';
@@ -231,11 +232,22 @@ describe('the edge across processes, outages and shutdown', () => {
       (response) => `answered ${response.status}`,
       (error: NodeJS.ErrnoException) => `closed (${error.code ?? error.message})`,
     );
+    // The same over h2, two streams of one connection: it gets GOAWAY, its streams in flight go on.
+    const h2 = await connectH2(edge.ports.httpsPort, { servername: name });
+    const goaway = new Promise<number>((resolve) => h2.session.once('goaway', (code: number) => resolve(code)));
+    const h2Slow = h2Request(h2.session, { ':authority': name, ':path': '/slow' });
+    const h2Hanging = h2Request(h2.session, { ':authority': name, ':path': '/hang' }).then(
+      (reply) => `answered ${reply.status}`,
+      (error: NodeJS.ErrnoException) => `closed (${error.code ?? error.message})`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     edge.proc.child.kill('SIGTERM');
     await until('the listener to close', () => refused(edge.ports.httpsPort), 5_000, 50);
+    expect(await goaway).toBe(0);
     expect(await slow).toEqual({ status: 200, body: 'slow answer\n' });
+    expect(await h2Slow).toMatchObject({ status: 200, body: 'slow answer\n' });
     expect(await hanging).toMatch(/^closed/);
+    expect(await h2Hanging).toMatch(/^closed/);
     expect((await edge.proc.exited).code).toBe(0);
     // Closed by the drain timeout, not by the 25 s shutdown limit (which would exit with 1).
     expect(edge.proc.logs('drained')[0]?.how).toBe('connections left at the timeout were closed');

@@ -4,6 +4,7 @@ import { connect, type SecureVersion } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { cli, metric } from '../support/certfleet.js';
+import { h2Get } from '../support/h2-client.js';
 import { freePort } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { startNamedUpstream, type NamedUpstream } from '../support/upstream.js';
@@ -23,12 +24,23 @@ interface Reply {
   server: string | undefined;
 }
 
+type Protocol = 'http/1.1' | 'h2';
+type Visit = (port: number, servername: string, host: string, path?: string, ca?: string) => Promise<Reply & { authorized: boolean }>;
+
+const serverOf = (body: string): string | undefined => {
+  try {
+    return (JSON.parse(body) as { server?: string }).server;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * One HTTPS request to the edge on 127.0.0.1, with SNI `servername` ('' sends none) and Host
  * `host`; the certificate is not checked (the fallback is part of what is tested), whether it
- * was the real one is in `authorized` against `ca`.
+ * was the real one is in `authorized` against `ca`. HTTP/1.1 (no ALPN offered).
  */
-function visit(port: number, servername: string, host: string, path = '/', ca?: string): Promise<Reply & { authorized: boolean }> {
+function visitHttp1(port: number, servername: string, host: string, path = '/', ca?: string): Promise<Reply & { authorized: boolean }> {
   const options: RequestOptions = {
     host: '127.0.0.1',
     port,
@@ -45,15 +57,7 @@ function visit(port: number, servername: string, host: string, path = '/', ca?: 
       const authorized = (res.socket as import('node:tls').TLSSocket).authorized;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        let server: string | undefined;
-        try {
-          server = (JSON.parse(body) as { server?: string }).server;
-        } catch {
-          server = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, server, authorized });
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, server: serverOf(body), authorized }));
     });
     req.setTimeout(30_000, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
@@ -61,12 +65,26 @@ function visit(port: number, servername: string, host: string, path = '/', ca?: 
   });
 }
 
+/** The same over h2 (ALPN h2 only, a fresh connection each): `host` goes in :authority. */
+const visitH2: Visit = async (port, servername, host, path = '/', ca) => {
+  const reply = await h2Get(port, servername, `${host}:${port}`, path, { ca });
+  return { status: reply.status, headers: reply.headers, body: reply.body, server: serverOf(reply.body), authorized: reply.authorized };
+};
+
 /**
  * One GET over a raw TLS connection that offers `session` (a ticket from an earlier
  * connection), so the request can ride a resumed session; resolves with the new ticket.
  */
-function getOnSession(port: number, name: string, host: string, maxVersion: SecureVersion, session?: Buffer) {
-  return new Promise<{ reused: boolean; status: number; head: string; body: string; session: Buffer | undefined }>((resolve, reject) => {
+interface SessionReply {
+  reused: boolean;
+  status: number;
+  hsts: string | undefined;
+  body: string;
+  session: Buffer | undefined;
+}
+
+function getOnSessionHttp1(port: number, name: string, host: string, maxVersion: SecureVersion, session?: Buffer) {
+  return new Promise<SessionReply>((resolve, reject) => {
     let ticket: Buffer | undefined;
     let reused = false;
     let text = '';
@@ -81,13 +99,24 @@ function getOnSession(port: number, name: string, host: string, maxVersion: Secu
     socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     socket.once('end', () => {
       const [head = '', body = ''] = text.split('\r\n\r\n');
-      resolve({ reused, status: Number(head.split(' ')[1]), head: head.toLowerCase(), body, session: ticket });
+      const hsts = /^strict-transport-security: (.*)$/im.exec(head)?.[1];
+      resolve({ reused, status: Number(head.split(' ')[1]), hsts, body, session: ticket });
     });
     socket.once('error', reject);
   });
 }
 
-describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS', () => {
+/** The same over h2, on a connection that offers `session`. */
+async function getOnSessionH2(port: number, name: string, host: string, maxVersion: SecureVersion, session?: Buffer): Promise<SessionReply> {
+  const reply = await h2Get(port, name, host, '/', { maxVersion: maxVersion as 'TLSv1.2' | 'TLSv1.3', session });
+  const hsts = reply.headers['strict-transport-security'];
+  return { reused: reply.reused, status: reply.status, hsts: typeof hsts === 'string' ? hsts : undefined, body: reply.body, session: reply.ticket };
+}
+
+// Every case runs over HTTP/1.1 and over h2, each against a stack of its own (metrics start at 0).
+describe.each<Protocol>(['http/1.1', 'h2'])('edge proxy over %s: dynamic upstreams, routes, timeouts, 421, websockets, HSTS', (protocol) => {
+  const visit: Visit = protocol === 'h2' ? visitH2 : visitHttp1;
+  const getOnSession = protocol === 'h2' ? getOnSessionH2 : getOnSessionHttp1;
   let stack: Stack;
   let upstreamPort: number;
   const upstreams: NamedUpstream[] = [];
@@ -198,8 +227,10 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
 
   it('carries websockets through to the upstream', async () => {
     await served('ws.proxy-test.example');
-    // TLS options pass through to https.request; ws's types only list the HTTP ones.
-    const options = { servername: 'ws.proxy-test.example', headers: { host: `ws.proxy-test.example:${port()}` }, ca: stack.rootPem };
+    // TLS options pass through to https.request; ws's types only list the HTTP ones. In the h2
+    // run the client offers ALPN http/1.1, as a browser opening a websocket connection does.
+    const alpn = protocol === 'h2' ? { ALPNProtocols: ['http/1.1'] } : {};
+    const options = { servername: 'ws.proxy-test.example', headers: { host: `ws.proxy-test.example:${port()}` }, ca: stack.rootPem, ...alpn };
     const socket = new WebSocket(`wss://127.0.0.1:${port()}/chat`, options);
     const reply = await new Promise<string>((resolve, reject) => {
       socket.once('open', () => socket.send('hello'));
@@ -279,7 +310,7 @@ describe('edge proxy: dynamic upstreams, routes, timeouts, 421, websockets, HSTS
     }, 10_000, 100);
     expect(resumed.status).toBe(200);
     expect((JSON.parse(resumed.body) as { server: string }).server).toBe('127.0.0.1');
-    expect(resumed.head).toContain(`strict-transport-security: ${HSTS.toLowerCase()}`);
+    expect(resumed.hsts).toBe(HSTS);
     if (version === 'TLSv1.3') {
       // The SNI of a resumed TLS 1.3 session is known: another Host is still misdirected.
       const other = await getOnSession(port(), name, 'dns.proxy-test.example', version, resumed.session ?? first.session);

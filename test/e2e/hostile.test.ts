@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, metric } from '../support/certfleet.js';
+import { connectH2, h2Request } from '../support/h2-client.js';
 import { idleConnections, rawTls, startRawUpstream } from '../support/raw.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
@@ -44,6 +45,11 @@ const MALFORMED: Record<string, (socket: Socket) => void> = {
   '/nothing': (s) => s.destroy(),
   '/lf-only': (s) => s.write('HTTP/1.1 200 OK\ncontent-length: 2\n\nok'),
   '/null-in-body': (s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\no\x00k'),
+  // Fields an h2 response may not carry, and a field h2 calls single-valued, twice.
+  '/h2-illegal': (s) =>
+    s.write(
+      'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nHTTP2-Settings: AAMAAABk\r\nTE: gzip\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\nx-good: yes\r\ncontent-length: 2\r\n\r\nok',
+    ),
 };
 
 const request = (name: string, path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: ${name}\r\n${extra}Connection: close\r\n\r\n`;
@@ -121,6 +127,28 @@ describe('the edge in front of hostile traffic', () => {
     expect(/transfer-encoding/i.test(wire) && /content-length/i.test(wire)).toBe(false);
   });
 
+  it('frames an h2 request body it forwards: chunked without Content-Length, by its length with one', async () => {
+    const name = 'evil.hostile.example';
+    await served(name);
+    const { session } = await connectH2(port(), { servername: name });
+    try {
+      let before = raw.received().length;
+      expect((await h2Request(session, { ':authority': name, ':method': 'POST', ':path': '/h2-upload' }, 'hello')).status).toBe(200);
+      // The raw upstream answers on the head: the body may follow the answer.
+      const chunked = await until('the body upstream', () => (raw.received().slice(before).includes('hello') ? raw.received().slice(before) : undefined), 5_000, 20);
+      expect(chunked).toMatch(/^POST \/h2-upload HTTP\/1\.1\r\n/);
+      expect(chunked).toMatch(/\r\ntransfer-encoding: chunked\r\n(?:[\s\S]*\r\n)?\r\n5\r\nhello\r\n0\r\n\r\n$/i);
+      expect(chunked).not.toMatch(/content-length/i);
+      before = raw.received().length;
+      expect((await h2Request(session, { ':authority': name, ':method': 'POST', ':path': '/h2-upload-sized', 'content-length': '5' }, 'hello')).status).toBe(200);
+      const sized = await until('the body upstream', () => (raw.received().slice(before).includes('hello') ? raw.received().slice(before) : undefined), 5_000, 20);
+      expect(sized).toMatch(/\r\ncontent-length: 5\r\n(?:[\s\S]*\r\n)?\r\nhello$/i);
+      expect(sized).not.toMatch(/transfer-encoding/i);
+    } finally {
+      session.close();
+    }
+  });
+
   it.each([
     ['Content-Length with Transfer-Encoding', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'],
     ['two Content-Length', 'Content-Length: 2\r\nContent-Length: 2\r\n', 'ok'],
@@ -189,6 +217,33 @@ describe('the edge in front of hostile traffic', () => {
     expect((await rawTls(port(), name, request(name, '/'))).status).toBe(200);
   });
 
+  it('relays or refuses every malformed upstream response over h2 too, one stream at a time, in the same process', async () => {
+    const name = 'evil.hostile.example';
+    await served(name);
+    const before = pid();
+    const { session } = await connectH2(port(), { servername: name });
+    try {
+      const outcomes = await Promise.all(
+        Object.keys(MALFORMED).map((path) =>
+          h2Request(session, { ':authority': name, ':path': `${path}?h2` }).then(
+            (reply) => reply.status,
+            () => 0, // cut short: the stream was reset
+          ),
+        ),
+      );
+      expect(outcomes.every((status) => [0, 200, 502].includes(status)), JSON.stringify(outcomes)).toBe(true);
+      const illegal = await h2Request(session, { ':authority': name, ':path': '/h2-illegal' });
+      expect(illegal).toMatchObject({ status: 200, body: 'ok' });
+      expect(illegal.headers['x-good']).toBe('yes');
+      expect(illegal.headers).not.toHaveProperty('keep-alive');
+      expect(illegal.headers).not.toHaveProperty('http2-settings');
+    } finally {
+      session.close();
+    }
+    expect(edge().proc.alive).toBe(true);
+    expect(pid()).toBe(before);
+  });
+
   it('never proxies a connection served the fallback certificate (curl -k to a forbidden name)', async () => {
     const before = upstreamUrls().length;
     const reply = await rawTls(port(), 'admin.internal', request('admin.internal', '/admin'));
@@ -196,6 +251,36 @@ describe('the edge in front of hostile traffic', () => {
     const unknown = await rawTls(port(), 'not-allowed.example.org', request('not-allowed.example.org', '/admin'));
     expect(unknown.status).toBe(421);
     expect(upstreamUrls().slice(before)).not.toContain('/admin');
+  });
+
+  it('answers 421 per h2 stream: another name on the connection is misdirected, its own name still served', async () => {
+    const name = 'smuggle.hostile.example';
+    await served(name);
+    const { session } = await connectH2(port(), { servername: name });
+    try {
+      const other = await h2Request(session, { ':authority': 'victim.hostile.example', ':path': '/h2-misdirected' });
+      expect(other.status).toBe(421);
+      expect(other.body).toContain('Misdirected Request');
+      // The stream was refused, not the connection: the next stream for its own name is served.
+      const own = await h2Request(session, { ':authority': name, ':path': '/h2-own' });
+      expect(own.status).toBe(200);
+      expect(upstreamUrls()).toContain('/h2-own');
+      expect(upstreamUrls()).not.toContain('/h2-misdirected');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('never proxies an h2 connection served the fallback certificate, and ends it after the 421 (GOAWAY)', async () => {
+    for (const name of ['admin.internal', 'not-allowed.example.org']) {
+      const { session, socket } = await connectH2(port(), { servername: name });
+      const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+      const reply = await h2Request(session, { ':authority': name, ':path': '/h2-admin' });
+      expect(reply.status).toBe(421);
+      expect(socket.authorized).toBe(false);
+      await closed;
+    }
+    expect(upstreamUrls()).not.toContain('/h2-admin');
   });
 
   it('forwards an absolute-form target only for the connection name, rewritten to origin form', async () => {

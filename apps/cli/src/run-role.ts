@@ -25,6 +25,7 @@ const ROLES = {
 
 export type Role = keyof typeof ROLES;
 export const ROLE_NAMES = Object.keys(ROLES) as Role[];
+export const isRole = (name: string | undefined): name is Role => name !== undefined && Object.hasOwn(ROLES, name);
 
 /** How long a role may take to finish its work after SIGTERM before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 25_000;

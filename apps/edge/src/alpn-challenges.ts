@@ -13,7 +13,7 @@ const ACME_TLS_1 = 'acme-tls/1';
  * from Redis on a certificate miss. (Plain visitors of such a name get the fallback for the
  * second or so a validation takes.)
  */
-export function createAlpnChallenges(deps: { challenges: ChallengeStore; logger: Logger }) {
+export function createAlpnChallenges(deps: { challenges: ChallengeStore; logger: Logger; /** Offer h2 (EDGE_HTTP2). */ http2?: boolean }) {
   const pending = new Map<string, SecureContext>();
 
   async function refresh(name: string): Promise<boolean> {
@@ -33,7 +33,8 @@ export function createAlpnChallenges(deps: { challenges: ChallengeStore; logger:
     /** On a certificate miss: learn a pending challenge pub/sub has not delivered yet. */
     check: refresh,
     /**
-     * The server's ALPN callback: the challenge certificate for `acme-tls/1`, else HTTP/1.1.
+     * The server's ALPN callback: the challenge certificate for `acme-tls/1`, else h2 when the
+     * edge offers it and the client does, else HTTP/1.1 (a client offering neither is refused).
      * Called with the TLS socket as `this`.
      */
     alpnCallback(this: TLSSocket, params: { servername: string; protocols: string[] }): string | undefined {
@@ -44,6 +45,7 @@ export function createAlpnChallenges(deps: { challenges: ChallengeStore; logger:
         deps.logger.info({ domain: params.servername }, 'answered tls-alpn-01 challenge');
         return ACME_TLS_1;
       }
+      if (deps.http2 && params.protocols.includes('h2')) return 'h2';
       return params.protocols.includes('http/1.1') ? 'http/1.1' : undefined;
     },
   };

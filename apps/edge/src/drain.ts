@@ -1,21 +1,35 @@
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import type { ServerHttp2Session } from 'node:http2';
+import type { Server, Socket } from 'node:net';
+
+/** node:http's server, or node:http2's (whose closeIdleConnections covers its HTTP/1.1 connections only). */
+type DrainableServer = Server & { closeIdleConnections(): void; closeAllConnections?(): void };
 
 /**
  * A server that can stop gracefully: it stops accepting, lets the requests in flight finish
  * (answering them with `Connection: close`), closes keep-alive connections as they fall idle,
- * and after `timeoutMs` closes whatever is left, websockets included.
+ * and after `timeoutMs` closes whatever is left, websockets included. An h2 session is closed
+ * with GOAWAY: its streams in flight finish, no new one is taken.
  */
-export function drainable(server: Server, connectionEvent: 'connection' | 'secureConnection' = 'connection') {
+export function drainable(server: DrainableServer, connectionEvent: 'connection' | 'secureConnection' = 'connection') {
   const sockets = new Set<Socket>();
+  const sessions = new Set<ServerHttp2Session>();
   let draining = false;
   server.on(connectionEvent, (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  // Runs before the request handler: a client must not reuse a connection that is going away.
-  server.prependListener('request', (_req, res) => {
-    if (draining) res.setHeader('connection', 'close');
+  // Only node:http2's server emits 'session'. server.close() closes the sessions open then; one
+  // whose handshake was still under way is closed as it starts.
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    if (draining) session.close();
+  });
+  // Runs before the request handler: a client must not reuse a connection that is going away
+  // (HTTP/1.1 only: h2 says so with GOAWAY, and has no Connection header).
+  server.prependListener('request', (req: { httpVersionMajor: number }, res: ServerResponse) => {
+    if (draining && req.httpVersionMajor < 2) res.setHeader('connection', 'close');
   });
 
   return {
@@ -36,11 +50,12 @@ export function drainable(server: Server, connectionEvent: 'connection' | 'secur
         };
         server.close(() => finish('drained'));
         server.closeIdleConnections();
+        for (const session of sessions) session.close();
         // Keep-alive connections fall idle once their response is sent: close them as they do.
         const sweep = setInterval(() => server.closeIdleConnections(), 100);
         const deadline = setTimeout(() => {
           for (const socket of sockets) socket.destroy();
-          server.closeAllConnections();
+          server.closeAllConnections?.();
           finish('closed');
         }, timeoutMs);
       });

@@ -1,5 +1,5 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { Server } from 'node:net';
 import { DEFAULT_CIPHERS } from 'node:tls';
 import type { ConnectionLimitsConfig, EdgeConfig } from '@certfleet/config';
 import { createTokenBuckets } from '@certfleet/budget';
@@ -22,6 +22,7 @@ import { shareSessionTicketKeys } from './session-tickets.js';
 import { queueIssuance } from './issuance.js';
 import { createUpstreamProxy } from './proxy.js';
 import { createServedNames } from './served-names.js';
+import { createVisitorServer } from './servers.js';
 import { createLocalCertificates, openLocalStore } from './local-certificates.js';
 
 /**
@@ -81,7 +82,7 @@ export async function startEdge(
   // an eighth of the cache's bytes have been let go, so RSS stays near the cache's bound.
   const reclaimer = createNativeMemoryReclaimer(Math.max(4 * 1024 * 1024, config.certCacheBytes / 8));
   const cache = new SecureContextCache({ max: config.certCacheSize, maxBytes: config.certCacheBytes, onRelease: reclaimer.released });
-  const alpn = createAlpnChallenges({ challenges: store.challenges, logger });
+  const alpn = createAlpnChallenges({ challenges: store.challenges, logger, http2: config.connections.http2 });
   const local =
     localStore &&
     createLocalCertificates({
@@ -163,8 +164,9 @@ export async function startEdge(
     metrics,
     logger,
   });
-  const https = createHttpsServer(
-    {
+  const https = createVisitorServer({
+    http2: config.connections.http2,
+    tls: {
       cert: fallback.certPem,
       key: fallback.keyPem,
       SNICallback: sniCallback,
@@ -177,10 +179,12 @@ export async function startEdge(
       // older than this even when its key still decrypts it, where 3.0 (Node 20) let it by.
       sessionTimeout: Math.max(1, Math.floor((2 * config.ticketKeyRotateMs) / 1000)),
       handshakeTimeout: config.connections.handshakeTimeoutMs,
-      ...visitorTimeouts(config.connections),
     },
-    proxy.web,
-  );
+    http1Timeouts: visitorTimeouts(config.connections),
+    limits: config.connections,
+    onRequest: proxy.web,
+    onSessionClosed: (reason) => metrics.connectionsClosed.inc({ reason }),
+  });
   https.on('upgrade', proxy.ws);
   https.on('tlsClientError', (error: NodeJS.ErrnoException) => {
     if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') metrics.connectionsClosed.inc({ reason: 'handshake_timeout' });
@@ -212,7 +216,7 @@ export async function startEdge(
   await Promise.all([listen(https, config.httpsPort, config.bindAddress, reusePort), listen(http, config.httpPort, config.bindAddress, reusePort)]);
   if (options.clusterWorker) process.send?.({ type: WORKER_LISTENING });
   logger.info(
-    { httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href },
+    { httpsPort: config.httpsPort, httpPort: config.httpPort, http2: config.connections.http2, upstream: config.upstreamUrl.href },
     options.clusterWorker ? 'edge worker listening' : 'edge listening',
   );
 
@@ -292,7 +296,7 @@ function listen(server: Server, port: number, host: string, reusePort: boolean):
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+function closeServer(server: HttpServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

@@ -21,6 +21,12 @@ export function createEdgeMetrics(registry: Registry) {
       labelNames: ['resumed'] as const,
       registers: [registry],
     }),
+    requests: new Counter({
+      name: 'certfleet_edge_requests_total',
+      help: 'Requests received on the HTTPS port, by protocol: http/1.1 (websocket upgrades included) or h2 (one per stream; streams the client reset at once are not counted)',
+      labelNames: ['protocol'] as const,
+      registers: [registry],
+    }),
     proxyAnswers: new Counter({
       name: 'certfleet_edge_proxy_answers_total',
       help: 'Requests the edge answered itself instead of the upstream: refused, no-address, internal (502), timeout, queue-timeout (504), misdirected, no-certificate (421), bad-request (400)',
@@ -46,7 +52,7 @@ export function createEdgeMetrics(registry: Registry) {
     }),
     connectionsClosed: new Counter({
       name: 'certfleet_edge_connections_closed_total',
-      help: 'Connections the edge closed before a request: handshake_timeout (no TLS handshake within EDGE_HANDSHAKE_TIMEOUT)',
+      help: 'Connections the edge closed: handshake_timeout (no TLS handshake within EDGE_HANDSHAKE_TIMEOUT), http2_error (an h2 session ended on a protocol error or a limit: rapid reset, invalid frames, refused streams), http2_idle (an h2 connection with no stream open for EDGE_KEEPALIVE_TIMEOUT)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
@@ -14,6 +14,7 @@ import { createUpstreamPools } from './upstreams/pools.js';
 import { createHostResolver } from './upstreams/resolve-host.js';
 import { createRouteAddressPolicy } from './upstreams/route-addresses.js';
 import { createRouteCache } from './upstreams/route-cache.js';
+import { connectionOf, isHttp2, protocolOf, requestedName, responseGone, type VisitorRequest, type VisitorResponse } from './upstreams/visitor.js';
 
 export interface UpstreamProxyDeps {
   /** UPSTREAM_URL: where a name without a route goes. */
@@ -34,21 +35,13 @@ export interface UpstreamProxyDeps {
   publicHttpsPort: number;
   /** REDIS_URL: routes may not reach Redis's addresses (unless allowed), nor ever its port there. */
   redisUrl: string;
-  metrics: Pick<EdgeMetrics, 'proxyAnswers' | 'upstreamRetries' | 'droppedResponseHeaders'>;
+  metrics: Pick<EdgeMetrics, 'proxyAnswers' | 'upstreamRetries' | 'droppedResponseHeaders' | 'requests'>;
   logger: Logger;
 }
 
 // A lost pub/sub message (at-most-once, e.g. during a reconnect) is corrected within this long.
 const ROUTE_TTL_MS = 30_000;
 const ROUTE_CACHE_MAX = 100_000;
-
-/** The Host header's name, without port, lower case, without a trailing dot. */
-function requestedName(req: IncomingMessage): string | undefined {
-  const host = req.headers.host;
-  if (!host) return undefined;
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
-  return name.toLowerCase().replace(/\.$/, '');
-}
 
 /**
  * The edge's proxy layer: refuses what it cannot forward safely (ambiguous framing, a target
@@ -59,6 +52,9 @@ function requestedName(req: IncomingMessage): string | undefined {
  *
  * A new connection without SNI only ever got the fallback certificate, which is valid for no
  * customer name, so its requests are answered 421 rather than proxied.
+ *
+ * HTTP/1.1 and h2 requests go through the same checks, per request (per stream for h2): see
+ * upstreams/visitor.ts for where the two differ.
  */
 export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
   const { config, logger } = deps;
@@ -88,6 +84,8 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
   });
   const fallbackFingerprint = new X509Certificate(deps.fallbackCertPem).fingerprint256;
   const realCertificate = new WeakMap<TLSSocket, { name: string; real: boolean }>();
+  // One child per protocol, bound once: the request path does no label lookup.
+  const counted = { 'http/1.1': deps.metrics.requests.labels('http/1.1'), h2: deps.metrics.requests.labels('h2') };
   // Only requests over a real certificate reach an upstream, so HSTS applies to every one of them.
   const hsts: Record<string, string> = config.hsts ? { 'strict-transport-security': config.hsts } : {};
 
@@ -130,16 +128,22 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
    * connection was served a real certificate (421: names the policy does not allow never reach
    * an upstream, not even over a connection that accepted the fallback), and the target (400).
    */
-  const route = async (req: IncomingMessage, upgrade: boolean): Promise<Routed | Refused> => {
+  const route = async (req: VisitorRequest, upgrade: boolean): Promise<Routed | Refused> => {
     const problem = framingProblem(req.rawHeaders);
     if (problem) {
       log.debug({ problem }, 'request refused: its framing is ambiguous');
       return { refused: 'bad-request' };
     }
     if (upgrade && !upgradeAllowed(req.headers.upgrade, req.headers)) return { refused: 'bad-request' };
-    const socket = req.socket as TLSSocket;
+    const socket = connectionOf(req);
+    if (!socket) return { refused: 'internal' }; // an h2 stream already closed: nobody reads the answer
+    const requested = requestedName(req.headers);
+    if (requested.conflict) {
+      log.debug({ authority: req.headers[':authority'], host: req.headers.host }, 'request refused: :authority and Host name different sites');
+      return { refused: 'bad-request' };
+    }
     const sni = typeof socket.servername === 'string' ? socket.servername.toLowerCase().replace(/\.$/, '') : undefined;
-    const host = requestedName(req) ?? sni;
+    const host = requested.name ?? sni;
     // A TLS 1.2 session resumed from a ticket keeps no SNI that Node can report: the session
     // came from a full handshake with the fleet, so its Host is taken as its name.
     const name = sni ?? (socket.isSessionReused() ? host : undefined);
@@ -160,27 +164,40 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
   const facts = (name: string) => ({ name, publicPort: deps.publicHttpsPort });
 
   return {
-    web(req: IncomingMessage, res: ServerResponse): void {
+    web(req: VisitorRequest, res: VisitorResponse): void {
       const refuse = (answer: EdgeAnswer) => {
         deps.metrics.proxyAnswers.inc({ answer });
         sendPage(res, answer);
       };
-      route(req, false)
-        .then(
-          (chosen) => {
-            if ('refused' in chosen) return refuse(chosen.refused);
-            forwarder.web(req, res, chosen.target, upstreamRequestHeaders(req, false, facts(chosen.name)), hsts, chosen.path);
-          },
-          () => refuse('no-address'),
-        )
-        // Nothing in one request's handling may end the process: that request alone fails.
-        .catch((error: unknown) => {
-          log.error({ err: errorMessage(error) }, 'request handling failed');
-          refuse('internal');
-        });
+      const handle = () => {
+        if (responseGone(res)) return;
+        counted[protocolOf(req)].inc();
+        route(req, false)
+          .then(
+            (chosen) => {
+              if (responseGone(res)) return;
+              if ('refused' in chosen) return refuse(chosen.refused);
+              forwarder.web(req, res, chosen.target, upstreamRequestHeaders(req, false, facts(chosen.name)), hsts, chosen.path);
+            },
+            () => refuse('no-address'),
+          )
+          // Nothing in one request's handling may end the process: that request alone fails.
+          .catch((error: unknown) => {
+            log.error({ err: errorMessage(error) }, 'request handling failed');
+            refuse('internal');
+          });
+      };
+      // Rapid reset (CVE-2023-44487): a client that opens an h2 stream and resets it in the same
+      // packet gets its stream's 'request' before the reset is seen; one turn of the event loop
+      // later the stream shows closed. Measured with node:http2 (HEADERS then RST_STREAM, 1,096
+      // streams before nghttp2's GOAWAY): checked at once, all 1,096 looked open; after
+      // setImmediate, 6 did. So such a stream costs no route lookup and reaches no upstream.
+      if (isHttp2(req)) setImmediate(handle);
+      else handle();
     },
     ws(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       socket.on('error', () => undefined);
+      counted['http/1.1'].inc();
       const refuse = (answer: EdgeAnswer) => {
         deps.metrics.proxyAnswers.inc({ answer });
         sendPageOnSocket(socket, answer);

@@ -1,5 +1,5 @@
 import { parseEnv } from './env.js';
-import { duration, int } from './fields.js';
+import { duration, int, onOff } from './fields.js';
 
 const spec = {
   EDGE_HANDSHAKE_TIMEOUT: duration(100, 600_000).default('10s'),
@@ -8,6 +8,7 @@ const spec = {
   EDGE_KEEPALIVE_TIMEOUT: duration(100, 600_000).default('20s'),
   EDGE_MAX_CONNECTIONS: int(1, 10_000_000, 'connections').default('10000'),
   EDGE_MAX_CONNECTIONS_PER_IP: int(1, 10_000_000, 'connections').default('512'),
+  EDGE_HTTP2: onOff().default('on'),
 };
 
 /**
@@ -28,6 +29,8 @@ export interface ConnectionLimitsConfig {
   maxConnections: number;
   /** Open connections per client address (IPv6: per /64) per process; the next ones are closed at once. */
   maxConnectionsPerIp: number;
+  /** ALPN offers `h2` besides `http/1.1` on the HTTPS port (EDGE_HTTP2); off = HTTP/1.1 only. */
+  http2: boolean;
 }
 
 export function loadConnectionLimitsConfig(env: NodeJS.ProcessEnv): ConnectionLimitsConfig {
@@ -39,5 +42,6 @@ export function loadConnectionLimitsConfig(env: NodeJS.ProcessEnv): ConnectionLi
     keepAliveTimeoutMs: e.EDGE_KEEPALIVE_TIMEOUT,
     maxConnections: e.EDGE_MAX_CONNECTIONS,
     maxConnectionsPerIp: e.EDGE_MAX_CONNECTIONS_PER_IP,
+    http2: e.EDGE_HTTP2,
   };
 }

@@ -81,6 +81,17 @@ export const email = () => field('an e-mail address', z.email());
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   field(`one of ${values.join(', ')}`, z.enum(values));
 
+/** A switch: `on`/`off` (also `true`/`false`, `1`/`0`, `yes`/`no`, any case); yields a boolean. */
+export const onOff = () =>
+  field(
+    'on or off',
+    z
+      .string()
+      .transform((text) => text.trim().toLowerCase())
+      .pipe(z.enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no']))
+      .transform((word) => ['on', 'true', '1', 'yes'].includes(word)),
+  );
+
 export const pattern = (expect: string, regex: RegExp, options: FieldOptions = {}) =>
   field(expect, z.string().regex(regex), options);
 

@@ -1,4 +1,4 @@
-import { request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,6 +8,7 @@ import { downstreamResponseHeaders, flattenHeaders } from './headers.js';
 import { sendPage, sendPageOnSocket, type EdgeAnswer } from './pages.js';
 import { hostOf, type UpstreamPool } from './pool.js';
 import { createSlots, type Slots } from './slots.js';
+import { requestHasBody, responseGone, writeHead as writeResponseHead, type ResponseBody, type VisitorRequest, type VisitorResponse } from './visitor.js';
 
 /*
  * Why undici, not http-proxy or node:http's client (measured and reproduced here; see issue 10):
@@ -138,9 +139,10 @@ export function createForwarder(options: ForwarderOptions) {
   }, 60_000);
   sweeper.unref();
 
-  function web(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, headers: OutgoingHttpHeaders, extra: Record<string, string>, path: string): void {
+  function web(req: VisitorRequest, res: VisitorResponse, target: ForwardTarget, headers: OutgoingHttpHeaders, extra: Record<string, string>, path: string): void {
     const method = req.method ?? 'GET';
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    const hasBody = requestHasBody(req);
+    const body: ResponseBody = res;
     const prefix = target.url.pathname === '/' ? '' : target.url.pathname.replace(/\/$/, '');
     const upstreamPath = path === '*' ? '*' : prefix + path;
     const host = hostOf(target.url);
@@ -154,7 +156,7 @@ export function createForwarder(options: ForwarderOptions) {
     });
 
     const fail = (error: unknown, address: string) => {
-      if (res.destroyed || res.writableFinished) return;
+      if (responseGone(res) || res.writableFinished) return;
       log.debug({ address, err: errorMessage(error), url: req.url }, 'upstream request failed');
       const answer = error instanceof UpstreamTimeoutError && error.phase === 'queue' ? 'queue-timeout' : answerFor(error);
       options.onAnswer?.(answer);
@@ -166,7 +168,8 @@ export function createForwarder(options: ForwarderOptions) {
       cancelWait = dispatcher.slots.acquire(
         () => {
           cancelWait = undefined;
-          if (res.destroyed) return dispatcher.slots.release();
+          // The visitor left (an h2 stream reset) while the request waited: nothing goes upstream.
+          if (responseGone(res)) return dispatcher.slots.release();
           send(dispatcher, address, retried, fresh);
         },
         () => fail(new UpstreamTimeoutError('queue', options.queueTimeoutMs), address),
@@ -196,15 +199,15 @@ export function createForwarder(options: ForwarderOptions) {
           responded = true;
           try {
             const out = downstreamResponseHeaders(flattenHeaders(responseHeaders), extra, { onDropped: options.onDroppedHeader });
-            res.writeHead(statusCode, out);
-            res.on('drain', () => controller.resume());
+            writeResponseHead(res, statusCode, out);
+            body.on('drain', () => controller.resume());
           } catch (error) {
             // Whatever the upstream sent, it ends this request only.
             controller.abort(error instanceof Error ? error : new Error(String(error)));
           }
         },
         onResponseData(controller, chunk) {
-          if (!res.write(chunk)) controller.pause();
+          if (!body.write(chunk)) controller.pause();
         },
         onResponseEnd() {
           release();
@@ -212,7 +215,7 @@ export function createForwarder(options: ForwarderOptions) {
         },
         onResponseError(_controller, error) {
           release();
-          if (res.destroyed || res.writableFinished) return; // the visitor left, or was answered
+          if (responseGone(res) || res.writableFinished) return; // the visitor left, or was answered
           if (responded) {
             // Headers are out: the only honest signal left is cutting the response short.
             log.debug({ address, err: errorMessage(error) }, 'upstream failed mid-response');

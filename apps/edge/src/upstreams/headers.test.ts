@@ -31,6 +31,27 @@ describe('proxy headers', () => {
     });
   });
 
+  it("sends an h2 request's :authority as Host and none of its pseudo-headers", () => {
+    const out = upstreamRequestHeaders(
+      incoming({ ':method': 'GET', ':path': '/cart', ':scheme': 'https', ':authority': 'shop.example:8443', te: 'trailers', cookie: 'a=1; b=2' }),
+      false,
+      { name: 'shop.example', publicPort: 443 },
+    );
+    expect(out).toEqual({
+      host: 'shop.example:8443',
+      cookie: 'a=1; b=2',
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'shop.example:8443',
+      'x-forwarded-port': '443',
+    });
+  });
+
+  it('drops HTTP2-Settings both ways, which an h2 response may not carry', () => {
+    expect(upstreamRequestHeaders(incoming({ host: 'a.example', 'http2-settings': 'AAMAAABk' }), false, { name: 'a.example', publicPort: 443 })).not.toHaveProperty('http2-settings');
+    expect(downstreamResponseHeaders(['HTTP2-Settings', 'AAMAAABk', 'X-Ok', '1'], {})).toEqual(['X-Ok', '1']);
+  });
+
   it('keeps the upgrade handshake for a websocket', () => {
     const out = upstreamRequestHeaders(incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' }), true, { name: 'a.example', publicPort: 443 });
     expect(out).toMatchObject({ connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' });

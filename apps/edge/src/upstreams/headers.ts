@@ -1,7 +1,9 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { VisitorRequest } from './visitor.js';
 
-// Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection and are never forwarded.
-// `expect` too: the edge answers 100-continue itself (Node's server does), and the request it
+// Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection and are never forwarded
+// (`http2-settings` belongs to an h2c upgrade, RFC 7540 3.2.1; an h2 response may carry none of
+// these, so they are dropped before node:http2 would refuse the whole response). `expect` too: the edge answers 100-continue itself (Node's server does), and the request it
 // sends upstream is framed by the edge, not by the visitor's expectations.
 const HOP_BY_HOP = new Set([
   'connection',
@@ -13,6 +15,7 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  'http2-settings',
   'expect',
 ]);
 
@@ -36,21 +39,25 @@ export interface ForwardedFacts {
 
 /**
  * The headers sent upstream: the visitor's end-to-end headers (Host kept as the visitor sent
- * it, or the connection's name for an HTTP/1.0 request without one), and
+ * it, h2's `:authority` as Host, or the connection's name for an HTTP/1.0 request without one;
+ * no h2 pseudo-header), and
  * X-Forwarded-For/Proto/Host/Port set by the edge. The edge is the first hop the visitor's
  * connection reaches, so X-Forwarded-* and Forwarded sent by the client are dropped, not
  * trusted. Content-Length is kept: it is how the upstream frames the body the edge forwards.
  * For a websocket, the Upgrade handshake headers are set to `websocket` (the only upgrade the
  * edge forwards).
  */
-export function upstreamRequestHeaders(req: IncomingMessage, upgrade: boolean, facts: ForwardedFacts): OutgoingHttpHeaders {
+export function upstreamRequestHeaders(req: VisitorRequest, upgrade: boolean, facts: ForwardedFacts): OutgoingHttpHeaders {
   const listed = listedInConnection(req.headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    if (name.startsWith('x-forwarded-') || name === 'forwarded') continue;
+    if (name.startsWith('x-forwarded-') || name === 'forwarded' || name.startsWith(':')) continue;
     out[name] = value;
   }
+  // h2 names the site in :authority (a Host beside it names the same site: checked before).
+  const authority = req.headers[':authority'];
+  if (typeof authority === 'string' && authority !== '') out.host = authority;
   if (out.host === undefined) out.host = facts.name;
   if (upgrade) {
     out.connection = 'upgrade';

@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isHttp2Response, writeHead, type VisitorResponse } from './visitor.js';
 
 /** Why the edge answers itself instead of the upstream. */
 export type EdgeAnswer =
@@ -12,7 +12,7 @@ export type EdgeAnswer =
   | 'bad-request'
   | 'internal';
 
-/** Answers after which the edge closes the visitor's connection: it may be out of step, or hostile. */
+/** Answers after which the edge closes the visitor's HTTP/1.1 connection: it may be out of step, or hostile. */
 const CLOSES: ReadonlySet<EdgeAnswer> = new Set(['misdirected', 'no-certificate', 'bad-request', 'internal']);
 
 const PAGES: Record<EdgeAnswer, { status: number; title: string; text: string }> = {
@@ -69,20 +69,36 @@ export function edgePage(answer: EdgeAnswer): { status: number; title: string; b
 }
 
 /** Answers an HTTP request with the edge's own page (headers not sent yet), else cuts the response short. */
-export function sendPage(res: ServerResponse, answer: EdgeAnswer, extraHeaders: Record<string, string> = {}): void {
+export function sendPage(res: VisitorResponse, answer: EdgeAnswer, extraHeaders: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const page = edgePage(answer);
-  res.writeHead(page.status, {
+  writeHead(res, page.status, {
     ...extraHeaders,
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(page.body),
     'cache-control': 'no-store',
-    ...(CLOSES.has(answer) ? { connection: 'close' } : {}),
+    ...closing(res, answer),
   });
   res.end(page.body);
+}
+
+/**
+ * HTTP/1.1: `Connection: close` on the answers in CLOSES. h2 has no such header and its
+ * streams are independent (a 421 is answered per stream, RFC 9110 15.5.20), so only a
+ * connection served the fallback certificate, whose every stream would be refused, is closed:
+ * gracefully (GOAWAY) once the answer is out.
+ */
+function closing(res: VisitorResponse, answer: EdgeAnswer): Record<string, string> {
+  if (!CLOSES.has(answer)) return {};
+  if (!isHttp2Response(res)) return { connection: 'close' };
+  if (answer === 'no-certificate') {
+    const session = res.stream.session;
+    res.once('finish', () => session?.close());
+  }
+  return {};
 }
 
 /** The same page written on a raw socket (a websocket upgrade that could not be proxied), then the socket is closed. */
