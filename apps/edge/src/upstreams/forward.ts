@@ -1,11 +1,11 @@
-import { request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { isIP, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
 import { Client, Pool, type Dispatcher } from 'undici';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { downstreamResponseHeaders, flattenHeaders } from './headers.js';
-import { sendPage, sendPageOnSocket, type EdgeAnswer } from './pages.js';
+import { createWebsocketForwarder } from './forward-websocket.js';
+import { answerFor, codeOf, notConnected, UpstreamTimeoutError } from './upstream-errors.js';
+import { sendPage, type EdgeAnswer } from './pages.js';
 import { hostOf, type UpstreamPool } from './pool.js';
 import { createSlots, type Slots } from './slots.js';
 import { requestHasBody, responseGone, writeHead as writeResponseHead, type ResponseBody, type VisitorRequest, type VisitorResponse } from './visitor.js';
@@ -25,7 +25,7 @@ import { requestHasBody, responseGone, writeHead as writeResponseHead, type Resp
  * - Speed. Keep-alive proxied requests per CPU-second, bare Node proxies (FIELD-NOTES): undici
  *   Pool 7,369-8,583 on Node 20 and 9,451-9,666 on Node 24, node:http 6,346-6,987, and
  *   http-proxy-3 2,057-2,549 (plain HTTP, three rounds of wrk).
- * Websocket upgrades use node:http with a fresh connection each: they are never pooled.
+ * Websocket upgrades use node:http with a fresh connection each (forward-websocket.ts).
  */
 
 export interface ForwarderOptions {
@@ -44,35 +44,17 @@ export interface ForwarderOptions {
   onDroppedHeader?: () => void;
 }
 
+export { UpstreamTimeoutError } from './upstream-errors.js';
+
 /** Where one request goes: the upstream URL (scheme, host for TLS, port, path prefix) and its addresses. */
 export interface ForwardTarget {
   url: URL;
   pool: UpstreamPool;
 }
 
-/** The upstream did not connect, answer, or speak within a bound. */
-export class UpstreamTimeoutError extends Error {
-  constructor(
-    readonly phase: 'connect' | 'header' | 'idle' | 'queue',
-    ms: number,
-  ) {
-    super(`upstream ${phase} timeout after ${ms} ms`);
-  }
-}
-
-// Errors that mean no connection was opened, so nothing of the request reached the upstream.
-const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTDOWN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 // RFC 9110 9.2.2: safe to send twice when no response came.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-const codeOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code ?? '';
-const notConnected = (error: unknown) =>
-  (error instanceof UpstreamTimeoutError && error.phase === 'connect') || NOT_CONNECTED.has(codeOf(error));
-const answerFor = (error: unknown): EdgeAnswer => (error instanceof UpstreamTimeoutError || TIMEOUTS.has(codeOf(error)) ? 'timeout' : 'refused');
-
-/** The status line is the edge's own: the upstream's reason phrase is never relayed (it may hold any byte). */
-const statusLine = (code: number) => `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Unknown'}`;
 
 // A dispatcher per address that nobody used for this long is closed (addresses come and go).
 const UNUSED_DISPATCHER_MS = 10 * 60_000;
@@ -83,6 +65,8 @@ interface AddressDispatcher {
   fresh: () => Client;
   slots: Slots;
   usedAt: number;
+  /** Closed by the sweeper: a lookup that still holds it makes a new one. */
+  closed: boolean;
 }
 
 /**
@@ -99,8 +83,17 @@ interface AddressDispatcher {
 export function createForwarder(options: ForwarderOptions) {
   const log = options.logger;
   const dispatchers = new Map<string, AddressDispatcher>();
+  // The per-request lookup: route URLs are parsed once (proxy.ts), so their objects are stable
+  // keys, and the origin string is built only for a new URL and address.
+  const byUrl = new WeakMap<URL, Map<string, AddressDispatcher>>();
 
   function dispatcherFor(target: ForwardTarget, address: string): AddressDispatcher {
+    let forUrl = byUrl.get(target.url);
+    const known = forUrl?.get(address);
+    if (known && !known.closed) {
+      known.usedAt = Date.now();
+      return known;
+    }
     const secure = target.url.protocol === 'https:';
     const host = hostOf(target.url);
     const port = target.url.port || (secure ? '443' : '80');
@@ -121,10 +114,12 @@ export function createForwarder(options: ForwarderOptions) {
       const pool = new Pool(origin, { ...clientOptions, connections: options.maxSockets });
       pool.on('connectionError', () => undefined);
       const fresh = () => new Client(origin, { ...clientOptions, pipelining: 0 }).on('connectionError', () => undefined);
-      entry = { pool, fresh, slots: createSlots(options.maxSockets, options.queueTimeoutMs), usedAt: Date.now() };
+      entry = { pool, fresh, slots: createSlots(options.maxSockets, options.queueTimeoutMs), usedAt: Date.now(), closed: false };
       dispatchers.set(key, entry);
     }
     entry.usedAt = Date.now();
+    if (!forUrl) byUrl.set(target.url, (forUrl = new Map()));
+    forUrl.set(address, entry);
     return entry;
   }
 
@@ -133,6 +128,7 @@ export function createForwarder(options: ForwarderOptions) {
     for (const [key, entry] of dispatchers) {
       if (now - entry.usedAt > UNUSED_DISPATCHER_MS && entry.slots.inUse === 0 && entry.slots.waiting === 0) {
         dispatchers.delete(key);
+        entry.closed = true;
         void entry.pool.close().catch(() => undefined);
       }
     }
@@ -265,117 +261,15 @@ export function createForwarder(options: ForwarderOptions) {
     } else attempt(first, false);
   }
 
-  function openUpgrade(target: ForwardTarget, address: string, req: IncomingMessage, headers: OutgoingHttpHeaders, path: string): ClientRequest {
-    const secure = target.url.protocol === 'https:';
-    const host = hostOf(target.url);
-    const prefix = target.url.pathname === '/' ? '' : target.url.pathname.replace(/\/$/, '');
-    return (secure ? httpsRequest : httpRequest)({
-      host: address,
-      port: target.url.port || (secure ? 443 : 80),
-      method: req.method,
-      path: prefix + path,
-      headers,
-      setHost: false,
-      // A websocket holds its connection for good: never from (or back to) a keep-alive pool.
-      agent: false,
-      ...(secure && isIP(host) === 0 ? { servername: host } : {}),
-    });
-  }
-
-  /** Writes a status line and checked headers on a raw socket; false if nothing could be written. */
-  function writeHead(socket: Duplex, code: number, rawHeaders: readonly string[], extra: Record<string, string>, keepUpgrade: boolean): void {
-    const lines = [statusLine(code)];
-    const out = downstreamResponseHeaders(rawHeaders, extra, { keepUpgrade, onDropped: options.onDroppedHeader });
-    for (let i = 0; i < out.length; i += 2) lines.push(`${out[i]}: ${out[i + 1]}`);
-    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-  }
-
-  function ws(req: IncomingMessage, socket: Duplex, head: Buffer, target: ForwardTarget, headers: OutgoingHttpHeaders, path: string): void {
-    let current: ClientRequest | undefined;
-    socket.on('error', () => current?.destroy());
-
-    const attempt = (address: string, retried: boolean) => {
-      let connected = false;
-      let headerTimer: NodeJS.Timeout | undefined;
-      const upstreamReq = openUpgrade(target, address, req, headers, path);
-      current = upstreamReq;
-      whenConnected(upstreamReq, options.connectTimeoutMs, () => {
-        connected = true;
-        headerTimer = setTimeout(() => upstreamReq.destroy(new UpstreamTimeoutError('header', options.headerTimeoutMs)), options.headerTimeoutMs);
-        upstreamReq.end();
-      });
-      upstreamReq.once('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
-        clearTimeout(headerTimer);
-        if (socket.destroyed) return void upstreamSocket.destroy();
-        upstreamSocket.on('error', () => socket.destroy());
-        writeHead(socket, 101, upstreamRes.rawHeaders, {}, true);
-        if (upstreamHead.length) socket.write(upstreamHead);
-        if (head.length) upstreamSocket.write(head);
-        // Websockets are bound by the idle timeout too (as nginx's proxy_read_timeout): applications ping.
-        const idle = () => {
-          upstreamSocket.destroy();
-          socket.destroy();
-        };
-        upstreamSocket.setTimeout(options.idleTimeoutMs, idle);
-        upstreamSocket.on('close', () => socket.destroy());
-        socket.on('close', () => upstreamSocket.destroy());
-        upstreamSocket.pipe(socket);
-        socket.pipe(upstreamSocket);
-      });
-      upstreamReq.once('response', (upstreamRes) => {
-        // The upstream declined the upgrade: relay its answer, then close.
-        clearTimeout(headerTimer);
-        upstreamRes.on('error', () => socket.destroy());
-        writeHead(socket, upstreamRes.statusCode ?? 502, upstreamRes.rawHeaders, { connection: 'close' }, false);
-        upstreamRes.pipe(socket);
-      });
-      upstreamReq.once('error', (error) => {
-        clearTimeout(headerTimer);
-        if (socket.destroyed) return;
-        const failedToConnect = !connected && notConnected(error);
-        if (failedToConnect) {
-          target.pool.setAside(address);
-          const next = retried ? undefined : target.pool.pick(address);
-          if (next) {
-            options.onRetry?.('connect_failed');
-            return attempt(next, true);
-          }
-        }
-        log.debug({ address, err: errorMessage(error), url: req.url }, 'upstream websocket failed');
-        options.onAnswer?.(answerFor(error));
-        sendPageOnSocket(socket, answerFor(error));
-      });
-    };
-
-    const first = target.pool.pick();
-    if (first === undefined) {
-      options.onAnswer?.('no-address');
-      sendPageOnSocket(socket, 'no-address');
-    } else attempt(first, false);
-  }
-
   return {
     web,
-    ws,
+    ws: createWebsocketForwarder(options),
     close(): void {
       clearInterval(sweeper);
       for (const entry of dispatchers.values()) void entry.pool.destroy().catch(() => undefined);
       dispatchers.clear();
     },
   };
-}
-
-/** Calls `onConnected` once the request has a usable connection; bounds a new connection's opening. */
-function whenConnected(upstreamReq: ClientRequest, timeoutMs: number, onConnected: () => void): void {
-  upstreamReq.once('socket', (socket: Socket) => {
-    if (!socket.connecting) return onConnected();
-    const timer = setTimeout(() => upstreamReq.destroy(new UpstreamTimeoutError('connect', timeoutMs)), timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      onConnected();
-    });
-    socket.once('close', () => clearTimeout(timer));
-  });
 }
 
 export type Forwarder = ReturnType<typeof createForwarder>;

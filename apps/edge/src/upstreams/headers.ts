@@ -82,23 +82,37 @@ export function downstreamResponseHeaders(
   extra: Record<string, string>,
   options: { keepUpgrade?: boolean; onDropped?: () => void } = {},
 ): string[] {
-  const names: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) names.push((rawHeaders[i] ?? '').toLowerCase());
-  const listed = listedInConnection(names.flatMap((name, i) => (name === 'connection' ? [rawHeaders[i * 2 + 1] ?? ''] : [])));
+  // Runs on every response: one pass to find Connection's list (rarely there), one to copy.
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] ?? '').toLowerCase() === 'connection') {
+      listed ??= new Set();
+      for (const token of listedInConnection(rawHeaders[i + 1])) listed.add(token);
+    }
+  }
   const out: string[] = [];
-  names.forEach((name, i) => {
-    const hop = HOP_BY_HOP.has(name) || listed.has(name);
-    if (hop && !(options.keepUpgrade && (name === 'connection' || name === 'upgrade'))) return;
-    const rawName = rawHeaders[i * 2] ?? '';
-    const value = rawHeaders[i * 2 + 1] ?? '';
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const rawName = rawHeaders[i] ?? '';
+    const value = rawHeaders[i + 1] ?? '';
+    const name = rawName.toLowerCase();
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) {
+      if (!(options.keepUpgrade && (name === 'connection' || name === 'upgrade'))) continue;
+    }
     if (!HEADER_NAME.test(rawName) || INVALID_VALUE_CHAR.test(value)) {
       options.onDropped?.();
-      return;
+      continue;
     }
     out.push(rawName, value);
-  });
-  for (const [name, value] of Object.entries(extra)) if (!names.includes(name)) out.push(name, value);
+  }
+  for (const name in extra) {
+    if (!sentByUpstream(rawHeaders, name)) out.push(name, extra[name] as string);
+  }
   return out;
+}
+
+function sentByUpstream(rawHeaders: readonly string[], name: string): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) if ((rawHeaders[i] ?? '').toLowerCase() === name) return true;
+  return false;
 }
 
 /** A parsed header object (lower-case names, repeats as arrays) as a flat [name, value, ...] list. */

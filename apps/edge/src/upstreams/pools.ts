@@ -20,7 +20,13 @@ const UNUSED_POOL_MS = 10 * 60_000;
 export function createUpstreamPools(defaultUrl: URL, options: UpstreamPoolsOptions) {
   const clock = options.clock ?? Date.now;
   const pools = new Map<string, { pool: UpstreamPool; usedAt: number }>();
-  const keyOf = (url: URL) => `${url.protocol}//${url.host}`;
+  // Asked on every request: a URL object's key is built once (route URLs are parsed once, in proxy.ts).
+  const keys = new WeakMap<URL, string>();
+  const keyOf = (url: URL) => {
+    let key = keys.get(url);
+    if (key === undefined) keys.set(url, (key = `${url.protocol}//${url.host}`));
+    return key;
+  };
   const defaultKey = keyOf(defaultUrl);
   const { addressPolicy, ...shared } = options;
 
