@@ -1,9 +1,9 @@
 import { constants, type ClientHttp2Session } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, metric } from '../support/certfleet.js';
+import { cli } from '../support/certfleet.js';
 import { connectH2, h2Get, h2Request } from '../support/h2-client.js';
+import { edgeProbes } from '../support/edge-probes.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { handshake } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
 
 /**
@@ -19,15 +19,7 @@ const RESET_BURST = 200;
 
 describe('the edge in front of hostile h2 clients', () => {
   let stack: Stack;
-  const edge = () => {
-    const first = stack.edges[0];
-    if (!first) throw new Error('no edge');
-    return first;
-  };
-  const port = () => edge().ports.httpsPort;
-  const counted = (name: string, labels: Record<string, string> = {}) => metric(edge().ports.metricsPort, name, labels);
-  const served = (name: string) =>
-    until(`${name} served with its certificate`, async () => (await handshake(port(), name, stack.rootPem)).authorized, 60_000, 300);
+  const { port, counted, served } = edgeProbes(() => stack);
   const upstreamUrls = (prefix: string) => stack.upstream.requests.map((r) => r.url).filter((url) => url.startsWith(prefix));
 
   beforeAll(async () => {

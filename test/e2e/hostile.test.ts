@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, metric } from '../support/certfleet.js';
+import { cli } from '../support/certfleet.js';
 import { connectH2, h2Request } from '../support/h2-client.js';
 import { idleConnections, rawTls, startRawUpstream } from '../support/raw.js';
+import { edgeProbes } from '../support/edge-probes.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { handshake } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
 
 /**
@@ -57,17 +57,8 @@ const request = (name: string, path: string, extra = '') => `GET ${path} HTTP/1.
 describe('the edge in front of hostile traffic', () => {
   let stack: Stack;
   let raw: Awaited<ReturnType<typeof startRawUpstream>>;
-  const edge = () => {
-    const first = stack.edges[0];
-    if (!first) throw new Error('no edge');
-    return first;
-  };
-  const port = () => edge().ports.httpsPort;
-  const counted = (name: string, labels: Record<string, string> = {}) => metric(edge().ports.metricsPort, name, labels);
+  const { edge, port, counted, served } = edgeProbes(() => stack);
   const pid = () => edge().proc.child.pid;
-  /** Waits until `name` has its real certificate (the first handshake has it issued). */
-  const served = (name: string) =>
-    until(`${name} served with its certificate`, async () => (await handshake(port(), name, stack.rootPem)).authorized, 60_000, 300);
   const upstreamUrls = () => stack.upstream.requests.map((r) => r.url);
 
   beforeAll(async () => {
