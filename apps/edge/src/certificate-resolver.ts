@@ -9,6 +9,7 @@ import type { CachedContext, LoadedPem, SecureContextCache } from '@certfleet/tl
 import type { NewNameAdmission } from './admission.js';
 import { clientKey } from './client-key.js';
 import { contextFor } from './key-type-choice.js';
+import { noteRealCertificate } from './served-certificate.js';
 import type { CertificateSource, EdgeMetrics, LimitName } from './metrics.js';
 import { RefusedNames } from './refused-names.js';
 
@@ -192,6 +193,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       if (hit) {
         deps.metrics.certificates.inc({ source: 'memory' });
         deps.onServed?.(lower);
+        noteRealCertificate(this);
         return done(null, contextFor(this, hit.context, hit.rsaContext));
       }
     }
@@ -220,6 +222,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
           if (!resolved) return fallback();
           deps.metrics.certificates.inc({ source: resolved.source });
           deps.onServed?.(check.name);
+          noteRealCertificate(this);
           done(null, contextFor(this, resolved.context, resolved.rsaContext));
         },
         (error: unknown) => {

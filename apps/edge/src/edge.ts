@@ -156,7 +156,6 @@ export async function startEdge(
     upstreamUrl: config.upstreamUrl,
     config: config.upstream,
     store,
-    fallbackCertPem: fallback.certPem,
     hasCertificate: (name) => cache.peek(name) !== undefined,
     hasStoredCertificate: async (name) => local?.has(name) || (await store.certificates.get(name)) !== null,
     publicHttpsPort: config.publicHttpsPort,

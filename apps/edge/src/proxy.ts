@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { UpstreamConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
@@ -14,6 +13,7 @@ import { createUpstreamPools } from './upstreams/pools.js';
 import { createHostResolver } from './upstreams/resolve-host.js';
 import { createRouteAddressPolicy } from './upstreams/route-addresses.js';
 import { createRouteCache } from './upstreams/route-cache.js';
+import { servedRealCertificate } from './served-certificate.js';
 import { connectionOf, isHttp2, protocolOf, requestedName, responseGone, type VisitorRequest, type VisitorResponse } from './upstreams/visitor.js';
 
 export interface UpstreamProxyDeps {
@@ -22,8 +22,6 @@ export interface UpstreamProxyDeps {
   config: UpstreamConfig;
   /** Routes are read from here; their changes arrive by pub/sub. */
   store: Pick<Store, 'redis' | 'keys' | 'routes'>;
-  /** The fallback certificate: a connection served with it gets no HSTS and no route. */
-  fallbackCertPem: string;
   /**
    * Whether this process holds a certificate for the name (synchronous, no I/O). Asked for
    * resumed sessions, where the certificate of the original handshake cannot be read back.
@@ -82,7 +80,6 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     onRetry: (reason) => deps.metrics.upstreamRetries.inc({ reason }),
     onDroppedHeader: () => deps.metrics.droppedResponseHeaders.inc(),
   });
-  const fallbackFingerprint = new X509Certificate(deps.fallbackCertPem).fingerprint256;
   const realCertificate = new WeakMap<TLSSocket, { name: string; real: boolean }>();
   // One child per protocol, bound once: the request path does no label lookup.
   const counted = { 'http/1.1': deps.metrics.requests.labels('http/1.1'), h2: deps.metrics.requests.labels('h2') };
@@ -102,10 +99,7 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     if (known?.name === name) return known.real;
     let real: boolean;
     if (socket.isSessionReused()) real = deps.hasCertificate(name) || (await deps.hasStoredCertificate(name).catch(() => false));
-    else {
-      const fingerprint = (socket.getCertificate() as { fingerprint256?: string } | null)?.fingerprint256;
-      real = fingerprint !== undefined && fingerprint !== fallbackFingerprint;
-    }
+    else real = servedRealCertificate(socket);
     realCertificate.set(socket, { name, real });
     return real;
   };
