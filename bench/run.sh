@@ -4,7 +4,8 @@
 # set-up's node selection (infra/scripts/node.sh: the machine's Node when it is 24 or newer, else
 # Node 24 from the npm registry in .cache) is put first on PATH here, so tsx, the edge it starts
 # (process.execPath) and every role run on 24. Then the peers and load generators (installed
-# when missing) and the build. Arguments go to bench/edge-compare.ts (e.g. --rewrite-report).
+# when missing) and the build. Arguments go to bench/edge-compare.ts (e.g. --rewrite-report), or
+# to another bench script named first (`bash bench/run.sh bench/profile-edge.ts full`).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -12,4 +13,9 @@ cd "$root"
 certfleet_use_node "$root"
 bash bench/setup-peers.sh
 node_modules/.bin/turbo run build --output-logs=errors-only
-exec node_modules/.bin/tsx bench/edge-compare.ts "$@"
+script=bench/edge-compare.ts
+if [[ "${1:-}" == *.ts ]]; then
+  script=$1
+  shift
+fi
+exec node_modules/.bin/tsx "$script" "$@"

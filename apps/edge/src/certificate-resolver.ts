@@ -204,6 +204,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     if (local) {
       deps.metrics.certificates.inc({ source: 'local' });
       deps.onServed?.(check.name);
+      noteRealCertificate(this);
       return done(null, contextFor(this, local.context, local.rsaContext));
     }
     const refusal = refused.get(check.name);
