@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 /** What came back on a raw connection: the status line's code (0 when none), the head and the body as text. */
@@ -47,7 +47,6 @@ export function rawTls(
 
 /** Plain TCP connections to 127.0.0.1:`port` that send nothing; resolves once each is open (or refused). */
 export async function idleConnections(port: number, count: number, localAddress = '127.0.0.1'): Promise<Socket[]> {
-  const { connect } = await import('node:net');
   return Promise.all(
     Array.from(
       { length: count },

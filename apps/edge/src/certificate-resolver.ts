@@ -185,28 +185,26 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       deps.metrics.certificates.inc({ source: 'fallback' });
       done(null);
     };
+    // Every real certificate leaves through here: counted, recorded as served, the connection
+    // marked real for the proxy, and the key type chosen for the client.
+    const serve = (name: string, source: CertificateSource, found: { context: SecureContext; rsaContext?: SecureContext | undefined }) => {
+      deps.metrics.certificates.inc({ source });
+      deps.onServed?.(name);
+      noteRealCertificate(this);
+      done(null, contextFor(this, found.context, found.rsaContext));
+    };
     // The hot path: a name already in memory was validated when it was cached, and only
     // normalised names are cached, so a lower-cased SNI that hits needs no further checking.
     const lower = servername.toLowerCase();
     if (!deps.alpn.isPending(lower)) {
       const hit = deps.cache.peek(lower);
-      if (hit) {
-        deps.metrics.certificates.inc({ source: 'memory' });
-        deps.onServed?.(lower);
-        noteRealCertificate(this);
-        return done(null, contextFor(this, hit.context, hit.rsaContext));
-      }
+      if (hit) return serve(lower, 'memory', hit);
     }
     const check = checkHostname(servername, deps.hostnameOptions);
     if (!check.ok) return fallback();
     if (deps.alpn.isPending(check.name)) return done(null);
     const local = fromLocal(check.name);
-    if (local) {
-      deps.metrics.certificates.inc({ source: 'local' });
-      deps.onServed?.(check.name);
-      noteRealCertificate(this);
-      return done(null, contextFor(this, local.context, local.rsaContext));
-    }
+    if (local) return serve(check.name, 'local', local);
     const refusal = refused.get(check.name);
     if (refusal) {
       deps.metrics.refusedNameHits.inc({ reason: refusal });
@@ -221,10 +219,7 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
       .then(
         (resolved) => {
           if (!resolved) return fallback();
-          deps.metrics.certificates.inc({ source: resolved.source });
-          deps.onServed?.(check.name);
-          noteRealCertificate(this);
-          done(null, contextFor(this, resolved.context, resolved.rsaContext));
+          serve(check.name, resolved.source, resolved);
         },
         (error: unknown) => {
           deps.logger.warn({ domain: check.name, err: errorMessage(error) }, 'certificate lookup failed; fallback');

@@ -94,12 +94,12 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
    * the store, once per connection).
    */
   const isReal = async (socket: TLSSocket, name: string): Promise<boolean> => {
+    // A full handshake: the SNI callback marked the socket. Nothing to remember.
+    if (!socket.isSessionReused()) return servedRealCertificate(socket);
     // Keyed by name too: on a TLS 1.2 resumption (no SNI), each request's Host is its name.
     const known = realCertificate.get(socket);
     if (known?.name === name) return known.real;
-    let real: boolean;
-    if (socket.isSessionReused()) real = deps.hasCertificate(name) || (await deps.hasStoredCertificate(name).catch(() => false));
-    else real = servedRealCertificate(socket);
+    const real = deps.hasCertificate(name) || (await deps.hasStoredCertificate(name).catch(() => false));
     realCertificate.set(socket, { name, real });
     return real;
   };

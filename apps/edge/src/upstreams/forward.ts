@@ -141,7 +141,6 @@ export function createForwarder(options: ForwarderOptions) {
     const body: ResponseBody = res;
     const prefix = target.url.pathname === '/' ? '' : target.url.pathname.replace(/\/$/, '');
     const upstreamPath = path === '*' ? '*' : prefix + path;
-    const host = hostOf(target.url);
     const secure = target.url.protocol === 'https:';
     let abortCurrent: ((reason: Error) => void) | undefined;
     let cancelWait: (() => void) | undefined;
@@ -244,7 +243,7 @@ export function createForwarder(options: ForwarderOptions) {
             headers: headers as Record<string, string | string[]>,
             body: hasBody ? req : null,
             // undici would take the TLS name from Host (the customer's name): the upstream's own is used.
-            ...(secure ? { servername: host } : {}),
+            ...(secure ? { servername: hostOf(target.url) } : {}),
           },
           handler,
         );
