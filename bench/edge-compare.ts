@@ -141,7 +141,9 @@ async function main(): Promise<void> {
     if (!check.real) throw new Error(`${server.id} does not serve ${NAME} with the Pebble certificate: ${check.error}`);
   }
 
-  log(`scenarios 1-4 and 7: full handshakes, resumed handshakes, keep-alive requests, paced latency, HTTP/2 (${H2_CONNECTIONS} x ${H2_STREAMS} streams)`);
+  log(
+    `scenarios 1-4 and 7: full handshakes, resumed handshakes, keep-alive requests, paced latency, HTTP/2 (${H2_CONNECTIONS} x ${H2_STREAMS} streams)`,
+  );
   const runs = await runThroughput(servers, {
     name: NAME,
     seconds: SECONDS,
@@ -170,10 +172,19 @@ async function main(): Promise<void> {
 
   // The peers are done: stop them so the fresh edge has the machine to itself.
   await Promise.all([caddy.proc.stop(), nginx.proc.stop(), edge.proc.stop()]);
-  let many;
+  let many: Awaited<ReturnType<typeof manyNames>> | undefined;
   if (MANY > 0) {
     log(`scenario 6: an edge in front of ${MANY} stored names`);
-    many = await manyNames({ redis, prefix: stack.prefix, env: stack.env, cert, count: MANY, workers: WORKERS, maxSeconds: MANY_SECONDS, log });
+    many = await manyNames({
+      redis,
+      prefix: stack.prefix,
+      env: stack.env,
+      cert,
+      count: MANY,
+      workers: WORKERS,
+      maxSeconds: MANY_SECONDS,
+      log,
+    });
   }
 
   const report: Report = {
@@ -194,10 +205,7 @@ async function main(): Promise<void> {
     versions: versions(edgeNode),
     runs,
     summaries: Object.fromEntries(
-      (['certfleet', 'caddy', 'nginx'] as const).map((id) => [
-        id,
-        Object.fromEntries(SCENARIOS.map((s) => [s, summarise(runs, id, s)])),
-      ]),
+      (['certfleet', 'caddy', 'nginx'] as const).map((id) => [id, Object.fromEntries(SCENARIOS.map((s) => [s, summarise(runs, id, s)]))]),
     ) as Report['summaries'],
     newNames: { certfleet: certfleetNew, caddy: caddyNew },
     many,

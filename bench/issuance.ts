@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   const stack = await startStack({
     edges: 1,
     issuers: 2,
-    env: { LOG_LEVEL: 'info', ISSUER_CONCURRENCY: CONCURRENCY, ACME_BUDGET_ORDERS: '100000/1s', ACME_BUDGET_REGISTERED_DOMAIN: '100000/1s' },
+    env: {
+      LOG_LEVEL: 'info',
+      ISSUER_CONCURRENCY: CONCURRENCY,
+      ACME_BUDGET_ORDERS: '100000/1s',
+      ACME_BUDGET_REGISTERED_DOMAIN: '100000/1s',
+    },
   });
   const redis = stack.redis.client();
   try {
@@ -54,8 +59,16 @@ async function main(): Promise<void> {
     const result = {
       issuers: 2,
       concurrencyPerIssuer: Number(CONCURRENCY),
-      sustained: { names: RATE_NAMES, seconds: Number(rateSeconds.toFixed(1)), certificatesPerSecond: Number((RATE_NAMES / rateSeconds).toFixed(1)) },
-      preProvision: { names: FILE_NAMES, enqueuedSeconds: Number(enqueuedSeconds.toFixed(1)), allIssuedSeconds: Number(fileSeconds.toFixed(1)) },
+      sustained: {
+        names: RATE_NAMES,
+        seconds: Number(rateSeconds.toFixed(1)),
+        certificatesPerSecond: Number((RATE_NAMES / rateSeconds).toFixed(1)),
+      },
+      preProvision: {
+        names: FILE_NAMES,
+        enqueuedSeconds: Number(enqueuedSeconds.toFixed(1)),
+        allIssuedSeconds: Number(fileSeconds.toFixed(1)),
+      },
       ca: 'Pebble 2.6 (PEBBLE_VA_NOSLEEP=1), loopback, 2 cores',
       node: process.version,
       when: new Date().toISOString(),

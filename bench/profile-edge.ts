@@ -55,7 +55,9 @@ try {
     units = load.connections - load.resumed;
   }
   const cpu = cpuOf(pid) - before;
-  process.stdout.write(`${mode}: ${units} in ${seconds} s, edge ${cpu.toFixed(2)} CPU-s: ${(units / cpu).toFixed(0)} per CPU-s${profiling ? ' (profiler on)' : ''}\n`);
+  process.stdout.write(
+    `${mode}: ${units} in ${seconds} s, edge ${cpu.toFixed(2)} CPU-s: ${(units / cpu).toFixed(0)} per CPU-s${profiling ? ' (profiler on)' : ''}\n`,
+  );
   await edge.stop();
 } finally {
   await stack.stop();

@@ -37,13 +37,93 @@ const syntheticName = (i: number) => `shop-${i}.customer-${i % 1_000}.example.co
 function realShapedChain(): { chainPem: string; keyPem: string } {
   const dir = mkdtempSync(join(tmpdir(), 'certfleet-bench-chain-'));
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-days', '3650', '-keyout', 'root.key', '-out', 'root.pem', '-subj', '/C=US/O=Bench Root/CN=Bench Root X2');
-  run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'int.key', '-out', 'int.csr', '-subj', '/C=US/O=Bench CA/CN=E5');
-  writeFileSync(join(dir, 'int.ext'), 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nextendedKeyUsage=serverAuth,clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=caIssuers;URI:http://x2.i.lencr.org/\ncrlDistributionPoints=URI:http://x2.c.lencr.org/\ncertificatePolicies=2.23.140.1.2.1\n');
-  run('x509', '-req', '-in', 'int.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '1095', '-extfile', 'int.ext', '-out', 'int.pem');
-  run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=shop-0.customer-0.example.com');
-  writeFileSync(join(dir, 'leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=caIssuers;URI:http://e5.i.lencr.org/\nsubjectAltName=DNS:shop-0.customer-0.example.com\ncertificatePolicies=2.23.140.1.2.1\ncrlDistributionPoints=URI:http://e5.c.lencr.org/42.crl\n');
-  run('x509', '-req', '-in', 'leaf.csr', '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-days', '90', '-extfile', 'leaf.ext', '-out', 'leaf.pem');
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-384',
+    '-nodes',
+    '-days',
+    '3650',
+    '-keyout',
+    'root.key',
+    '-out',
+    'root.pem',
+    '-subj',
+    '/C=US/O=Bench Root/CN=Bench Root X2',
+  );
+  run(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-384',
+    '-nodes',
+    '-keyout',
+    'int.key',
+    '-out',
+    'int.csr',
+    '-subj',
+    '/C=US/O=Bench CA/CN=E5',
+  );
+  writeFileSync(
+    join(dir, 'int.ext'),
+    'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nextendedKeyUsage=serverAuth,clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=caIssuers;URI:http://x2.i.lencr.org/\ncrlDistributionPoints=URI:http://x2.c.lencr.org/\ncertificatePolicies=2.23.140.1.2.1\n',
+  );
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'int.csr',
+    '-CA',
+    'root.pem',
+    '-CAkey',
+    'root.key',
+    '-CAcreateserial',
+    '-days',
+    '1095',
+    '-extfile',
+    'int.ext',
+    '-out',
+    'int.pem',
+  );
+  run(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'leaf.key',
+    '-out',
+    'leaf.csr',
+    '-subj',
+    '/CN=shop-0.customer-0.example.com',
+  );
+  writeFileSync(
+    join(dir, 'leaf.ext'),
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=caIssuers;URI:http://e5.i.lencr.org/\nsubjectAltName=DNS:shop-0.customer-0.example.com\ncertificatePolicies=2.23.140.1.2.1\ncrlDistributionPoints=URI:http://e5.c.lencr.org/42.crl\n',
+  );
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'int.pem',
+    '-CAkey',
+    'int.key',
+    '-CAcreateserial',
+    '-days',
+    '90',
+    '-extfile',
+    'leaf.ext',
+    '-out',
+    'leaf.pem',
+  );
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
   // acme-client hands back PKCS#8 keys; openssl's -keyout writes PKCS#8 too.
   return { chainPem: read('leaf.pem') + read('int.pem'), keyPem: read('leaf.key') };
@@ -92,7 +172,14 @@ async function main(): Promise<void> {
       sliceMs.push(performance.now() - sliceStarted);
       if (slice.length !== DUE) throw new Error(`the due slice has ${slice.length} names, expected ${DUE}`);
       const started = performance.now();
-      const outcome = await runRenewalTick({ renewals: store.renewals, certificates: store.certificates, queue, now: Date.now(), batch: DUE, retryMs: 3_600_000 });
+      const outcome = await runRenewalTick({
+        renewals: store.renewals,
+        certificates: store.certificates,
+        queue,
+        now: Date.now(),
+        batch: DUE,
+        retryMs: 3_600_000,
+      });
       tickMs.push(performance.now() - started);
       if (outcome.enqueued.length !== DUE) throw new Error(`tick ${tick} enqueued ${outcome.enqueued.length} renewals, expected ${DUE}`);
     }

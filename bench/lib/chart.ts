@@ -14,8 +14,13 @@ export function svgChart(report: Report): string {
   const bottom = 260;
   const top = 40;
   const groups = [
-    ...THROUGHPUT.map((t) => ({ label: t.chart, value: (id: ServerId) => ratio(report.summaries[id][t.id].perCpuSecond, report.summaries.caddy[t.id].perCpuSecond) })),
-    ...(report.summaries.certfleet.h2 ? [{ label: 'HTTP/2 (h2load)', value: (id: ServerId) => ratio(h2PerCpuSecond(report, id), h2PerCpuSecond(report, 'caddy')) }] : []),
+    ...THROUGHPUT.map((t) => ({
+      label: t.chart,
+      value: (id: ServerId) => ratio(report.summaries[id][t.id].perCpuSecond, report.summaries.caddy[t.id].perCpuSecond),
+    })),
+    ...(report.summaries.certfleet.h2
+      ? [{ label: 'HTTP/2 (h2load)', value: (id: ServerId) => ratio(h2PerCpuSecond(report, id), h2PerCpuSecond(report, 'caddy')) }]
+      : []),
   ];
   const values = groups.flatMap((g) => SERVERS.map(g.value));
   const max = Math.max(1.5, ...values.filter(Number.isFinite)) * 1.1;

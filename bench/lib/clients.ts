@@ -36,8 +36,7 @@ export interface FirstRequest {
 export function firstRequest(target: Target, name: string, ca: string, timeoutMs = 30_000): Promise<FirstRequest> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const done = (real: boolean, error?: string) =>
-      resolve({ name, ms: performance.now() - started, real, ...(error ? { error } : {}) });
+    const done = (real: boolean, error?: string) => resolve({ name, ms: performance.now() - started, real, ...(error ? { error } : {}) });
     const req = request(
       { host: target.address, port: target.port, path: '/', servername: name, ca, headers: { host: name }, agent: false },
       (res) => {

@@ -12,12 +12,15 @@ export const THROUGHPUT: { id: 'full' | 'resumed' | 'keepalive'; title: string; 
   { id: 'keepalive', title: '3. Keep-alive proxied requests per server CPU-second', chart: 'Keep-alive, HTTP/1.1' },
 ];
 
-export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+export const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
 export const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
 
 /** Scenario 7's runs of one server by negotiated protocol: "h2 ×3", "http/1.1 ×3". */
 export const protocolsOf = (x: ScenarioSummary | undefined) =>
-  Object.entries(x?.protocols ?? {}).map(([p, n]) => `${p} ×${n}`).join(', ') || 'not run';
+  Object.entries(x?.protocols ?? {})
+    .map(([p, n]) => `${p} ×${n}`)
+    .join(', ') || 'not run';
 
 /**
  * A server's HTTP/2 requests per CPU-second, over its runs that negotiated h2; NaN when none did
@@ -33,6 +36,8 @@ export function h2Missing(report: Report, id: ServerId): string {
   const x = report.summaries[id].h2;
   if (!x) return 'scenario 7 not run';
   const runs = Object.values(x.protocols ?? {}).reduce((a, b) => a + b, 0);
-  const protocols = Object.entries(x.protocols ?? {}).map(([p, n]) => (n === runs ? p : `${p} ×${n}`)).join(', ');
+  const protocols = Object.entries(x.protocols ?? {})
+    .map(([p, n]) => (n === runs ? p : `${p} ×${n}`))
+    .join(', ');
   return `${id} negotiated ${protocols} in its ${runs} run${runs === 1 ? '' : 's'}, never h2`;
 }

@@ -50,12 +50,17 @@ describe('parseH2load', () => {
   });
 
   it('keeps differing protocols side by side, so that the run is not taken for h2', () => {
-    const twice = report('h2load-h2.txt').replace('Application protocol: h2\n', 'Application protocol: h2\nApplication protocol: http/1.1\n');
+    const twice = report('h2load-h2.txt').replace(
+      'Application protocol: h2\n',
+      'Application protocol: h2\nApplication protocol: http/1.1\n',
+    );
     expect(parseH2load(twice).protocol).toBe('h2,http/1.1');
   });
 
   it('rejects output without the totals, quoting it', () => {
-    expect(() => parseH2load('invalid URI: bench.example.com')).toThrow(/no "finished in", "requests:" or "status codes:" line[\s\S]*invalid URI/);
+    expect(() => parseH2load('invalid URI: bench.example.com')).toThrow(
+      /no "finished in", "requests:" or "status codes:" line[\s\S]*invalid URI/,
+    );
   });
 });
 

@@ -45,7 +45,9 @@ export function parseH2loadTime(text: string): number {
 /** Parses h2load's report (stdout). Throws, quoting the output, when the totals are missing. */
 export function parseH2load(output: string): H2loadResult {
   const finished = /^finished in ([\d.]+)s,/m.exec(output);
-  const requests = /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m.exec(output);
+  const requests = /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m.exec(
+    output,
+  );
   const status = /^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/m.exec(output);
   if (!finished || !requests || !status) {
     throw new Error(`h2load's output has no "finished in", "requests:" or "status codes:" line:\n${output}`);
@@ -105,7 +107,11 @@ export interface H2loadRun {
 export function runH2load(run: H2loadRun): Promise<H2loadResult & { output: string }> {
   const args = [
     `--connect-to=${run.connectAddress}:${run.connectPort}`,
-    `-t${run.threads}`, `-c${run.clients}`, `-m${run.streams}`, '-D', `${run.seconds}s`,
+    `-t${run.threads}`,
+    `-c${run.clients}`,
+    `-m${run.streams}`,
+    '-D',
+    `${run.seconds}s`,
     run.url,
   ];
   return new Promise((resolve, reject) => {

@@ -66,10 +66,20 @@ export async function newNames(
   // certificate arrives in the background, so ask again until it is served (or 60 s pass).
   const warm = await firstRequest(target, warmup, ca);
   if (!warm.real) {
-    await until(`${label}: a real certificate for the warm-up name ${warmup}`, async () => (await firstRequest(target, warmup, ca)).real, 60_000, 500);
+    await until(
+      `${label}: a real certificate for the warm-up name ${warmup}`,
+      async () => (await firstRequest(target, warmup, ca)).real,
+      60_000,
+      500,
+    );
   }
   const sequential: FirstRequest[] = [];
   for (const name of inARow) sequential.push(await firstRequest(target, name, ca));
   const burst = await Promise.all(atOnce.map((name) => firstRequest(target, name, ca)));
-  return { warmupMs: Math.round(warm.ms), warmupReal: warm.real, inARow: summariseFirstRequests(sequential), atOnce: summariseFirstRequests(burst) };
+  return {
+    warmupMs: Math.round(warm.ms),
+    warmupReal: warm.real,
+    inARow: summariseFirstRequests(sequential),
+    atOnce: summariseFirstRequests(burst),
+  };
 }

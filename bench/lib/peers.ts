@@ -107,7 +107,13 @@ export interface NginxServer {
  * warning): ALPN offers h2 only to clients that ask, and neither bench/tls-load.c nor wrk sends
  * ALPN, so scenarios 1-4 stay HTTP/1.1.
  */
-export async function startNginxServer(o: { port: number; name: string; chainPath: string; keyPath: string; upstream: string }): Promise<NginxServer> {
+export async function startNginxServer(o: {
+  port: number;
+  name: string;
+  chainPath: string;
+  keyPath: string;
+  upstream: string;
+}): Promise<NginxServer> {
   const dir = peerDir('nginx');
   const reuseLogPath = join(dir, 'reuse.log');
   const config = `${userLine()}

@@ -41,7 +41,9 @@ describe('parseSmapsRollup', () => {
   });
 
   it('reads a kernel older than 5.7, which gives Pss without its parts', () => {
-    const old = ROLLUP.split('\n').filter((l) => !/^Pss_/.test(l)).join('\n');
+    const old = ROLLUP.split('\n')
+      .filter((l) => !/^Pss_/.test(l))
+      .join('\n');
     const rollup = parseSmapsRollup(old);
     expect(rollup.pss).toBe(108553 * 1024);
     expect(rollup.pssAnon).toBeUndefined();
@@ -94,7 +96,9 @@ describe('treePssBytes', () => {
     // Two idle Node children: the node binary's pages they share with this process (and each
     // other) are in all three RSS figures, but split between them in PSS.
     for (let i = 0; i < 2; i += 1) {
-      const child = spawn(process.execPath, ['-e', 'process.stdout.write("ready\\n"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['-e', 'process.stdout.write("ready\\n"); setInterval(() => {}, 1000)'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       children.push(child);
       await once(child.stdout as NodeJS.ReadableStream, 'data');
     }
@@ -106,6 +110,7 @@ describe('treePssBytes', () => {
     expect(pss.bytes).toBeGreaterThan(0);
     expect(pss.bytes).toBeLessThan(rss.bytes);
     // Its parts add up to it, give or take the kernel's rounding of each to a kB.
-    if (pss.anon !== undefined) expect(Math.abs(pss.anon + (pss.file ?? 0) + (pss.shmem ?? 0) - pss.bytes)).toBeLessThanOrEqual(3 * 1024 * pss.processes);
+    if (pss.anon !== undefined)
+      expect(Math.abs(pss.anon + (pss.file ?? 0) + (pss.shmem ?? 0) - pss.bytes)).toBeLessThanOrEqual(3 * 1024 * pss.processes);
   });
 });

@@ -25,7 +25,10 @@ export function parseStat(line: string): ProcStat {
   const pid = Number(line.slice(0, open).trim());
   // After ")": state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8) flags(9) minflt(10)
   // cminflt(11) majflt(12) cmajflt(13) utime(14) stime(15) ...
-  const rest = line.slice(close + 1).trim().split(/\s+/);
+  const rest = line
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const field = (n: number) => Number(rest[n - 3]);
   const stat = { pid, ppid: field(4), cpuTicks: field(14) + field(15) };
   if (![stat.pid, stat.ppid, stat.cpuTicks].every(Number.isFinite) || rest.length < 13) {
@@ -66,7 +69,11 @@ export function parseSmapsRollup(text: string): SmapsRollup {
   const pss = kb.get('Pss');
   if (rss === undefined || pss === undefined) throw new Error(`not a /proc/PID/smaps_rollup: "${text.slice(0, 120)}"`);
   const rollup: SmapsRollup = { rss, pss, swapPss: kb.get('SwapPss') ?? 0 };
-  for (const [key, field] of [['Pss_Anon', 'pssAnon'], ['Pss_File', 'pssFile'], ['Pss_Shmem', 'pssShmem']] as const) {
+  for (const [key, field] of [
+    ['Pss_Anon', 'pssAnon'],
+    ['Pss_File', 'pssFile'],
+    ['Pss_Shmem', 'pssShmem'],
+  ] as const) {
     const value = kb.get(key);
     if (value !== undefined) rollup[field] = value;
   }
@@ -192,6 +199,7 @@ export function nodeVersionsOfTree(root: number): string[] {
     }
   }
   return [...binaries].map((binary) =>
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a template literal for the child Node to evaluate
     execFileSync(binary, ['-p', '`${process.version} (OpenSSL ${process.versions.openssl})`'], { encoding: 'utf8' }).trim(),
   );
 }

@@ -11,7 +11,10 @@ const run = (o: Partial<Run> & Pick<Run, 'scenario' | 'round' | 'count' | 'cpuSe
 
 describe('summarise', () => {
   it('sums the completed units of every round per second of server CPU', () => {
-    const runs = [run({ scenario: 'keepalive', round: 1, count: 1000, cpuSeconds: 1 }), run({ scenario: 'keepalive', round: 2, count: 3000, cpuSeconds: 1 })];
+    const runs = [
+      run({ scenario: 'keepalive', round: 1, count: 1000, cpuSeconds: 1 }),
+      run({ scenario: 'keepalive', round: 2, count: 3000, cpuSeconds: 1 }),
+    ];
     const summary = summarise(runs, 'certfleet', 'keepalive');
     expect(summary.perCpuSecond).toBe(2000);
     expect(summary.perRound).toEqual([1000, 3000]);

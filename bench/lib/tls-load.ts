@@ -47,9 +47,15 @@ export function parseLoadOutput(stdout: string): LoadResult {
   const record = parsed as Record<string, unknown>;
   const keys = ['connections', 'resumed', 'ok', 'errors'] as const;
   for (const key of keys) {
-    if (!Number.isInteger(record[key]) || (record[key] as number) < 0) throw new Error(`tls-load's output has no count "${key}": "${stdout.trim()}"`);
+    if (!Number.isInteger(record[key]) || (record[key] as number) < 0)
+      throw new Error(`tls-load's output has no count "${key}": "${stdout.trim()}"`);
   }
-  return { connections: record.connections as number, resumed: record.resumed as number, ok: record.ok as number, errors: record.errors as number };
+  return {
+    connections: record.connections as number,
+    resumed: record.resumed as number,
+    ok: record.ok as number,
+    errors: record.errors as number,
+  };
 }
 
 /** Runs the client for `seconds` with `threads` connections at a time. */
@@ -61,8 +67,17 @@ export function runLoad(o: { target: Target; name: string; mode: LoadMode; secon
  * `count` handshakes (no request), the i-th with SNI = `pattern` with its one `%d` replaced by
  * i, `threads` at a time; stops early after `maxSeconds`.
  */
-export function runDistinct(o: { target: Target; pattern: string; count: number; threads: number; maxSeconds: number }): Promise<LoadResult> {
-  return run([o.target.address, String(o.target.port), o.pattern, String(o.maxSeconds), String(o.threads), 'distinct', String(o.count)], o.maxSeconds);
+export function runDistinct(o: {
+  target: Target;
+  pattern: string;
+  count: number;
+  threads: number;
+  maxSeconds: number;
+}): Promise<LoadResult> {
+  return run(
+    [o.target.address, String(o.target.port), o.pattern, String(o.maxSeconds), String(o.threads), 'distinct', String(o.count)],
+    o.maxSeconds,
+  );
 }
 
 function run(args: string[], seconds: number): Promise<LoadResult> {

@@ -31,14 +31,18 @@ describe('parseWrk', () => {
   });
 
   it('counts no errors when wrk prints no error lines', () => {
-    const clean = REPORT.split('\n').filter((l) => !l.includes('errors') && !l.includes('Non-2xx')).join('\n');
+    const clean = REPORT.split('\n')
+      .filter((l) => !l.includes('errors') && !l.includes('Non-2xx'))
+      .join('\n');
     const result = parseWrk(clean);
     expect(result.errors).toEqual({ connect: 0, read: 0, write: 0, timeout: 0 });
     expect(result.non2xx).toBe(0);
   });
 
   it('rejects output without the totals line, quoting it', () => {
-    expect(() => parseWrk('unable to connect to bench.example.com:1 Connection refused')).toThrow(/no "N requests in T" line[\s\S]*Connection refused/);
+    expect(() => parseWrk('unable to connect to bench.example.com:1 Connection refused')).toThrow(
+      /no "N requests in T" line[\s\S]*Connection refused/,
+    );
   });
 });
 

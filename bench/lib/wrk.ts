@@ -90,10 +90,7 @@ function script(): string {
 
 /** Runs wrk to completion and parses its report. */
 export function runWrk(run: WrkRun): Promise<WrkResult & { output: string }> {
-  const args = [
-    `-t${run.threads}`, `-c${run.connections}`, `-d${run.seconds}s`, '--latency', '--timeout', '10s',
-    '-s', script(), run.url,
-  ];
+  const args = [`-t${run.threads}`, `-c${run.connections}`, `-d${run.seconds}s`, '--latency', '--timeout', '10s', '-s', script(), run.url];
   const env = { ...process.env, BENCH_CONNECT_ADDR: run.connectAddress, BENCH_DELAY_MS: String(run.delayMs ?? 0) };
   return new Promise((resolve, reject) => {
     execFile('wrk', args, { env, timeout: (run.seconds + 30) * 1000 }, (error, stdout, stderr) => {

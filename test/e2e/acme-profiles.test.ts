@@ -46,7 +46,10 @@ describe('ACME profiles', () => {
     return (shown.notAfter - shown.notBefore) / 1000;
   };
   const orderFor = (name: string) =>
-    stack.proxy!.newOrders().map((r) => r.payload as { identifiers: { value: string }[]; profile?: string }).find((o) => o.identifiers[0]?.value === name);
+    stack
+      .proxy!.newOrders()
+      .map((r) => r.payload as { identifiers: { value: string }[]; profile?: string })
+      .find((o) => o.identifiers[0]?.value === name);
 
   it('asks for the configured profile when the CA lists it, and the certificates live as the profile says', async () => {
     // Pebble picks one of its profiles at random for an order that names none: three names, all
@@ -66,8 +69,13 @@ describe('ACME profiles', () => {
   it('says at start-up that a configured profile is not listed, and orders without it', async () => {
     // Another issuer configured with a profile this CA does not offer; the first one stops.
     unlisted = await startRole('issuer', { ...stack.env, ACME_PROFILE: 'tlsserver' }, `issuer-${stack.prefix}-unlisted`);
-    const [complaint] = unlisted.logs('ACME profile not offered by the CA; orders go without a profile') as { level: number; hint: string }[];
-    expect(complaint?.hint).toMatch(/CA "default" does not list the ACME profile "tlsserver".*it lists: default, shortlived.*set ACME_PROFILE/);
+    const [complaint] = unlisted.logs('ACME profile not offered by the CA; orders go without a profile') as {
+      level: number;
+      hint: string;
+    }[];
+    expect(complaint?.hint).toMatch(
+      /CA "default" does not list the ACME profile "tlsserver".*it lists: default, shortlived.*set ACME_PROFILE/,
+    );
     expect(complaint?.level).toBe(50);
     await stack.issuers[0]!.stop();
 

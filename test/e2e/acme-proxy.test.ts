@@ -84,7 +84,12 @@ describe('a fault-injecting proxy between an ACME client and Pebble', () => {
     expect(problem.detail).toBe('too many new orders recently');
     expect(pebble.orderCount()).toBe(ordersBefore);
     expect(proxy.newOrders()).toHaveLength(forwardedBefore);
-    expect(proxy.records().filter((r) => r.kind === 'newOrder').at(-1)).toMatchObject({ status: 429, forwarded: false });
+    expect(
+      proxy
+        .records()
+        .filter((r) => r.kind === 'newOrder')
+        .at(-1),
+    ).toMatchObject({ status: 429, forwarded: false });
 
     // The rule was for one request: the next order goes through.
     const issued = await account.issue(['limited.example.com'], challenges.responder);
@@ -145,7 +150,12 @@ describe('a fault-injecting proxy between an ACME client and Pebble', () => {
     // acme-client's interceptor: configureAcmeHttp strips the request from such errors).
     expect(error).toMatchObject({ code: 'ECONNRESET' });
     expect(classifyAcmeFailure(error).kind).toBe('unavailable');
-    expect(proxy.records().filter((r) => r.kind === 'newOrder').at(-1)).toMatchObject({ status: 0, forwarded: false });
+    expect(
+      proxy
+        .records()
+        .filter((r) => r.kind === 'newOrder')
+        .at(-1),
+    ).toMatchObject({ status: 0, forwarded: false });
     expect(pebble.orderCount()).toBe(ordersBefore);
 
     // The client recovers on a new connection.
@@ -174,7 +184,10 @@ describe('a fault-injecting proxy between an ACME client and Pebble', () => {
     await later;
     expect(events).toEqual(['newOrder arrived', 'directory answered 200; orders Pebble added meanwhile: 0', 'issued']);
     const newOrder = proxy.newOrders().at(-1);
-    const directory = proxy.records().filter((r) => r.kind === 'directory').at(-1);
+    const directory = proxy
+      .records()
+      .filter((r) => r.kind === 'directory')
+      .at(-1);
     expect(newOrder).toMatchObject({ status: 201, forwarded: true });
     expect(directory?.at).toBeGreaterThanOrEqual(newOrder?.at ?? Infinity);
     expect(pebble.orderCount()).toBe(ordersBefore + 1);

@@ -11,17 +11,33 @@ describe('configuration is validated at start-up', () => {
     ['edge', 'EDGE_HTTP_PORT must be a port number (1-65535), got "70000"', { ...edge, EDGE_HTTP_PORT: '70000' }],
     ['edge', 'UPSTREAM_URL is required: set it to a URL starting with http:// or https://', { ...base, UPSTREAM_URL: '' }],
     ['edge', 'UPSTREAM_URL must be a URL starting with http:// or https://, got "ftp://x"', { ...edge, UPSTREAM_URL: 'ftp://x' }],
-    ['edge', 'UPSTREAM_RESOLVE_INTERVAL must be a duration such as 500ms, 15s, 5m, 12h or 1d, from 1s to 1h, got "often"', { ...edge, UPSTREAM_RESOLVE_INTERVAL: 'often' }],
+    [
+      'edge',
+      'UPSTREAM_RESOLVE_INTERVAL must be a duration such as 500ms, 15s, 5m, 12h or 1d, from 1s to 1h, got "often"',
+      { ...edge, UPSTREAM_RESOLVE_INTERVAL: 'often' },
+    ],
     ['edge', 'EDGE_ISSUE_WAIT_MS must be a whole number of milliseconds from 0 to 60000', { ...edge, EDGE_ISSUE_WAIT_MS: '-1' }],
-    ['edge', 'EDGE_FALLBACK_CERT_FILE must be the path of a readable PEM file containing a certificate, got "/nonexistent.pem" (ENOENT)', { ...edge, EDGE_FALLBACK_CERT_FILE: '/nonexistent.pem' }],
+    [
+      'edge',
+      'EDGE_FALLBACK_CERT_FILE must be the path of a readable PEM file containing a certificate, got "/nonexistent.pem" (ENOENT)',
+      { ...edge, EDGE_FALLBACK_CERT_FILE: '/nonexistent.pem' },
+    ],
     ['edge', 'REDIS_URL must be a URL starting with redis:// or rediss://', { ...edge, REDIS_URL: 'http://127.0.0.1:6379' }],
     ['edge', 'CERTFLEET_PREFIX must be a key prefix of 1-48 letters, digits, "_" or "-", got "a:b"', { ...edge, CERTFLEET_PREFIX: 'a:b' }],
     ['issuer', 'ACME_DIRECTORY_URL is required', base],
     ['issuer', 'ACME_EMAIL must be an e-mail address, got "not-an-address"', { ...issuer, ACME_EMAIL: 'not-an-address' }],
-    ['issuer', 'ACME_CA_BUNDLE must be the path of a readable PEM file containing a certificate, got "/etc/hostname" (no CERTIFICATE block in the file)', { ...issuer, ACME_CA_BUNDLE: '/etc/hostname' }],
+    [
+      'issuer',
+      'ACME_CA_BUNDLE must be the path of a readable PEM file containing a certificate, got "/etc/hostname" (no CERTIFICATE block in the file)',
+      { ...issuer, ACME_CA_BUNDLE: '/etc/hostname' },
+    ],
     ['renewer', 'RENEW_TICK_MS must be a whole number of milliseconds', { ...base, RENEW_TICK_MS: '5s' }],
     ['dashboard', 'DASHBOARD_TOKEN is required', base],
-    ['dashboard', 'DASHBOARD_TOKEN must be a secret of at least 16 characters, got a value of 7 characters', { ...base, DASHBOARD_TOKEN: 'hunter2' }],
+    [
+      'dashboard',
+      'DASHBOARD_TOKEN must be a secret of at least 16 characters, got a value of 7 characters',
+      { ...base, DASHBOARD_TOKEN: 'hunter2' },
+    ],
   ])('%s exits non-zero with: %s', async (role, message, env) => {
     const result = await cli(['run', role], env);
     expect(result.code).toBe(2);

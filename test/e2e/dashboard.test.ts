@@ -131,7 +131,10 @@ describe('dashboard', () => {
     expect(JSON.parse(answer.body)).toEqual({
       error: `forbidden: a POST sent by a page of another site (Origin https://evil.example, Host 127.0.0.1:${port}); use the dashboard from its own address`,
     });
-    const cleanFromElsewhere = await call('PUT', '/admin/queues/api/queues/issue/waiting-2/clean', { token: ADMIN_TOKEN, origin: `http://127.0.0.1:${port + 1}` });
+    const cleanFromElsewhere = await call('PUT', '/admin/queues/api/queues/issue/waiting-2/clean', {
+      token: ADMIN_TOKEN,
+      origin: `http://127.0.0.1:${port + 1}`,
+    });
     expect(cleanFromElsewhere.status).toBe(403);
     expect(await jobState('waiting-2')).toBe('waiting');
     // The dashboard's own pages send their own origin.
@@ -158,7 +161,9 @@ describe('dashboard', () => {
   it('answers 429 to the 11th wrong token from one address within a minute, and never to another client', async () => {
     const attacker = '127.0.0.2';
     for (let i = 1; i <= 10; i += 1) {
-      expect((await call('GET', '/api/certificates', { token: `wrong-token-number-${i}`, from: attacker })).status, `attempt ${i}`).toBe(401);
+      expect((await call('GET', '/api/certificates', { token: `wrong-token-number-${i}`, from: attacker })).status, `attempt ${i}`).toBe(
+        401,
+      );
     }
     const refused = await call('GET', '/api/certificates', { token: 'wrong-token-number-11', from: attacker });
     expect(refused.status).toBe(429);

@@ -14,8 +14,20 @@ const cleanups: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   const [dnsPort, managementPort] = await Promise.all([freePort(), freePort()]);
   challtestsrv = spawnProc('dns-challtestsrv', join(pebbleBinDir(), 'pebble-challtestsrv'), [
-    '-dns01', `127.0.0.1:${dnsPort}`, '-management', `127.0.0.1:${managementPort}`,
-    '-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', '', '-defaultIPv6', '',
+    '-dns01',
+    `127.0.0.1:${dnsPort}`,
+    '-management',
+    `127.0.0.1:${managementPort}`,
+    '-http01',
+    '',
+    '-https01',
+    '',
+    '-tlsalpn01',
+    '',
+    '-doh',
+    '',
+    '-defaultIPv6',
+    '',
   ]);
   await challtestsrv.waitForLine((l) => l.includes('Starting management server'), 15_000, 'challtestsrv ready');
   dns = { host: '127.0.0.1', port: dnsPort };
@@ -57,18 +69,42 @@ describe('DNS lookups against pebble-challtestsrv', () => {
       { name: 'a.chain.example', type: 'CNAME', ttl: 0, data: 'b.chain.example' },
       { name: 'b.chain.example', type: 'A', ttl: 0, data: '127.0.0.1' },
     ]);
-    const resolver = createCachingResolver({ client: client(), minTtlMs: 1_000, maxTtlMs: 60_000, negativeTtlMs: 5_000, maxStaleMs: 0, maxEntries: 100 });
+    const resolver = createCachingResolver({
+      client: client(),
+      minTtlMs: 1_000,
+      maxTtlMs: 60_000,
+      negativeTtlMs: 5_000,
+      maxStaleMs: 0,
+      maxEntries: 100,
+    });
     const result = await resolver.resolveChain('a.chain.example');
-    expect(result).toMatchObject({ chain: ['a.chain.example', 'b.chain.example', 'c.chain.example'], addresses: ['192.0.2.33'], nxdomain: false, stale: false });
+    expect(result).toMatchObject({
+      chain: ['a.chain.example', 'b.chain.example', 'c.chain.example'],
+      addresses: ['192.0.2.33'],
+      nxdomain: false,
+      stale: false,
+    });
   });
 
   it('finds the CAA records of a parent and judges a CA by them', async () => {
     await manage('add-caa', { host: 'caa-parent.example.', policies: [{ tag: 'issue', value: 'letsencrypt.org' }] });
-    const resolver = createCachingResolver({ client: client(), minTtlMs: 1_000, maxTtlMs: 60_000, negativeTtlMs: 5_000, maxStaleMs: 0, maxEntries: 100 });
+    const resolver = createCachingResolver({
+      client: client(),
+      minTtlMs: 1_000,
+      maxTtlMs: 60_000,
+      negativeTtlMs: 5_000,
+      maxStaleMs: 0,
+      maxEntries: 100,
+    });
     const caa = await resolver.relevantCaa('www.shop.caa-parent.example');
     expect(caa).toMatchObject({ owner: 'caa-parent.example', records: [{ flags: 0, tag: 'issue', value: 'letsencrypt.org' }] });
-    expect(caaPermits(caa.records, ['letsencrypt.org'], caa.owner)).toEqual({ permitted: true, reason: 'CAA at caa-parent.example allows "letsencrypt.org"' });
-    expect(caaPermits(caa.records, ['othercat.example'], caa.owner).reason).toContain('CAA at caa-parent.example allows only "letsencrypt.org"');
+    expect(caaPermits(caa.records, ['letsencrypt.org'], caa.owner)).toEqual({
+      permitted: true,
+      reason: 'CAA at caa-parent.example allows "letsencrypt.org"',
+    });
+    expect(caaPermits(caa.records, ['othercat.example'], caa.owner).reason).toContain(
+      'CAA at caa-parent.example allows only "letsencrypt.org"',
+    );
   });
 
   it('reports SERVFAIL from the only server as DnsUnavailableError naming it', async () => {
@@ -80,7 +116,15 @@ describe('DNS lookups against pebble-challtestsrv', () => {
 
   it('serves the last good answer, marked stale, once the name starts failing, until maxStaleMs', async () => {
     const time = { now: 1_000_000 };
-    const resolver = createCachingResolver({ client: client(), clock: () => time.now, minTtlMs: 1_000, maxTtlMs: 60_000, negativeTtlMs: 5_000, maxStaleMs: 30_000, maxEntries: 100 });
+    const resolver = createCachingResolver({
+      client: client(),
+      clock: () => time.now,
+      minTtlMs: 1_000,
+      maxTtlMs: 60_000,
+      negativeTtlMs: 5_000,
+      maxStaleMs: 30_000,
+      maxEntries: 100,
+    });
     await manage('add-a', { host: 'flaky.dns-e2e.example.', addresses: ['192.0.2.44'] });
     const fresh = await resolver.query('flaky.dns-e2e.example', 'A');
     expect(fresh.expiresAt).toBe(time.now + 1_000); // TTL 0 raised to minTtlMs

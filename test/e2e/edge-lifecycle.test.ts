@@ -77,7 +77,11 @@ function refused(port: number): Promise<boolean> {
 
 const childPids = (pid: number): number[] => {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -218,10 +222,15 @@ describe('the edge across processes, outages and shutdown', () => {
     }
     await until('readyz to recover', async () => (await httpGet(edge.ports.httpPort, '/readyz', 'probe')).status === 200, 30_000);
     // Back to normal: a name it did not hold is issued again.
-    const issued = await until('other.example.com issued after the outage', async () => {
-      const result = await handshake(stack.edges[0]!.ports.httpsPort, 'other.example.com', stack.rootPem);
-      return result.authorized ? result : undefined;
-    }, 60_000, 1_000);
+    const issued = await until(
+      'other.example.com issued after the outage',
+      async () => {
+        const result = await handshake(stack.edges[0]!.ports.httpsPort, 'other.example.com', stack.rootPem);
+        return result.authorized ? result : undefined;
+      },
+      60_000,
+      1_000,
+    );
     expect(issued.subjectaltname).toBe('DNS:other.example.com');
   }, 120_000);
 

@@ -67,7 +67,11 @@ describe("the edge's local certificate store", () => {
         edge = await startRole('edge', env, `edge-local-restarted-${stack.prefix}`);
         expect(edge.logs('Redis is not answering; serving the local store until it does').length).toBeGreaterThanOrEqual(1);
         for (let i = 0; i < 10; i += 1) {
-          expect(await httpsGet(ports.httpsPort, name, '/', stack.rootPem)).toEqual({ status: 200, body: 'hello from upstream\n', serial: first.serial });
+          expect(await httpsGet(ports.httpsPort, name, '/', stack.rootPem)).toEqual({
+            status: 200,
+            body: 'hello from upstream\n',
+            serial: first.serial,
+          });
         }
         const readyz = await httpGet(ports.httpPort, '/readyz', 'probe');
         expect(readyz.status).toBe(503);
@@ -82,10 +86,15 @@ describe("the edge's local certificate store", () => {
       }
       await until('readyz after Redis resumes', async () => (await httpGet(ports.httpPort, '/readyz', 'probe')).status === 200, 30_000);
       // The edge started during the hang has its queue and subscriptions once Redis is back: a new name is issued through it.
-      const issued = await until('fresh.example.com issued through the restarted edge', async () => {
-        const result = await handshake(ports.httpsPort, 'fresh.example.com', stack.rootPem);
-        return result.authorized ? result : undefined;
-      }, 60_000, 1_000);
+      const issued = await until(
+        'fresh.example.com issued through the restarted edge',
+        async () => {
+          const result = await handshake(ports.httpsPort, 'fresh.example.com', stack.rootPem);
+          return result.authorized ? result : undefined;
+        },
+        60_000,
+        1_000,
+      );
       expect(issued.subjectaltname).toBe('DNS:fresh.example.com');
     } finally {
       await edge.stop();
@@ -102,7 +111,17 @@ describe("the edge's local certificate store", () => {
       const x509 = new X509Certificate(pair.certPem);
       const now = Date.now();
       await store.certificates.save(
-        { name: replaced, names: [replaced], chainPem: pair.certPem, keyPem: pair.keyPem, serial: x509.serialNumber, notBefore: now, notAfter: Date.parse(x509.validTo), issuer: replaced, issuedAt: now },
+        {
+          name: replaced,
+          names: [replaced],
+          chainPem: pair.certPem,
+          keyPem: pair.keyPem,
+          serial: x509.serialNumber,
+          notBefore: now,
+          notAfter: Date.parse(x509.validTo),
+          issuer: replaced,
+          issuedAt: now,
+        },
         now + 86_400_000,
       );
       return normalSerial(x509.serialNumber);
@@ -123,20 +142,30 @@ describe("the edge's local certificate store", () => {
       const secondSerial = await replace();
       edge = await startRole('edge', env, `edge-fresh-restarted-${stack.prefix}`);
       // The first handshake may get the local copy (still valid); the check behind it catches up.
-      await until('the replacement served after the restart', async () => (await servedSerial(ports.httpsPort)) === secondSerial, 10_000, 100);
+      await until(
+        'the replacement served after the restart',
+        async () => (await servedSerial(ports.httpsPort)) === secondSerial,
+        10_000,
+        100,
+      );
       expect(edge.logs('certificate served from the local store was replaced in Redis; the new one is served from now on')).toHaveLength(1);
 
       // Replaced while it runs: the message drops both copies, the next handshake reads Redis.
       const thirdSerial = await replace();
       await until('the live replacement served', async () => (await servedSerial(ports.httpsPort)) === thirdSerial, 5_000, 50);
-      await until('the live replacement in the local store', async () => {
-        const local = LocalCertificateStore.open({ path, maxBytes: 256 * 1024 * 1024, owner: stack.prefix, servedFlushMs: 0 });
-        try {
-          return local.get(replaced)?.serial === new X509Certificate((await store.certificates.get(replaced))!.chainPem).serialNumber;
-        } finally {
-          await local.close();
-        }
-      }, 5_000, 50);
+      await until(
+        'the live replacement in the local store',
+        async () => {
+          const local = LocalCertificateStore.open({ path, maxBytes: 256 * 1024 * 1024, owner: stack.prefix, servedFlushMs: 0 });
+          try {
+            return local.get(replaced)?.serial === new X509Certificate((await store.certificates.get(replaced))!.chainPem).serialNumber;
+          } finally {
+            await local.close();
+          }
+        },
+        5_000,
+        50,
+      );
 
       // Replaced while the edge is down, and the edge started while Redis hangs: it serves the
       // copy it holds (still valid), and the replacement once Redis answers again.
@@ -150,7 +179,12 @@ describe("the edge's local certificate store", () => {
       } finally {
         process.kill(redisPid, 'SIGCONT');
       }
-      await until('the replacement served once Redis answers', async () => (await servedSerial(ports.httpsPort)) === fourthSerial, 40_000, 500);
+      await until(
+        'the replacement served once Redis answers',
+        async () => (await servedSerial(ports.httpsPort)) === fourthSerial,
+        40_000,
+        500,
+      );
     } finally {
       await edge.stop();
       redis.disconnect();

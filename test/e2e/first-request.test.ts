@@ -106,7 +106,15 @@ describe('a certificate on the first request, over the queue, from a real ACME C
         .map((line) => /addr=(\S+)/.exec(line)?.[1] ?? '');
       expect(edgeAddresses.length).toBeGreaterThan(0);
       const waitingBefore = await jobCounts(stack);
-      for (const servername of [undefined, 'bad_name.example.com', '127.0.0.1', 'localhost', 'a..b.example', '*.example.com', 'x'.repeat(300)]) {
+      for (const servername of [
+        undefined,
+        'bad_name.example.com',
+        '127.0.0.1',
+        'localhost',
+        'a..b.example',
+        '*.example.com',
+        'x'.repeat(300),
+      ]) {
         for (const edge of [edgeA, edgeB]) {
           const result = await handshake(edge.ports.httpsPort, servername, stack.rootPem);
           expect(result.subjectaltname).toBe(FALLBACK_CN_SAN);
@@ -170,11 +178,29 @@ describe('a certificate on the first request, over the queue, from a real ACME C
 
   it('serves a configured fallback certificate instead of the shared self-signed one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'certfleet-fallback-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=fallback.operator.example',
-      '-addext', 'subjectAltName=DNS:fallback.operator.example',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '2',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-subj',
+        '/CN=fallback.operator.example',
+        '-addext',
+        'subjectAltName=DNS:fallback.operator.example',
+      ],
+      { stdio: 'ignore' },
+    );
     expect(readFileSync(join(dir, 'cert.pem'), 'utf8')).toContain('BEGIN CERTIFICATE');
     const ports = await edgePorts();
     const edge = await startRole(
@@ -204,10 +230,14 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     expect(deep.authorized).toBe(true);
     expect((await handshake(edgeA.ports.httpsPort, 'customers.example.net', stack.rootPem)).subjectaltname).toBe(FALLBACK_CN_SAN);
     const explained = await cli(['domains', 'check', 'Other.Customers.example.net'], stack.env);
-    expect(explained.stdout.trim()).toBe('other.customers.example.net: allowed by allowlist: on the allowlist under "*.customers.example.net"');
+    expect(explained.stdout.trim()).toBe(
+      'other.customers.example.net: allowed by allowlist: on the allowlist under "*.customers.example.net"',
+    );
     const refused = await cli(['domains', 'check', 'bad_name.example.org'], stack.env);
     expect(refused.code).toBe(1);
-    expect(refused.stdout.trim()).toBe('bad_name.example.org: denied by name: a host name has only letters, digits, hyphens and dots (rule: bad-characters)');
+    expect(refused.stdout.trim()).toBe(
+      'bad_name.example.org: denied by name: a host name has only letters, digits, hyphens and dots (rule: bad-characters)',
+    );
   });
 
   it('never serves an expired certificate when a fresh one can be had: the name is issued anew', async () => {
@@ -218,7 +248,17 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     const redis = new Redis(stack.redis.port, '127.0.0.1');
     try {
       await createStore(redis, stack.prefix).certificates.save(
-        { name, names: [name], chainPem: stale.certPem, keyPem: stale.keyPem, serial: 'EXPIRED', notBefore: oldDay.getTime(), notAfter: oldDay.getTime() + 86_400_000, issuer: name, issuedAt: oldDay.getTime() },
+        {
+          name,
+          names: [name],
+          chainPem: stale.certPem,
+          keyPem: stale.keyPem,
+          serial: 'EXPIRED',
+          notBefore: oldDay.getTime(),
+          notAfter: oldDay.getTime() + 86_400_000,
+          issuer: name,
+          issuedAt: oldDay.getTime(),
+        },
         Date.now() + 86_400_000,
       );
     } finally {

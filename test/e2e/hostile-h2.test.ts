@@ -60,7 +60,11 @@ describe('the edge in front of hostile h2 clients', () => {
           () => undefined,
         );
       const big = session.request({ ':authority': name, ':path': '/too-big', 'x-big': 'a'.repeat(40_000) });
-      const many = session.request({ ':authority': name, ':path': '/too-many', ...Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-h${i}`, 'v'])) });
+      const many = session.request({
+        ':authority': name,
+        ':path': '/too-many',
+        ...Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-h${i}`, 'v'])),
+      });
       const absolute = session.request({ ':authority': name, ':path': 'https://victim.example/steal' });
       const codes = await Promise.all(
         [big, many, absolute].map(
@@ -109,16 +113,27 @@ describe('the edge in front of hostile h2 clients', () => {
     const closed = new Promise<number>((resolve) => session.once('close', () => resolve(Date.now() - started)));
     let error: string | undefined;
     session.on('error', (e: NodeJS.ErrnoException) => (error ??= `${e.code ?? ''} ${e.message}`));
-    await openAndReset(session, name, () => (opened += 1), () => goaway === undefined);
+    await openAndReset(
+      session,
+      name,
+      () => (opened += 1),
+      () => goaway === undefined,
+    );
     const closedAfterMs = await closed;
 
     // Another client is served meanwhile and after.
     const other = await h2Get(port(), name, name, '/other-client', { localAddress: '127.0.0.2' });
     expect(other.status).toBe(200);
-    await until('the session error is counted', async () => (await counted('certfleet_edge_connections_closed_total', { reason: 'http2_error' })) >= 1, 5_000);
+    await until(
+      'the session error is counted',
+      async () => (await counted('certfleet_edge_connections_closed_total', { reason: 'http2_error' })) >= 1,
+      5_000,
+    );
     const handled = (await counted('certfleet_edge_requests_total', { protocol: 'h2' })) - handledBefore - 1;
     const reached = upstreamUrls('/rapid-').length;
-    console.info(JSON.stringify({ rapidReset: { opened, goaway, error, closedAfterMs, handledByTheProxy: handled, reachedTheUpstream: reached } }));
+    console.info(
+      JSON.stringify({ rapidReset: { opened, goaway, error, closedAfterMs, handledByTheProxy: handled, reachedTheUpstream: reached } }),
+    );
 
     // The edge ended the session once the reset allowance (200, then 33 a second) was spent:
     // nghttp2 sends GOAWAY (INTERNAL_ERROR) and the edge closes the connection. The client may

@@ -17,12 +17,15 @@ const REBOUND = 'rebound.customer.example';
 /** One request for `name` (certificate not checked: the page is what is tested). */
 function visit(port: number, name: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', servername: name, headers: { host: name }, agent: false, rejectUnauthorized: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/', servername: name, headers: { host: name }, agent: false, rejectUnauthorized: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.setTimeout(30_000, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end();
@@ -90,7 +93,9 @@ describe('hostile routes: an edge keeps routes off loopback, metadata and its ow
       return reply.body.includes('hello from upstream') ? undefined : reply;
     });
   const refusedLogged = (address: string, range: string) =>
-    until(`${address} refused as ${range}`, () => edgeLogs('upstream address refused').some((r) => r.address === address && r.range === range));
+    until(`${address} refused as ${range}`, () =>
+      edgeLogs('upstream address refused').some((r) => r.address === address && r.range === range),
+    );
 
   it('answers 502 for a route written in Redis to a loopback address, and nothing reaches it', async () => {
     const name = `loopback.${SUFFIX}`;
@@ -102,7 +107,9 @@ describe('hostile routes: an edge keeps routes off loopback, metadata and its ow
     expect(reply.body).not.toContain('127.0.0.1');
     await refusedLogged('127.0.0.1', 'loopback');
     expect(trap.hits).toEqual([]);
-    expect(await metric(stack.edges[0]?.ports.metricsPort ?? 0, 'certfleet_edge_proxy_answers_total', { answer: 'no-address' })).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric(stack.edges[0]?.ports.metricsPort ?? 0, 'certfleet_edge_proxy_answers_total', { answer: 'no-address' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('answers 502 for a route to the cloud metadata address, without dialling it', async () => {
@@ -126,10 +133,14 @@ describe('hostile routes: an edge keeps routes off loopback, metadata and its ow
 
     await stack.pebble.challtest('clear-a', { host: `${REBOUND}.` });
     await stack.pebble.challtest('add-a', { host: `${REBOUND}.`, addresses: ['127.0.0.1'] });
-    const after = await until('rebinding caught', async () => {
-      const reply = await visit(httpsPort(), name);
-      return reply.status === 502 ? reply : undefined;
-    }, 20_000);
+    const after = await until(
+      'rebinding caught',
+      async () => {
+        const reply = await visit(httpsPort(), name);
+        return reply.status === 502 ? reply : undefined;
+      },
+      20_000,
+    );
     expect(after.body).toContain('cannot be reached');
     await refusedLogged('127.0.0.1', 'loopback');
     expect(edgeLogs('upstream address refused').some((r) => String(r.upstream).startsWith(REBOUND))).toBe(true);
@@ -145,10 +156,14 @@ describe('hostile routes: an edge keeps routes off loopback, metadata and its ow
     await redis.publish(keys.routeChanged, name);
     const reply = await until('route ignored', async () => {
       const r = await visit(httpsPort(), name);
-      return edgeLogs('route ignored: its URL is not usable; the name goes to the default upstream').some((l) => l.name === name) ? r : undefined;
+      return edgeLogs('route ignored: its URL is not usable; the name goes to the default upstream').some((l) => l.name === name)
+        ? r
+        : undefined;
     });
     expect(reply).toMatchObject({ status: 200, body: 'hello from upstream\n' });
-    expect(JSON.stringify(edgeLogs('route ignored: its URL is not usable; the name goes to the default upstream'))).not.toContain('hunter2');
+    expect(JSON.stringify(edgeLogs('route ignored: its URL is not usable; the name goes to the default upstream'))).not.toContain(
+      'hunter2',
+    );
   });
 
   it('refuses `routes set` to a metadata, loopback or credential-carrying URL, saying why and what to do', async () => {

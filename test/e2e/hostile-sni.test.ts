@@ -114,7 +114,17 @@ describe('new-name abuse on the handshake path: a flood of random SNI names from
     const storedName = 'stored-shop.example.com';
     const self = await createSelfSignedCertificate({ commonName: storedName, validDays: 2 });
     await createStore(redis, stack.prefix).certificates.save(
-      { name: storedName, names: [storedName], chainPem: self.certPem, keyPem: self.keyPem, serial: 'AB', notBefore: Date.now() - 60_000, notAfter: Date.now() + 86_400_000, issuer: storedName, issuedAt: Date.now() },
+      {
+        name: storedName,
+        names: [storedName],
+        chainPem: self.certPem,
+        keyPem: self.keyPem,
+        serial: 'AB',
+        notBefore: Date.now() - 60_000,
+        notAfter: Date.now() + 86_400_000,
+        issuer: storedName,
+        issuedAt: Date.now(),
+      },
       Date.now() + 86_400_000,
     );
     const port = edge.ports.httpsPort;

@@ -35,7 +35,8 @@ const MALFORMED: Record<string, (socket: Socket) => void> = {
   },
   '/close-mid-head': (s) => s.end('HTTP/1.1 200 OK\r\ncontent-le'),
   '/continue-storm': (s) => s.write(`${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(1_000)}HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok`),
-  '/early-hints': (s) => s.write('HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'),
+  '/early-hints': (s) =>
+    s.write('HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'),
   '/huge-headers': (s) => s.write(`HTTP/1.1 200 OK\r\n${`x-pad: ${'a'.repeat(1_000)}\r\n`.repeat(1_000)}content-length: 2\r\n\r\nok`),
   '/switching': (s) => s.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: h2c\r\nconnection: upgrade\r\n\r\n'),
   '/status-bad': (s) => s.end('HTTP/1.1 2000 Nope\r\ncontent-length: 0\r\n\r\n'),
@@ -108,12 +109,18 @@ describe('the edge in front of hostile traffic', () => {
     const name = 'evil.hostile.example';
     await served(name);
     const before = raw.received().length;
-    const reply = await rawTls(port(), name, `POST /upload HTTP/1.1\r\nHost: ${name}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+    const reply = await rawTls(
+      port(),
+      name,
+      `POST /upload HTTP/1.1\r\nHost: ${name}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+    );
     expect(reply.status).toBe(200);
     const wire = raw.received().slice(before);
     expect(wire).toMatch(/^POST \/upload HTTP\/1\.1\r\n/);
     // Chunked as it came, or with its length once the edge has read the whole body: one framing, never none.
-    const framed = /transfer-encoding: chunked\r\n[\s\S]*\r\n\r\n5\r\nhello\r\n0\r\n\r\n$/i.test(wire) || /content-length: 5\r\n(?:[\s\S]*\r\n)?\r\nhello$/i.test(wire);
+    const framed =
+      /transfer-encoding: chunked\r\n[\s\S]*\r\n\r\n5\r\nhello\r\n0\r\n\r\n$/i.test(wire) ||
+      /content-length: 5\r\n(?:[\s\S]*\r\n)?\r\nhello$/i.test(wire);
     expect(framed, wire).toBe(true);
     expect(/transfer-encoding/i.test(wire) && /content-length/i.test(wire)).toBe(false);
   });
@@ -126,13 +133,26 @@ describe('the edge in front of hostile traffic', () => {
       let before = raw.received().length;
       expect((await h2Request(session, { ':authority': name, ':method': 'POST', ':path': '/h2-upload' }, 'hello')).status).toBe(200);
       // The raw upstream answers on the head: the body may follow the answer.
-      const chunked = await until('the body upstream', () => (raw.received().slice(before).includes('hello') ? raw.received().slice(before) : undefined), 5_000, 20);
+      const chunked = await until(
+        'the body upstream',
+        () => (raw.received().slice(before).includes('hello') ? raw.received().slice(before) : undefined),
+        5_000,
+        20,
+      );
       expect(chunked).toMatch(/^POST \/h2-upload HTTP\/1\.1\r\n/);
       expect(chunked).toMatch(/\r\ntransfer-encoding: chunked\r\n(?:[\s\S]*\r\n)?\r\n5\r\nhello\r\n0\r\n\r\n$/i);
       expect(chunked).not.toMatch(/content-length/i);
       before = raw.received().length;
-      expect((await h2Request(session, { ':authority': name, ':method': 'POST', ':path': '/h2-upload-sized', 'content-length': '5' }, 'hello')).status).toBe(200);
-      const sized = await until('the body upstream', () => (raw.received().slice(before).includes('hello') ? raw.received().slice(before) : undefined), 5_000, 20);
+      expect(
+        (await h2Request(session, { ':authority': name, ':method': 'POST', ':path': '/h2-upload-sized', 'content-length': '5' }, 'hello'))
+          .status,
+      ).toBe(200);
+      const sized = await until(
+        'the body upstream',
+        () => (raw.received().slice(before).includes('hello') ? raw.received().slice(before) : undefined),
+        5_000,
+        20,
+      );
       expect(sized).toMatch(/\r\ncontent-length: 5\r\n(?:[\s\S]*\r\n)?\r\nhello$/i);
       expect(sized).not.toMatch(/transfer-encoding/i);
     } finally {
@@ -200,7 +220,10 @@ describe('the edge in front of hostile traffic', () => {
       }),
     );
     // Every answer is the upstream's (200), the edge's own 502, or a response cut short (no status).
-    expect([...statuses.keys()].every((status) => [0, 200, 502].includes(status)), JSON.stringify([...statuses])).toBe(true);
+    expect(
+      [...statuses.keys()].every((status) => [0, 200, 502].includes(status)),
+      JSON.stringify([...statuses]),
+    ).toBe(true);
     expect(statuses.get(502) ?? 0).toBeGreaterThan(100);
     expect(edge().proc.alive).toBe(true);
     expect(pid()).toBe(before);
@@ -222,7 +245,10 @@ describe('the edge in front of hostile traffic', () => {
           ),
         ),
       );
-      expect(outcomes.every((status) => [0, 200, 502].includes(status)), JSON.stringify(outcomes)).toBe(true);
+      expect(
+        outcomes.every((status) => [0, 200, 502].includes(status)),
+        JSON.stringify(outcomes),
+      ).toBe(true);
       const illegal = await h2Request(session, { ':authority': name, ':path': '/h2-illegal' });
       expect(illegal).toMatchObject({ status: 200, body: 'ok' });
       expect(illegal.headers['x-good']).toBe('yes');
@@ -326,7 +352,11 @@ describe('the edge in front of hostile traffic', () => {
     await new Promise<void>((resolve) => (socket?.destroyed ? resolve() : socket?.once('close', () => resolve())));
     // Closed by the edge, not by this test: far sooner than Node's default of 120 s.
     expect(Date.now() - started).toBeLessThan((HANDSHAKE_TIMEOUT_S + 8) * 1_000);
-    await until('the timeout is counted', async () => (await counted('certfleet_edge_connections_closed_total', { reason: 'handshake_timeout' })) > 0, 5_000);
+    await until(
+      'the timeout is counted',
+      async () => (await counted('certfleet_edge_connections_closed_total', { reason: 'handshake_timeout' })) > 0,
+      5_000,
+    );
   });
 
   it('keeps serving another client while one client holds 2,000 idle connections', async () => {

@@ -59,8 +59,13 @@ describe('tls-alpn-01, dual ECDSA + RSA certificates, and a CA that rejects 30 %
     expect(rsa).toMatchObject({ keyType: 'rsa', authorized: true });
     expect(rsa.serial).not.toBe(ecdsa.serial);
     // A TLS 1.2 client limited to RSA suites gets RSA too; one that can do both gets ECDSA.
-    expect(await handshakeFor(port, name, stack.rootPem, 'rsa', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toMatchObject({ keyType: 'rsa', serial: rsa.serial });
-    expect(await handshakeFor(port, name, stack.rootPem, 'ecdsa', { maxVersion: 'TLSv1.2' })).toMatchObject({ keyType: 'ecdsa', serial: ecdsa.serial });
+    expect(
+      await handshakeFor(port, name, stack.rootPem, 'rsa', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }),
+    ).toMatchObject({ keyType: 'rsa', serial: rsa.serial });
+    expect(await handshakeFor(port, name, stack.rootPem, 'ecdsa', { maxVersion: 'TLSv1.2' })).toMatchObject({
+      keyType: 'ecdsa',
+      serial: ecdsa.serial,
+    });
     await stack.pebble.waitForIssued(rsa.serial);
     // Validated by tls-alpn-01 on the HTTPS port, never by http-01.
     const edge = stack.edges[0]!.proc;

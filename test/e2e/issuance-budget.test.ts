@@ -66,7 +66,16 @@ describe('issuance guards the CA account', () => {
     const names = ['after-429-a.example.com', 'after-429-b.example.com', 'after-429-c.example.com'];
     const seenBefore = proxy.records().length;
     await cli(['domains', 'add', '--issue', ...names], stack.env);
-    await until('the 429', () => proxy.records().slice(seenBefore).some((r) => r.status === 429), 30_000, 100);
+    await until(
+      'the 429',
+      () =>
+        proxy
+          .records()
+          .slice(seenBefore)
+          .some((r) => r.status === 429),
+      30_000,
+      100,
+    );
     // While the CA is paused, a visitor's new name gets the fallback at once; its job waits.
     const visitors = ['paused-visitor-a.example.com', 'paused-visitor-b.example.com'];
     await cli(['domains', 'add', ...visitors], stack.env);
@@ -78,11 +87,19 @@ describe('issuance guards the CA account', () => {
     // take an order (logs arrive through a pipe, so wait for them).
     const atOnce = ['no CA can take the order now; fallback at once', 'no CA can take an order now; enqueued, fallback at once'];
     for (const visitor of visitors) {
-      await until(`${visitor} given up on at once`, () => atOnce.some((msg) => edge.proc.logs(msg).some((r) => r.domain === visitor)), 5_000, 50);
+      await until(
+        `${visitor} given up on at once`,
+        () => atOnce.some((msg) => edge.proc.logs(msg).some((r) => r.domain === visitor)),
+        5_000,
+        50,
+      );
     }
     expect(edge.proc.logs('certificate not ready in time; fallback')).toHaveLength(0);
     await until('all issued once the pause is over', () => stored([...names, ...visitors]), 90_000, 500);
-    const orders = proxy.records().slice(seenBefore).filter((r) => r.kind === 'newOrder');
+    const orders = proxy
+      .records()
+      .slice(seenBefore)
+      .filter((r) => r.kind === 'newOrder');
     const limited = orders.find((r) => r.status === 429);
     expect(limited).toBeDefined();
     const after = orders.filter((r) => r.at > (limited?.at ?? 0));
@@ -97,10 +114,19 @@ describe('issuance guards the CA account', () => {
     await cli(['domains', 'add', name], stack.env);
     const port = stack.edges[0]!.ports.httpsPort;
     await handshake(port, name);
-    const state = await until('the name cools down', async () => {
-      const status = JSON.parse((await cli(['domains', 'status', name, '--json'], stack.env)).stdout) as { state?: string; coolUntil?: number; lastError?: string };
-      return status.state === 'cooling' ? status : undefined;
-    }, 60_000, 500);
+    const state = await until(
+      'the name cools down',
+      async () => {
+        const status = JSON.parse((await cli(['domains', 'status', name, '--json'], stack.env)).stdout) as {
+          state?: string;
+          coolUntil?: number;
+          lastError?: string;
+        };
+        return status.state === 'cooling' ? status : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(state.coolUntil).toBeGreaterThan(Date.now() + 30_000);
     expect(state.lastError).toMatch(/could not validate unreachable\.example\.com/);
     expect(ordersFor(stack.pebble, name)).toBe(1);

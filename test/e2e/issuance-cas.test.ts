@@ -33,7 +33,12 @@ describe('priorities and several CAs', () => {
         writeFileSync(
           casFile,
           JSON.stringify([
-            { name: 'primary', directoryUrl: s.proxy!.directoryUrl, caBundleFile: s.pebble.listenerCertPath, budgets: { orders: '1000/1s' } },
+            {
+              name: 'primary',
+              directoryUrl: s.proxy!.directoryUrl,
+              caBundleFile: s.pebble.listenerCertPath,
+              budgets: { orders: '1000/1s' },
+            },
             {
               name: 'secondary',
               directoryUrl: second.directoryUrl,

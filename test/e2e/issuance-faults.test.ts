@@ -16,7 +16,14 @@ describe('issuance survives faults', () => {
   let stack: Stack;
   let redis: Redis;
   beforeAll(async () => {
-    stack = await startStack({ edges: 1, issuers: 2, renewer: true, proxy: true, persistentRedis: true, env: { ISSUER_LOCK_MS: '3000', RENEW_TICK_MS: '1000' } });
+    stack = await startStack({
+      edges: 1,
+      issuers: 2,
+      renewer: true,
+      proxy: true,
+      persistentRedis: true,
+      env: { ISSUER_LOCK_MS: '3000', RENEW_TICK_MS: '1000' },
+    });
     redis = new Redis(stack.redis.port, '127.0.0.1', { maxRetriesPerRequest: null });
   });
   afterAll(async () => {
@@ -47,10 +54,23 @@ describe('issuance survives faults', () => {
       },
     });
     await cli(['domains', 'add', '--issue', name], stack.env);
-    const cert = await until('the certificate is stored', () => store().certificates.get(name).then((c) => c ?? undefined), 60_000, 250);
+    const cert = await until(
+      'the certificate is stored',
+      () =>
+        store()
+          .certificates.get(name)
+          .then((c) => c ?? undefined),
+      60_000,
+      250,
+    );
     expect(victim).toBeDefined();
     const survivor = stack.issuers.find((p) => p.child.pid !== victim)!;
-    await until('the surviving issuer logs the issuance', () => survivor.logs('certificate issued').some((r) => r.domain === name), 5_000, 50);
+    await until(
+      'the surviving issuer logs the issuance',
+      () => survivor.logs('certificate issued').some((r) => r.domain === name),
+      5_000,
+      50,
+    );
     const listed = JSON.parse((await cli(['certs', 'ls', '--json'], stack.env)).stdout) as { name: string }[];
     expect(listed.filter((c) => c.name === name)).toHaveLength(1);
     expect((await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem)).serial).toBe(cert.serial.replace(/^0+/, ''));

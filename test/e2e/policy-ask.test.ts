@@ -54,8 +54,10 @@ describe('ask policy', () => {
     expect(ask.calls(name)).toBe(1);
     expect(ordersFor(stack.pebble, name)).toBe(0);
     expect(await explain(name)).toBe(`${name}: denied by ask: the ask endpoint answered 403`);
-    expect(await metric(edge(0).metricsPort, 'certfleet_policy_decisions_total', { policy: 'ask', outcome: 'deny' }) +
-      await metric(edge(1).metricsPort, 'certfleet_policy_decisions_total', { policy: 'ask', outcome: 'deny' })).toBe(1);
+    expect(
+      (await metric(edge(0).metricsPort, 'certfleet_policy_decisions_total', { policy: 'ask', outcome: 'deny' })) +
+        (await metric(edge(1).metricsPort, 'certfleet_policy_decisions_total', { policy: 'ask', outcome: 'deny' })),
+    ).toBe(1);
   });
 
   it('denies when the endpoint does not answer in time', async () => {
@@ -77,11 +79,17 @@ describe('ask policy', () => {
     try {
       // Past the allow TTL (2 s): the endpoint must be asked again, and cannot be.
       await new Promise((resolve) => setTimeout(resolve, 2_200));
-      expect(await explain(kept)).toMatch(new RegExp(`^${kept}: allowed by ask: the ask endpoint answered 200 \\(\\d+ s ago; now: the ask endpoint is unreachable.*\\) \\[stale\\]$`));
+      expect(await explain(kept)).toMatch(
+        new RegExp(
+          `^${kept}: allowed by ask: the ask endpoint answered 200 \\(\\d+ s ago; now: the ask endpoint is unreachable.*\\) \\[stale\\]$`,
+        ),
+      );
       const never = 'never.customer.example';
       ask.set(never, 'allow');
       expect((await handshake(edge(0).httpsPort, never)).subjectaltname).toBe(FALLBACK);
-      expect(await explain(never)).toMatch(new RegExp(`^${never}: denied by ask: the ask endpoint is unreachable.*no answer from the last 600 s$`));
+      expect(await explain(never)).toMatch(
+        new RegExp(`^${never}: denied by ask: the ask endpoint is unreachable.*no answer from the last 600 s$`),
+      );
       expect(ordersFor(stack.pebble, never)).toBe(0);
     } finally {
       await ask.up();

@@ -45,7 +45,9 @@ describe('dns policy: a name is ours when its owner points it at us', () => {
     expect(result.subjectaltname).toBe('DNS:shop.customer-a.example');
     const explained = await check('shop.customer-a.example');
     expect(explained.code).toBe(0);
-    expect(explained.line).toBe(`shop.customer-a.example: allowed by dns: CNAME chain shop.customer-a.example -> ${TARGET} reaches ${TARGET}`);
+    expect(explained.line).toBe(
+      `shop.customer-a.example: allowed by dns: CNAME chain shop.customer-a.example -> ${TARGET} reaches ${TARGET}`,
+    );
   });
 
   it('denies a name that points elsewhere, and the CA sees no order', async () => {

@@ -73,9 +73,7 @@ describe('the issue queue against a real Redis', () => {
   it('refuses a payload that breaks the job contract', async () => {
     const queue = queueFor(newPrefix());
     try {
-      await expect(
-        requestIssuance(queue, { name: '', reason: 'visitor', requestedAt: Date.now() }),
-      ).rejects.toThrow();
+      await expect(requestIssuance(queue, { name: '', reason: 'visitor', requestedAt: Date.now() })).rejects.toThrow();
       await expect(
         requestIssuance(queue, { name: 'x.example.com', reason: 'whenever' as never, requestedAt: Date.now() }),
       ).rejects.toThrow();

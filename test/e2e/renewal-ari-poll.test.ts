@@ -60,10 +60,15 @@ describe('ARI re-polling', () => {
     expect((await cli(['domains', 'add', name], stack.env)).code).toBe(0);
     const first = await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem);
     expect(first.authorized).toBe(true);
-    const scheduled = await until('the first window is known', async () => {
-      const shown = await show(name);
-      return shown.nextAriPollAt !== null && shown;
-    }, 20_000, 250);
+    const scheduled = await until(
+      'the first window is known',
+      async () => {
+        const shown = await show(name);
+        return shown.nextAriPollAt !== null && shown;
+      },
+      20_000,
+      250,
+    );
     // Retry-After: 1 is clamped to a minute; Pebble's own window puts the renewal far ahead.
     expect(scheduled.nextAriPollAt! - scheduled.notBefore).toBeGreaterThanOrEqual(MINUTE - 2_000);
     expect(scheduled.renewAt).toBeGreaterThan(Date.now() + 10 * MINUTE);
@@ -86,23 +91,33 @@ describe('ARI re-polling', () => {
     expect(Date.parse(rescheduled.renewAt)).toBeLessThanOrEqual(window.end);
 
     // Renewed at the new time, long before Pebble's own window, naming the certificate it replaces.
-    const renewed = await until('the certificate is renewed', async () => {
-      const shown = await show(name);
-      return shown.serial !== scheduled.serial && shown;
-    }, MINUTE, 500);
+    const renewed = await until(
+      'the certificate is renewed',
+      async () => {
+        const shown = await show(name);
+        return shown.serial !== scheduled.serial && shown;
+      },
+      MINUTE,
+      500,
+    );
     expect(Date.now()).toBeLessThan(scheduled.renewAt);
-    const renewal = stack.proxy!
-      .newOrders()
+    const renewal = stack
+      .proxy!.newOrders()
       .map((r) => r.payload as { identifiers: { value: string }[]; replaces?: string })
       .filter((o) => o.identifiers[0]?.value === name)[1];
     expect(renewal?.replaces).toBe(scheduled.ariId);
     // The old certificate is no longer polled: two answers, two requests, none per tick.
     expect(polls()).toHaveLength(2);
     // The new certificate gets its own window and poll, a day ahead at most.
-    const next = await until('the new certificate is polled', async () => {
-      const shown = await show(name);
-      return shown.ariId !== scheduled.ariId && shown.nextAriPollAt !== null && shown;
-    }, 20_000, 250);
+    const next = await until(
+      'the new certificate is polled',
+      async () => {
+        const shown = await show(name);
+        return shown.ariId !== scheduled.ariId && shown.nextAriPollAt !== null && shown;
+      },
+      20_000,
+      250,
+    );
     expect(next.nextAriPollAt!).toBeLessThanOrEqual(Date.now() + 86_400_000);
     expect(renewed.serial).not.toBe(scheduled.serial);
     expect((await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem)).serial).not.toBe(first.serial);

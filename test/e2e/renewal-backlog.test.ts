@@ -105,7 +105,9 @@ describe('a renewal backlog without ARI', () => {
     };
     const renewalOrders = () =>
       // The proxy runs in this process: keep its record cheap to read, the CA's answers wait on it.
-      stack.proxy!.newOrders().filter((r) => backlogNames.has((r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value ?? ''));
+      stack
+        .proxy!.newOrders()
+        .filter((r) => backlogNames.has((r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value ?? ''));
 
     // In the middle of the backlog, a visitor's new name.
     await until('the first 40 renewals', async () => renewalOrders().length >= 40 || undefined, 120_000, 1_000);
@@ -124,17 +126,28 @@ describe('a renewal backlog without ARI', () => {
     const failed = stack.issuers[0]!.logs('order failed').filter((r) => backlogNames.has(r.domain as string)).length;
     console.log(JSON.stringify({ orders: orders.length, failed }));
     expect(orders).toHaveLength(BACKLOG + failed);
-    expect(new Set(renewalOrders().map((r) => (r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value)).size).toBe(BACKLOG);
+    expect(new Set(renewalOrders().map((r) => (r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value)).size).toBe(
+      BACKLOG,
+    );
     // A token bucket: in any window from one order to a later one, at most capacity + refills.
-    const started = stack.issuers[0]!
-      .logs('issuance started')
+    const started = stack.issuers[0]!.logs('issuance started')
       .filter((r) => backlogNames.has(r.domain as string))
       .map((r) => Date.parse(r.time as string))
       .sort((a, b) => a - b);
     expect(started).toHaveLength(BACKLOG + failed);
     const issuerSlack = slackNeeded(started);
     const proxySlack = slackNeeded(orders);
-    console.log(JSON.stringify({ backlog: BACKLOG, failed, spanSeconds: ((orders.at(-1) as number) - (orders[0] as number)) / 1000, visitorMs, ordersAtVisitor, issuerSlack, proxySlack }));
+    console.log(
+      JSON.stringify({
+        backlog: BACKLOG,
+        failed,
+        spanSeconds: ((orders.at(-1) as number) - (orders[0] as number)) / 1000,
+        visitorMs,
+        ordersAtVisitor,
+        issuerSlack,
+        proxySlack,
+      }),
+    );
     expect(issuerSlack).toBeLessThanOrEqual(ISSUER_SLACK_MS);
     expect(proxySlack).toBeLessThanOrEqual(PROXY_SLACK_MS);
     // Steady, not a burst: the 180 beyond the capacity needed 180 refills.

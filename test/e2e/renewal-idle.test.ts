@@ -81,7 +81,11 @@ describe('renewal skips customers who left', () => {
         async () => {
           const rows = await list();
           const by = (name: string) => rows.find((r) => r.name === name);
-          return normalSerial(by(busy)?.serial ?? '') !== normalSerial(firsts[0]!.serial) && by(idle)?.retiredKind && by(leaving)?.retiredKind ? rows : undefined;
+          return normalSerial(by(busy)?.serial ?? '') !== normalSerial(firsts[0]!.serial) &&
+            by(idle)?.retiredKind &&
+            by(leaving)?.retiredKind
+            ? rows
+            : undefined;
         },
         90_000,
         1_000,

@@ -40,7 +40,8 @@ describe.each([
       },
     });
     // Renewers can run in any number: a fleet-wide lease lets one tick run at a time.
-    for (const label of ['b', 'c']) renewers.push(await startRole('renewer', { ...stack.env, RENEW_TICK_MS: '1000' }, `renewer-${stack.prefix}-${label}`));
+    for (const label of ['b', 'c'])
+      renewers.push(await startRole('renewer', { ...stack.env, RENEW_TICK_MS: '1000' }, `renewer-${stack.prefix}-${label}`));
   });
   afterAll(async () => {
     await Promise.all(renewers.map((r) => r.stop()));
@@ -63,7 +64,9 @@ describe.each([
     const shown = JSON.parse((await cli(['certs', 'show', name, '--json'], stack.env)).stdout) as Shown;
     const lifetime = shown.notAfter - shown.notBefore;
     expect(lifetime).toBeLessThanOrEqual(120_000);
-    const scheduled = stack.issuers[0]!.logs('renewal scheduled').find((r) => r.domain === name) as { ari: { start: string; end: string } | null };
+    const scheduled = stack.issuers[0]!.logs('renewal scheduled').find((r) => r.domain === name) as {
+      ari: { start: string; end: string } | null;
+    };
     if (ari) {
       // Inside Pebble's suggested window, never in the last tenth of the life.
       expect(scheduled.ari).not.toBeNull();
@@ -114,7 +117,10 @@ describe.each([
     const retired = await until(
       'the name that left is retired',
       async () => {
-        const list = JSON.parse((await cli(['certs', 'ls', '--state', 'retired', '--json'], stack.env)).stdout) as { name: string; retiredReason?: string }[];
+        const list = JSON.parse((await cli(['certs', 'ls', '--state', 'retired', '--json'], stack.env)).stdout) as {
+          name: string;
+          retiredReason?: string;
+        }[];
         return list.find((c) => c.name === leaving);
       },
       130_000,

@@ -6,8 +6,17 @@ import type { Pebble } from './pebble.js';
 
 /** What an ACME request is for, read from its path (Pebble's directory plus its fixed resource prefixes). */
 export type AcmeKind =
-  | 'directory' | 'nonce' | 'newAccount' | 'newOrder' | 'authz' | 'challenge'
-  | 'finalize' | 'order' | 'cert' | 'renewalInfo' | 'other';
+  | 'directory'
+  | 'nonce'
+  | 'newAccount'
+  | 'newOrder'
+  | 'authz'
+  | 'challenge'
+  | 'finalize'
+  | 'order'
+  | 'cert'
+  | 'renewalInfo'
+  | 'other';
 
 /** One request the proxy received. The object is live: `status` is filled in when the answer is known. */
 export interface ProxyRecord {
@@ -78,7 +87,11 @@ export interface AcmeProxy {
 // Pebble's resource paths outside the directory (wfe/wfe.go: orderPath, orderFinalizePath,
 // authzPath, challengePath, certPath). The directory itself gives the rest.
 const RESOURCE_PREFIXES: [string, AcmeKind][] = [
-  ['/my-order/', 'order'], ['/finalize-order/', 'finalize'], ['/authZ/', 'authz'], ['/chalZ/', 'challenge'], ['/certZ/', 'cert'],
+  ['/my-order/', 'order'],
+  ['/finalize-order/', 'finalize'],
+  ['/authZ/', 'authz'],
+  ['/chalZ/', 'challenge'],
+  ['/certZ/', 'cert'],
 ];
 
 /**
@@ -99,13 +112,21 @@ export async function startAcmeProxy(
   const call = (method: string, path: string) =>
     new Promise<IncomingMessage>((resolve, reject) => {
       // Pebble 2.7+ refuses requests without a User-Agent (RFC 8555 6.1).
-      request({ host: upstream.hostname, port: upstream.port, method, path, agent, headers: { 'user-agent': 'certfleet-test-proxy' } }, resolve)
+      request(
+        { host: upstream.hostname, port: upstream.port, method, path, agent, headers: { 'user-agent': 'certfleet-test-proxy' } },
+        resolve,
+      )
         .on('error', reject)
         .end();
     });
   const directory = await call('GET', upstream.pathname).then(readJson);
   const kinds = new Map<string, AcmeKind>([[upstream.pathname, 'directory']]);
-  for (const [key, kind] of [['newNonce', 'nonce'], ['newAccount', 'newAccount'], ['newOrder', 'newOrder'], ['renewalInfo', 'renewalInfo']] as const) {
+  for (const [key, kind] of [
+    ['newNonce', 'nonce'],
+    ['newAccount', 'newAccount'],
+    ['newOrder', 'newOrder'],
+    ['renewalInfo', 'renewalInfo'],
+  ] as const) {
     if (typeof directory[key] === 'string') kinds.set(new URL(directory[key]).pathname, kind);
   }
   const noncePath = [...kinds].find(([, kind]) => kind === 'nonce')?.[0] ?? '/nonce-plz';
@@ -206,7 +227,10 @@ export async function startAcmeProxy(
     }
   };
 
-  const server = createServer({ cert: pebble.listenerCertPem, key: readFileSync(pebble.listenerKeyPath) }, (req, res) => void handle(req, res));
+  const server = createServer(
+    { cert: pebble.listenerCertPem, key: readFileSync(pebble.listenerKeyPath) },
+    (req, res) => void handle(req, res),
+  );
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -220,9 +244,13 @@ export async function startAcmeProxy(
     addRule(rule) {
       const entry = { rule, left: rule.times ?? Infinity };
       rules.push(entry);
-      return () => void (rules = rules.filter((e) => e !== entry));
+      return () => {
+        rules = rules.filter((e) => e !== entry);
+      };
     },
-    clearRules: () => void (rules = []),
+    clearRules: () => {
+      rules = [];
+    },
     async stop() {
       stopping.abort();
       server.closeAllConnections();

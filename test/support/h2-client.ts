@@ -80,7 +80,8 @@ export function h2Request(session: ClientHttp2Session, headers: OutgoingHttpHead
     stream.once('error', reject);
     // A stream that ends without a response was cut (its connection closed): that is no answer.
     stream.once('close', () => {
-      if (head[':status'] === undefined) reject(new Error(`the stream closed without a response (RST_STREAM code ${stream.rstCode ?? 'none'})`));
+      if (head[':status'] === undefined)
+        reject(new Error(`the stream closed without a response (RST_STREAM code ${stream.rstCode ?? 'none'})`));
       else resolve({ status: Number(head[':status']), headers: head, body: text });
     });
     if (body !== undefined) stream.end(body);

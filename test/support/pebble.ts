@@ -11,8 +11,7 @@ let sidBinDir: string | undefined;
 /** Where `pebble` and `pebble-challtestsrv` are: Pebble 2.6 from the project's cache, else Debian 12's 2.4. */
 export function pebbleBinDir(): string {
   binDir ??=
-    process.env.PEBBLE_BIN_DIR ??
-    execFileSync('bash', [join(REPO_ROOT, 'infra/scripts/fetch-pebble.sh')], { encoding: 'utf8' }).trim();
+    process.env.PEBBLE_BIN_DIR ?? execFileSync('bash', [join(REPO_ROOT, 'infra/scripts/fetch-pebble.sh')], { encoding: 'utf8' }).trim();
   return binDir;
 }
 
@@ -88,11 +87,29 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const [listen, management, dns, ctsManagement] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const certPath = join(dir, 'listener.pem');
   const keyPath = join(dir, 'listener-key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '7',
-    '-keyout', keyPath, '-out', certPath, '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '7',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const configPath = join(dir, 'pebble.json');
   writeFileSync(
     configPath,
@@ -114,8 +131,20 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   );
   const name = options.name ?? 'pebble';
   const challtestsrv = spawnProc(`${name}-challtestsrv`, join(bin, 'pebble-challtestsrv'), [
-    '-dns01', `127.0.0.1:${dns}`, '-management', `127.0.0.1:${ctsManagement}`,
-    '-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', '', '-defaultIPv6', '',
+    '-dns01',
+    `127.0.0.1:${dns}`,
+    '-management',
+    `127.0.0.1:${ctsManagement}`,
+    '-http01',
+    '',
+    '-https01',
+    '',
+    '-tlsalpn01',
+    '',
+    '-doh',
+    '',
+    '-defaultIPv6',
+    '',
   ]);
   await challtestsrv.waitForLine((l) => l.includes('Starting management server'), 15_000, 'challtestsrv ready');
   const pebble = spawnProc(`${name}-${listen}`, join(caBin, 'pebble'), ['-config', configPath, '-dnsserver', `127.0.0.1:${dns}`], {

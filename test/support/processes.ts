@@ -17,7 +17,9 @@ const handedOut = new Set<number>();
  */
 const RESERVATIONS = join(tmpdir(), 'certfleet-test-ports');
 const reserved: string[] = [];
-process.once('exit', () => reserved.forEach((path) => rmSync(path, { force: true })));
+process.once('exit', () => {
+  for (const path of reserved) rmSync(path, { force: true });
+});
 
 function reserve(port: number): boolean {
   mkdirSync(RESERVATIONS, { recursive: true });

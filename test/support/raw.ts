@@ -108,7 +108,12 @@ export async function startRawUpstream(answers: Record<string, (socket: Socket) 
     port,
     url: `http://127.0.0.1:${port}`,
     received: () => Buffer.concat(received).toString('latin1'),
-    requests: () => (Buffer.concat(received).toString('latin1').match(/^[A-Z]+ \S+ HTTP\/1\.[01]\r$/gm) ?? []).map((line) => line.trim()),
+    requests: () =>
+      (
+        Buffer.concat(received)
+          .toString('latin1')
+          .match(/^[A-Z]+ \S+ HTTP\/1\.[01]\r$/gm) ?? []
+      ).map((line) => line.trim()),
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();

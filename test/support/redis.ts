@@ -25,8 +25,20 @@ export async function startRedis(name = 'redis', options: { persistent?: boolean
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'certfleet-redis-'));
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no', '--dir', dir,
-    '--appendonly', options.persistent ? 'yes' : 'no', '--appendfsync', 'always',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--dir',
+    dir,
+    '--appendonly',
+    options.persistent ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
   ];
   let starts = 0;
   const launch = async () => {

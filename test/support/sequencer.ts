@@ -9,7 +9,11 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const WAITS_ON_REAL_TIME = ['renewal-backlog', 'renewal', 'issuance-budget', 'renewal-ari-poll', 'issuance-faults'];
 
 const rank = (spec: TestSpecification) => {
-  const file = spec.moduleId.split('/').pop()?.replace(/\.test\.ts$/, '') ?? '';
+  const file =
+    spec.moduleId
+      .split('/')
+      .pop()
+      ?.replace(/\.test\.ts$/, '') ?? '';
   const index = WAITS_ON_REAL_TIME.indexOf(file);
   return index === -1 ? WAITS_ON_REAL_TIME.length : index;
 };

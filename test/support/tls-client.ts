@@ -88,7 +88,15 @@ export function httpCall(
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {}, localAddress: options.localAddress, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: options.headers ?? {},
+        localAddress: options.localAddress,
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

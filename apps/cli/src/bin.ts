@@ -15,7 +15,7 @@ enableCompileCache?.();
 const [command, role, ...rest] = process.argv.slice(2);
 const fastRun = command === 'run' && role !== undefined && rest.length === 0;
 const roles = fastRun ? await import('./run-role.js') : undefined;
-if (roles && roles.isRole(role)) {
+if (roles?.isRole(role)) {
   try {
     await roles.runRole(role, process.env);
   } catch (error) {

@@ -139,7 +139,9 @@ export function domainsCommand(): Command {
       const now = Date.now();
       const state = status.state;
       const label = !state
-        ? status.cert ? 'active' : 'never issued'
+        ? status.cert
+          ? 'active'
+          : 'never issued'
         : state.state === 'cooling' && (state.coolUntil ?? 0) <= now
           ? 'cool-down over (next handshake may order)'
           : state.state === 'cooling'
@@ -162,7 +164,12 @@ export function domainsCommand(): Command {
         ['last error', state?.lastError ? `${state.lastError} (${formatTime(state.lastErrorAt ?? 0)})` : '-'],
         ['CA', state?.ca ?? '-'],
         ['allowlist entry', status.allowedBy ?? '-'],
-        ['certificate', status.cert ? `serial ${status.cert.serial}, not after ${formatTime(status.cert.notAfter)}, ${status.cert.issuer}${status.cert.rsa ? ` (+ RSA serial ${status.cert.rsa.serial})` : ''}` : '-'],
+        [
+          'certificate',
+          status.cert
+            ? `serial ${status.cert.serial}, not after ${formatTime(status.cert.notAfter)}, ${status.cert.issuer}${status.cert.rsa ? ` (+ RSA serial ${status.cert.rsa.serial})` : ''}`
+            : '-',
+        ],
         ['renew at', status.renewAt === null ? '-' : formatTime(status.renewAt)],
       ];
       process.stdout.write(`${table(rows)}\n`);

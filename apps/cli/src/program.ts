@@ -47,7 +47,13 @@ certs
     }
     const rows = [['NAME', 'SERIAL', 'NOT AFTER', 'STATE', 'ISSUER']];
     for (const c of list) {
-      rows.push([c.name, c.serial, formatTime(c.notAfter), c.retiredAt ? `retired: ${c.retiredReason ?? c.retiredKind ?? '?'}` : 'active', c.issuer]);
+      rows.push([
+        c.name,
+        c.serial,
+        formatTime(c.notAfter),
+        c.retiredAt ? `retired: ${c.retiredReason ?? c.retiredKind ?? '?'}` : 'active',
+        c.issuer,
+      ]);
     }
     process.stdout.write(`${table(rows)}\n`);
     if (options.state !== 'active') {

@@ -57,7 +57,12 @@ export function checkRouteUrl(input: string, policy: AddressPolicy): URL {
 async function routeAddressPolicy(env: NodeJS.ProcessEnv, redisUrl: string): Promise<AddressPolicy> {
   const { host, port } = redisEndpointOf(redisUrl);
   const addresses =
-    isIP(host) !== 0 ? [host] : await lookup(host, { all: true }).then((found) => found.map((entry) => entry.address), () => []);
+    isIP(host) !== 0
+      ? [host]
+      : await lookup(host, { all: true }).then(
+          (found) => found.map((entry) => entry.address),
+          () => [],
+        );
   return createAddressPolicy({ allowedNetworks: loadUpstreamConfig(env).allowedNetworks, redis: { addresses, port } });
 }
 

@@ -1,10 +1,4 @@
-import {
-  loadDashboardConfig,
-  loadEdgeConfig,
-  loadIssuerConfig,
-  loadRenewerConfig,
-  type CommonConfig,
-} from '@certfleet/config';
+import { loadDashboardConfig, loadEdgeConfig, loadIssuerConfig, loadRenewerConfig, type CommonConfig } from '@certfleet/config';
 import { createLogger, errorMessage, type Logger } from '@certfleet/observability';
 
 interface Running {
@@ -21,7 +15,10 @@ const ROLES = {
   issuer: { load: loadIssuerConfig, start: async () => (await import('@certfleet/issuer')).startIssuer },
   renewer: { load: loadRenewerConfig, start: async () => (await import('@certfleet/renewer')).startRenewer },
   dashboard: { load: loadDashboardConfig, start: async () => (await import('@certfleet/dashboard')).startDashboard },
-} satisfies Record<string, { load: (env: NodeJS.ProcessEnv) => CommonConfig; start: () => Promise<(config: never, logger: Logger) => Promise<Running>> }>;
+} satisfies Record<
+  string,
+  { load: (env: NodeJS.ProcessEnv) => CommonConfig; start: () => Promise<(config: never, logger: Logger) => Promise<Running>> }
+>;
 
 export type Role = keyof typeof ROLES;
 export const ROLE_NAMES = Object.keys(ROLES) as Role[];

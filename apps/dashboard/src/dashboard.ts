@@ -31,8 +31,15 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   const queue = createIssueQueue({ connection: redis, prefix: store.keys.queuePrefix });
 
   const app = Fastify({ logger: false });
-  const throttle = createLoginThrottle({ maxFailures: MAX_FAILED_LOGINS, windowMs: FAILED_LOGIN_WINDOW_MS, maxClients: MAX_THROTTLED_CLIENTS });
-  app.addHook('onRequest', createRequestGuard({ checkToken: createTokenCheck({ viewer: config.token, admin: config.adminToken }), throttle, logger }));
+  const throttle = createLoginThrottle({
+    maxFailures: MAX_FAILED_LOGINS,
+    windowMs: FAILED_LOGIN_WINDOW_MS,
+    maxClients: MAX_THROTTLED_CLIENTS,
+  });
+  app.addHook(
+    'onRequest',
+    createRequestGuard({ checkToken: createTokenCheck({ viewer: config.token, admin: config.adminToken }), throttle, logger }),
+  );
 
   // bull-board's read-only mode is per queue adapter, so each kind of access has its own board.
   await mountBoard(app, queue, '/queues', { readOnly: true });

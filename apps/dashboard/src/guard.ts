@@ -52,7 +52,8 @@ export function createRequestGuard(deps: GuardDeps) {
       if (credentials === 'wrong') {
         deps.throttle.failed(request.ip);
         const blockedMs = deps.throttle.retryAfterMs(request.ip);
-        if (blockedMs > 0) deps.logger.warn({ client: request.ip, blockedMs }, 'too many wrong dashboard tokens; refusing this client for a while');
+        if (blockedMs > 0)
+          deps.logger.warn({ client: request.ip, blockedMs }, 'too many wrong dashboard tokens; refusing this client for a while');
       }
       return reply
         .code(401)

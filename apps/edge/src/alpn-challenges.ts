@@ -13,7 +13,7 @@ const ACME_TLS_1 = 'acme-tls/1';
  * from Redis on a certificate miss. (Plain visitors of such a name get the fallback for the
  * second or so a validation takes.)
  */
-export function createAlpnChallenges(deps: { challenges: ChallengeStore; logger: Logger; /** Offer h2 (EDGE_HTTP2). */ http2?: boolean }) {
+export function createAlpnChallenges(deps: { challenges: ChallengeStore; logger: Logger /** Offer h2 (EDGE_HTTP2). */; http2?: boolean }) {
   const pending = new Map<string, SecureContext>();
 
   async function refresh(name: string): Promise<boolean> {

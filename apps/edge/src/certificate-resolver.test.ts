@@ -3,7 +3,15 @@ import type { SecureContext, TLSSocket } from 'node:tls';
 import type { BudgetClaim, TokenBuckets } from '@certfleet/budget';
 import { createLogger, createRegistry } from '@certfleet/observability';
 import { createDecisionService, createPolicyChain } from '@certfleet/policy';
-import type { CertificateStore, ChallengeStore, DecisionStore, NameStateStore, PauseStore, RedisKeys, StoredDecision } from '@certfleet/store';
+import type {
+  CertificateStore,
+  ChallengeStore,
+  DecisionStore,
+  NameStateStore,
+  PauseStore,
+  RedisKeys,
+  StoredDecision,
+} from '@certfleet/store';
 import type { SecureContextCache } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
 import { createAlpnChallenges } from './alpn-challenges.js';
@@ -55,7 +63,12 @@ function edge(options: Options = {}) {
   const decisionsInRedis = new Map<string, StoredDecision>();
   const bucketTokens = new Map<string, number>();
 
-  const context = (name: string) => ({ context: { name } as unknown as SecureContext, rsaContext: undefined, serial: '01', notAfter: Number.POSITIVE_INFINITY });
+  const context = (name: string) => ({
+    context: { name } as unknown as SecureContext,
+    rsaContext: undefined,
+    serial: '01',
+    notAfter: Number.POSITIVE_INFINITY,
+  });
   const cache = {
     peek: (name: string) => contexts.get(name),
     set(name: string) {
@@ -71,7 +84,10 @@ function edge(options: Options = {}) {
     },
   } as unknown as SecureContextCache;
   const certificates = {
-    get: (name: string) => redis.send('hgetall cert', () => (stored.has(name) ? { chainPem: 'chain', keyPem: 'key', serial: '01', notAfter: now + 86_400_000 } : null)),
+    get: (name: string) =>
+      redis.send('hgetall cert', () =>
+        stored.has(name) ? { chainPem: 'chain', keyPem: 'key', serial: '01', notAfter: now + 86_400_000 } : null,
+      ),
   } as unknown as CertificateStore;
   const challenges = { getAlpn: () => redis.send('get alpn', () => null) } as unknown as ChallengeStore;
   const decisionStore: DecisionStore = {
@@ -81,7 +97,10 @@ function edge(options: Options = {}) {
     unlock: () => redis.send('del lock', () => undefined),
     remembered: () => redis.send('hget memory', () => null),
     remember: () => redis.send('hset memory', () => undefined),
-    forget: (names) => redis.send('unlink decisions', () => names.forEach((n) => decisionsInRedis.delete(n))),
+    forget: (names) =>
+      redis.send('unlink decisions', () => {
+        for (const n of names) decisionsInRedis.delete(n);
+      }),
   };
   const decisionTtlMs = options.decisionTtlMs ?? 5_000;
   const chain = createPolicyChain({
@@ -91,7 +110,9 @@ function edge(options: Options = {}) {
         maxStaleMs: 0,
         evaluate: (name) =>
           redis.send('smismember allowlist', () =>
-            allowed.has(name) ? { verdict: 'allow', reason: 'listed', ttlMs: decisionTtlMs } : { verdict: 'deny', reason: 'not listed', ttlMs: decisionTtlMs },
+            allowed.has(name)
+              ? { verdict: 'allow', reason: 'listed', ttlMs: decisionTtlMs }
+              : { verdict: 'deny', reason: 'not listed', ttlMs: decisionTtlMs },
           ),
       },
     ],
@@ -114,7 +135,9 @@ function edge(options: Options = {}) {
   const jobs: string[] = [];
   const sni = createCertificateResolver({
     cache,
-    local: { get: (name) => (local.has(name) ? { chainPem: 'chain', keyPem: 'key', serial: '02', notAfter: now + 86_400_000 } : undefined) },
+    local: {
+      get: (name) => (local.has(name) ? { chainPem: 'chain', keyPem: 'key', serial: '02', notAfter: now + 86_400_000 } : undefined),
+    },
     certificates,
     nameStates: { get: () => redis.send('hgetall state', () => null) } as unknown as NameStateStore,
     pauses: { issuanceBlocked: () => redis.send('get pause', () => null) } as unknown as PauseStore,
@@ -161,7 +184,10 @@ function edge(options: Options = {}) {
   const counted = async (counter: 'limited' | 'refusedNameHits' | 'certificates', label: string) =>
     (await metrics[counter].get()).values.find((v) => Object.values(v.labels).includes(label))?.value ?? 0;
   let serial = 0;
-  const randomName = () => `r${(serial += 1)}.flood.example`;
+  const randomName = () => {
+    serial += 1;
+    return `r${serial}.flood.example`;
+  };
   /** Spends `client`'s allowance in the fleet's Redis bucket (as other edges would). */
   const spendInRedis = (client: string) => bucketTokens.set(`bucket:new-names-ip:${client}`, 0);
   return { handshake, cost, counted, randomName, spendInRedis, stored, local, allowed, jobs, advance: (ms: number) => (now += ms) };
@@ -182,7 +208,9 @@ describe('the SNI callback in front of hostile traffic', () => {
   it('counts every address of one IPv6 /64 as one client, and another /64 as another', async () => {
     const e = edge({ perIp: 3 });
     for (let i = 1; i <= 3; i += 1) await e.handshake(e.randomName(), `2001:db8:1:2::${i}`);
-    const sameNet = await e.cost(() => Promise.all(Array.from({ length: 50 }, (_, i) => e.handshake(e.randomName(), `2001:db8:1:2:${i.toString(16)}::9`))));
+    const sameNet = await e.cost(() =>
+      Promise.all(Array.from({ length: 50 }, (_, i) => e.handshake(e.randomName(), `2001:db8:1:2:${i.toString(16)}::9`))),
+    );
     expect(sameNet.commands).toBe(0);
     const otherNet = await e.cost(() => e.handshake(e.randomName(), '2001:db8:1:3::1'));
     expect(otherNet.commands).toBeGreaterThan(0);
@@ -244,14 +272,20 @@ describe('the SNI callback in front of hostile traffic', () => {
     e.stored.add('shop.example');
     await e.handshake('shop.example');
     await e.handshake(e.randomName());
-    expect(await e.cost(async () => expect(await e.handshake('shop.example')).toBe('shop.example'))).toEqual({ commands: 0, roundTrips: 0 });
+    expect(await e.cost(async () => expect(await e.handshake('shop.example')).toBe('shop.example'))).toEqual({
+      commands: 0,
+      roundTrips: 0,
+    });
   });
 
   it("serves a name in the edge's local store with no Redis command, whatever the client has spent", async () => {
     const e = edge({ perIp: 1 });
     e.local.add('held.example');
     await e.handshake(e.randomName());
-    expect(await e.cost(async () => expect(await e.handshake('held.example')).toBe('held.example'))).toEqual({ commands: 0, roundTrips: 0 });
+    expect(await e.cost(async () => expect(await e.handshake('held.example')).toBe('held.example'))).toEqual({
+      commands: 0,
+      roundTrips: 0,
+    });
     expect(await e.counted('certificates', 'local')).toBe(1);
     // Kept in memory from then on.
     await e.handshake('held.example');
@@ -261,7 +295,9 @@ describe('the SNI callback in front of hostile traffic', () => {
   it('refuses a name the policy just denied from memory, to every client, for the short ttl only', async () => {
     const e = edge({ refusedNameTtlMs: 3_000, decisionTtlMs: 60_000 });
     await e.handshake('scan.example', '192.0.2.1');
-    const repeated = await e.cost(() => Promise.all(Array.from({ length: 100 }, (_, i) => e.handshake('scan.example', `192.0.2.${i + 2}`))));
+    const repeated = await e.cost(() =>
+      Promise.all(Array.from({ length: 100 }, (_, i) => e.handshake('scan.example', `192.0.2.${i + 2}`))),
+    );
     expect(repeated).toEqual({ commands: 0, roundTrips: 0 });
     expect(await e.counted('refusedNameHits', 'denied')).toBe(100);
     e.advance(3_000);

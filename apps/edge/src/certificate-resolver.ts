@@ -135,7 +135,10 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     if (blocked && blocked.until > clock()) {
       // No CA can take an order now: the job waits for one, the visitor gets the fallback at once.
       await deps.issueAndWait(name, 0);
-      deps.logger.info({ domain: name, until: new Date(blocked.until).toISOString() }, 'no CA can take an order now; enqueued, fallback at once');
+      deps.logger.info(
+        { domain: name, until: new Date(blocked.until).toISOString() },
+        'no CA can take an order now; enqueued, fallback at once',
+      );
       return null;
     }
     if (pendingIssues >= deps.maxPendingIssues) {
@@ -198,27 +201,44 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
     const lower = servername.toLowerCase();
     if (!deps.alpn.isPending(lower)) {
       const hit = deps.cache.peek(lower);
-      if (hit) return serve(lower, 'memory', hit);
+      if (hit) {
+        serve(lower, 'memory', hit);
+        return;
+      }
     }
     const check = checkHostname(servername, deps.hostnameOptions);
-    if (!check.ok) return fallback();
-    if (deps.alpn.isPending(check.name)) return done(null);
+    if (!check.ok) {
+      fallback();
+      return;
+    }
+    if (deps.alpn.isPending(check.name)) {
+      done(null);
+      return;
+    }
     const local = fromLocal(check.name);
-    if (local) return serve(check.name, 'local', local);
+    if (local) {
+      serve(check.name, 'local', local);
+      return;
+    }
     const refusal = refused.get(check.name);
     if (refusal) {
       deps.metrics.refusedNameHits.inc({ reason: refusal });
-      return fallback();
+      fallback();
+      return;
     }
     if (waitingHandshakes >= deps.maxWaitingHandshakes) {
       deps.metrics.limited.inc({ limit: 'waiting_handshakes' });
-      return fallback();
+      fallback();
+      return;
     }
     waitingHandshakes += 1;
     resolveShared(check.name, clientKey(this?.remoteAddress ?? 'unknown'))
       .then(
         (resolved) => {
-          if (!resolved) return fallback();
+          if (!resolved) {
+            fallback();
+            return;
+          }
           serve(check.name, resolved.source, resolved);
         },
         (error: unknown) => {

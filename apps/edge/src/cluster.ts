@@ -80,18 +80,27 @@ async function startEdgePrimary(config: EdgeConfig, logger: Logger): Promise<{ c
   const metricsServer: Server | undefined =
     config.metricsPort === undefined ? undefined : await serveClusterMetrics(config.metricsPort, config.metricsBindAddress);
   logger.info(
-    { workers: config.workers, balancing: mode === 'reuse-port' ? 'kernel (a socket per worker)' : 'one shared socket', httpsPort: config.httpsPort, httpPort: config.httpPort, upstream: config.upstreamUrl.href },
+    {
+      workers: config.workers,
+      balancing: mode === 'reuse-port' ? 'kernel (a socket per worker)' : 'one shared socket',
+      httpsPort: config.httpsPort,
+      httpPort: config.httpPort,
+      upstream: config.upstreamUrl.href,
+    },
     'edge listening',
   );
 
   return {
     async close() {
       stopping = true;
-      const exited = [...workers].map((worker) => new Promise<void>((resolve) => {
-        if (worker.isDead()) return resolve();
-        worker.once('exit', () => resolve());
-        worker.process.kill('SIGTERM');
-      }));
+      const exited = [...workers].map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      );
       // Workers drain for up to drainTimeoutMs; give them a little more to exit, then stop them.
       const forced = setTimeout(() => {
         for (const worker of workers) worker.process.kill('SIGKILL');

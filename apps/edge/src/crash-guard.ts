@@ -11,7 +11,10 @@ import { errorMessage, type Logger } from '@certfleet/observability';
 export function guardProcess(options: { logger: Logger; onFatal: () => void }): () => void {
   let fatal = false;
   const handle = (kind: 'uncaughtException' | 'unhandledRejection') => (error: unknown) => {
-    options.logger.fatal({ err: errorMessage(error), stack: error instanceof Error ? error.stack : undefined, kind }, 'unexpected error: draining, then exiting for a restart');
+    options.logger.fatal(
+      { err: errorMessage(error), stack: error instanceof Error ? error.stack : undefined, kind },
+      'unexpected error: draining, then exiting for a restart',
+    );
     if (fatal) return;
     fatal = true;
     options.onFatal();

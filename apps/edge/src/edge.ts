@@ -41,27 +41,35 @@ export interface RunningEdge {
  * The edge: terminates TLS for every customer name, answers ACME challenges, proxies to the
  * upstream. Reads certificates, enqueues issuance; never orders or renews itself.
  */
-export async function startEdge(
-  config: EdgeConfig,
-  logger: Logger,
-  options: { clusterWorker?: boolean } = {},
-): Promise<RunningEdge> {
+export async function startEdge(config: EdgeConfig, logger: Logger, options: { clusterWorker?: boolean } = {}): Promise<RunningEdge> {
   // The handshake path must fail fast when Redis is away: no offline queue, bounded commands.
   const redis = connectRedis(config.redisUrl, { failFast: true, commandTimeoutMs: 1_000, connectionName: 'certfleet-edge' });
   const bullRedis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-edge-events' });
   // Work off the handshake path (served-name records, ticket-key refreshes) has a connection of
   // its own, so the handshake path's connection carries only what handshakes need.
-  const backgroundRedis = connectRedis(config.redisUrl, { failFast: true, commandTimeoutMs: 5_000, connectionName: 'certfleet-edge-background' });
+  const backgroundRedis = connectRedis(config.redisUrl, {
+    failFast: true,
+    commandTimeoutMs: 5_000,
+    connectionName: 'certfleet-edge-background',
+  });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   bullRedis.on('error', () => undefined);
   backgroundRedis.on('error', () => undefined);
   // Evictions only follow writes, which start once the edge serves (metrics exist by then).
-  const localStore = config.localStore && openLocalStore(config.localStore, config.prefix, (count) => {
-    metrics.localStoreEvictions.inc(count);
-    logger.info({ evicted: count, maxBytes: config.localStore?.maxBytes }, 'local certificate store full; evicted the certificates served longest ago');
-  });
+  const localStore =
+    config.localStore &&
+    openLocalStore(config.localStore, config.prefix, (count) => {
+      metrics.localStoreEvictions.inc(count);
+      logger.info(
+        { evicted: count, maxBytes: config.localStore?.maxBytes },
+        'local certificate store full; evicted the certificates served longest ago',
+      );
+    });
   // With certificates and the fallback on disk, a restart during a Redis outage still serves them.
-  const redisUp = await readyWithin([redis, backgroundRedis], localStore && (config.fallback || localStore.fallback()) ? REDIS_START_WAIT_MS : Infinity);
+  const redisUp = await readyWithin(
+    [redis, backgroundRedis],
+    localStore && (config.fallback || localStore.fallback()) ? REDIS_START_WAIT_MS : Infinity,
+  );
   if (!redisUp) logger.warn({ localCertificates: localStore?.count }, 'Redis is not answering; serving the local store until it does');
   const store = createStore(redis, config.prefix);
   const backgroundStore = createStore(backgroundRedis, config.prefix);
@@ -196,13 +204,22 @@ export async function startEdge(
   });
   limiter.guard(https);
   https.on('secureConnection', (socket) => metrics.handshakes.inc({ resumed: socket.isSessionReused() ? 'yes' : 'no' }));
-  const tickets = await shareSessionTicketKeys({ server: https, store: backgroundStore.ticketKeys, rotateEveryMs: config.ticketKeyRotateMs, logger });
+  const tickets = await shareSessionTicketKeys({
+    server: https,
+    store: backgroundStore.ticketKeys,
+    rotateEveryMs: config.ticketKeyRotateMs,
+    logger,
+  });
   const httpsDrain = drainable(https);
   let crashed = false;
   const readiness = () => {
     if (crashed) return { ready: false, reason: 'an unexpected error; draining before a restart' };
     if (httpsDrain.draining) return { ready: false, reason: 'draining after SIGTERM' };
-    if (redis.status !== 'ready') return { ready: false, reason: `Redis is ${redis.status}; serving only the certificates in memory${local ? ' and in the local store' : ''}` };
+    if (redis.status !== 'ready')
+      return {
+        ready: false,
+        reason: `Redis is ${redis.status}; serving only the certificates in memory${local ? ' and in the local store' : ''}`,
+      };
     return { ready: true, reason: 'serving' };
   };
   const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, readiness, logger });
@@ -212,7 +229,10 @@ export async function startEdge(
 
   // A cluster worker binds sockets of its own where Node can (the kernel balances; no hand-off).
   const reusePort = options.clusterWorker === true && listenModeFor() === 'reuse-port';
-  await Promise.all([listen(https, config.httpsPort, config.bindAddress, reusePort), listen(http, config.httpPort, config.bindAddress, reusePort)]);
+  await Promise.all([
+    listen(https, config.httpsPort, config.bindAddress, reusePort),
+    listen(http, config.httpPort, config.bindAddress, reusePort),
+  ]);
   if (options.clusterWorker) process.send?.({ type: WORKER_LISTENING });
   logger.info(
     { httpsPort: config.httpsPort, httpPort: config.httpPort, http2: config.connections.http2, upstream: config.upstreamUrl.href },

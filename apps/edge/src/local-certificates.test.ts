@@ -32,7 +32,13 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 function setup() {
   let now = 1_700_000_000_000;
-  const store = LocalCertificateStore.open({ path: join(mkdtempSync(join(tmpdir(), 'certfleet-edge-local-')), 'store'), maxBytes: 8 * 1024 * 1024, owner: 'test', servedFlushMs: 0, clock: () => now });
+  const store = LocalCertificateStore.open({
+    path: join(mkdtempSync(join(tmpdir(), 'certfleet-edge-local-')), 'store'),
+    maxBytes: 8 * 1024 * 1024,
+    owner: 'test',
+    servedFlushMs: 0,
+    clock: () => now,
+  });
   stores.push(store);
   const redis = new Map<string, StoredCertificate>();
   const reads: string[] = [];

@@ -95,7 +95,10 @@ export function createLocalCertificates(deps: LocalCertificatesDeps) {
   };
 
   /** Keeps what Redis holds for a name, unless a "changed" message for it came during the read. */
-  async function fromRedis(name: string, read: () => Promise<StoredCertificate | null>): Promise<{ stored: StoredCertificate | null; fresh: boolean }> {
+  async function fromRedis(
+    name: string,
+    read: () => Promise<StoredCertificate | null>,
+  ): Promise<{ stored: StoredCertificate | null; fresh: boolean }> {
     const flight = { stale: false };
     reading.set(name, flight);
     try {
@@ -133,7 +136,10 @@ export function createLocalCertificates(deps: LocalCertificatesDeps) {
       } else if (stored.serial !== held.serial || stored.rsa?.serial !== held.rsa?.serial) {
         await keep(stored);
         deps.onReplaced(name);
-        deps.logger.info({ domain: name, was: held.serial, now: stored.serial }, 'certificate served from the local store was replaced in Redis; the new one is served from now on');
+        deps.logger.info(
+          { domain: name, was: held.serial, now: stored.serial },
+          'certificate served from the local store was replaced in Redis; the new one is served from now on',
+        );
       }
       confirm(name);
     } catch (error) {

@@ -14,7 +14,15 @@ import { createHostResolver } from './upstreams/resolve-host.js';
 import { createRouteAddressPolicy } from './upstreams/route-addresses.js';
 import { createRouteCache } from './upstreams/route-cache.js';
 import { servedRealCertificate } from './served-certificate.js';
-import { connectionOf, isHttp2, protocolOf, requestedName, responseGone, type VisitorRequest, type VisitorResponse } from './upstreams/visitor.js';
+import {
+  connectionOf,
+  isHttp2,
+  protocolOf,
+  requestedName,
+  responseGone,
+  type VisitorRequest,
+  type VisitorResponse,
+} from './upstreams/visitor.js';
 
 export interface UpstreamProxyDeps {
   /** UPSTREAM_URL: where a name without a route goes. */
@@ -133,7 +141,10 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     if (!socket) return { refused: 'internal' }; // an h2 stream already closed: nobody reads the answer
     const requested = requestedName(req.headers);
     if (requested.conflict) {
-      log.debug({ authority: req.headers[':authority'], host: req.headers.host }, 'request refused: :authority and Host name different sites');
+      log.debug(
+        { authority: req.headers[':authority'], host: req.headers.host },
+        'request refused: :authority and Host name different sites',
+      );
       return { refused: 'bad-request' };
     }
     const sni = typeof socket.servername === 'string' ? socket.servername.toLowerCase().replace(/\.$/, '') : undefined;

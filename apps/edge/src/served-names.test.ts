@@ -8,11 +8,22 @@ describe('createServedNames', () => {
   it('writes each name at most once per interval, in one batch per flush', async () => {
     let now = 0;
     const batches: (readonly (readonly [string, number])[])[] = [];
-    const served = createServedNames({ store: { record: async (b) => void batches.push(b), lastServed: async () => null }, intervalMs: 60_000, flushMs: 1e9, logger, clock: () => now });
+    const served = createServedNames({
+      store: { record: async (b) => void batches.push(b), lastServed: async () => null },
+      intervalMs: 60_000,
+      flushMs: 1e9,
+      logger,
+      clock: () => now,
+    });
     for (let i = 0; i < 1000; i += 1) served.note('a.example');
     served.note('b.example');
     await served.flush();
-    expect(batches).toEqual([[['a.example', 0], ['b.example', 0]]]);
+    expect(batches).toEqual([
+      [
+        ['a.example', 0],
+        ['b.example', 0],
+      ],
+    ]);
     now = 30_000;
     served.note('a.example');
     await served.flush();

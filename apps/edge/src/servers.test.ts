@@ -47,7 +47,13 @@ describe('the HTTPS server visitors reach', () => {
   /** The protocol ALPN picks for a client offering `protocols` (false: none picked; 'refused': the handshake failed). */
   function negotiate(port: number, protocols: string[] | undefined, servername = 'site.example'): Promise<string | false> {
     return new Promise((resolve) => {
-      const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ...(protocols ? { ALPNProtocols: protocols } : {}) });
+      const socket: TLSSocket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        servername,
+        rejectUnauthorized: false,
+        ...(protocols ? { ALPNProtocols: protocols } : {}),
+      });
       socket.once('secureConnect', () => {
         resolve(socket.alpnProtocol ?? false);
         socket.destroy();
@@ -83,7 +89,13 @@ describe('the HTTPS server visitors reach', () => {
     session.close();
     expect(body).toBe('HTTP/2.0 /over-h2');
     const http1 = await new Promise<string>((resolve) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'site.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        servername: 'site.example',
+        rejectUnauthorized: false,
+        ALPNProtocols: ['http/1.1'],
+      });
       let text = '';
       socket.once('secureConnect', () => socket.write('GET /over-http1 HTTP/1.1\r\nHost: site.example\r\nConnection: close\r\n\r\n'));
       socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -93,10 +105,21 @@ describe('the HTTPS server visitors reach', () => {
   });
 
   it("keeps node:http's header timeout for HTTP/1.1 connections beside h2 (408)", async () => {
-    const port = await start(true, undefined, { headersTimeout: 300, requestTimeout: 1_000, keepAliveTimeout: 1_000, connectionsCheckingInterval: 100 });
+    const port = await start(true, undefined, {
+      headersTimeout: 300,
+      requestTimeout: 1_000,
+      keepAliveTimeout: 1_000,
+      connectionsCheckingInterval: 100,
+    });
     const started = Date.now();
     const answer = await new Promise<string>((resolve) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'site.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        servername: 'site.example',
+        rejectUnauthorized: false,
+        ALPNProtocols: ['http/1.1'],
+      });
       let text = '';
       socket.once('secureConnect', () => socket.write('GET /slowloris HTTP/1.1\r\nHost: site.example\r\n'));
       socket.on('data', (chunk: Buffer) => (text += chunk.toString()));

@@ -19,7 +19,10 @@ export async function shareSessionTicketKeys(deps: {
   // Redis away at start (an edge serving from its local store): keys of this process's own
   // until the fleet's can be read, so tickets work, though not across processes meanwhile.
   const first = await deps.store.rotateIfDue(deps.rotateEveryMs).catch((error: unknown) => {
-    deps.logger.warn({ err: errorMessage(error) }, "could not read the fleet's session-ticket keys; using this process's own until Redis answers");
+    deps.logger.warn(
+      { err: errorMessage(error) },
+      "could not read the fleet's session-ticket keys; using this process's own until Redis answers",
+    );
     return { current: randomBytes(TICKET_KEY_BYTES), next: randomBytes(TICKET_KEY_BYTES), previous: undefined, rotatedAt: 0 };
   });
   const ring = new TicketKeyRing(first);

@@ -17,7 +17,11 @@ function fakes(certs: StoredCertificate[], polls: Record<string, number>) {
     reads,
     renewals: {
       async dueAriPolls(now: number, limit: number) {
-        return [...pollIndex].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]).slice(0, limit).map(([name]) => name);
+        return [...pollIndex]
+          .filter(([, at]) => at <= now)
+          .sort((a, b) => a[1] - b[1])
+          .slice(0, limit)
+          .map(([name]) => name);
       },
       async scheduleAriPoll(name: string, at: number) {
         pollIndex.set(name, at);
@@ -87,7 +91,15 @@ describe('runAriPollTick', () => {
     const f = fakes(certs, polls);
     const window: RenewalWindow = { start: NOW + 50 * MINUTE, end: NOW + 150 * MINUTE, retryAfterMs: MINUTE };
     const asked: string[] = [];
-    const outcomes = await runAriPollTick({ ...f, windowFor: async (c) => (asked.push(c.name), window), now: NOW, batch: 3 });
+    const outcomes = await runAriPollTick({
+      ...f,
+      windowFor: async (c) => {
+        asked.push(c.name);
+        return window;
+      },
+      now: NOW,
+      batch: 3,
+    });
     expect(outcomes.map((o) => o.name)).toEqual(['n0.example', 'n1.example', 'n2.example']);
     expect(f.reads).toEqual(asked);
     expect(asked).toHaveLength(3);

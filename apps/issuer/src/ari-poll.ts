@@ -38,7 +38,7 @@ export async function runAriPollTick(options: AriPollTickOptions): Promise<AriPo
   const outcomes: AriPollOutcome[] = [];
   for (const name of due) {
     const cert = await certificates.get(name);
-    if (!cert || !cert.ariId || cert.retiredAt !== undefined || cert.notAfter <= now) {
+    if (!cert?.ariId || cert.retiredAt !== undefined || cert.notAfter <= now) {
       await renewals.dropAriPoll(name);
       outcomes.push({ name, outcome: 'dropped' });
       continue;

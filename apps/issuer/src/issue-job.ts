@@ -67,7 +67,9 @@ export async function runIssueJob(
   const name = data.name;
   const check = checkHostname(name);
   if (!check.ok || check.name !== name) {
-    throw new UnrecoverableError(`job ${job.id} names "${name}", which is not a valid host name: ${check.ok ? 'not normalised' : check.reason}`);
+    throw new UnrecoverableError(
+      `job ${job.id} names "${name}", which is not a valid host name: ${check.ok ? 'not normalised' : check.reason}`,
+    );
   }
   const log = deps.logger.child({ domain: name, jobId: job.id, reason: data.reason });
   const now = deps.clock();
@@ -121,7 +123,8 @@ export async function runIssueJob(
     }
     // RFC 9773: a renewal that names the certificate it replaces, at the CA that issued it, is
     // exempt from the CA's limits; it draws on no budget.
-    const replaces = data.reason === 'renewal' && existing?.ariId && existing.ca === caName && (await supportsAri(ca)) ? existing.ariId : undefined;
+    const replaces =
+      data.reason === 'renewal' && existing?.ariId && existing.ca === caName && (await supportsAri(ca)) ? existing.ariId : undefined;
     const claims = replaces ? [] : orderClaims(ca.config, deps.store, [name], data.reason);
     const budget = await takeAll(deps.store.redis, claims, deps.keyTypes.length);
     if (!budget.granted) {
@@ -156,7 +159,10 @@ export async function runIssueJob(
         void scheduleByAri(account, ariId, name, lifetime, issuedAt, deps).catch(async (error: unknown) => {
           // Asked again by the ARI poller, as after any failed poll.
           await deps.store.renewals.scheduleAriPoll(name, issuedAt + ARI_RETRY_AFTER_FAILURE_MS).catch(() => undefined);
-          log.warn({ err: (error as Error).message }, 'ARI renewal window unavailable; our own renewal point stands until it is asked again');
+          log.warn(
+            { err: (error as Error).message },
+            'ARI renewal window unavailable; our own renewal point stands until it is asked again',
+          );
         });
       }
       await deps.store.nameStates.markActive(name, caName, issuedAt);
@@ -172,7 +178,8 @@ export async function runIssueJob(
       switch (failure.kind) {
         case 'rate-limited':
         case 'unavailable': {
-          const pauseMs = failure.retryAfterMs ?? (failure.kind === 'rate-limited' ? DEFAULT_RATE_LIMIT_PAUSE_MS : DEFAULT_UNAVAILABLE_PAUSE_MS);
+          const pauseMs =
+            failure.retryAfterMs ?? (failure.kind === 'rate-limited' ? DEFAULT_RATE_LIMIT_PAUSE_MS : DEFAULT_UNAVAILABLE_PAUSE_MS);
           await deps.store.pauses.pauseCa(caName, { until: at + pauseMs, reason: failure.message }, at);
           await deps.store.nameStates.noteError(name, failure.message, at);
           waits.push(pauseMs);
@@ -196,7 +203,8 @@ export async function runIssueJob(
     }
   }
 
-  const delayMs = jitter(Math.max(1_000, Math.min(...waits))) + (data.reason === 'renewal' ? Math.round(Math.random() * RENEWAL_SPREAD_MS) : 0);
+  const delayMs =
+    jitter(Math.max(1_000, Math.min(...waits))) + (data.reason === 'renewal' ? Math.round(Math.random() * RENEWAL_SPREAD_MS) : 0);
   const until = deps.clock() + delayMs;
   if (data.reason === 'visitor') {
     await deps.store.pauses.blockIssuance({ until, reason: 'no CA can take an order now' }, deps.clock());
@@ -216,7 +224,12 @@ async function issueAll(
   const issued: IssuedCertificate[] = [];
   for (const keyType of deps.keyTypes) {
     // Only the first (ECDSA) certificate has an ARI id on record.
-    issued.push(await account.issue([name], deps.responder, keyType, { replaces: issued.length === 0 ? order.replaces : undefined, profile: order.profile }));
+    issued.push(
+      await account.issue([name], deps.responder, keyType, {
+        replaces: issued.length === 0 ? order.replaces : undefined,
+        profile: order.profile,
+      }),
+    );
   }
   return issued;
 }

@@ -64,7 +64,8 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   });
   worker.on('error', (error) => logger.error({ err: errorMessage(error) }, 'issuer worker error'));
   await worker.waitUntilReady();
-  const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.metricsBindAddress);
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : await serveMetrics(registry, config.metricsPort, config.metricsBindAddress);
   const ariPoller = startAriPoller({ store, cas, tickMs: config.ariPollTickMs, logger, clock: Date.now });
   logger.info({ concurrency: config.concurrency }, 'issuer ready');
 

@@ -24,13 +24,23 @@ export async function startRenewer(config: RenewerConfig, logger: Logger, clock:
     try {
       // The lease outlives a slow tick by far; a tick that dies frees it when it expires.
       const outcome = await withLease(redis, store.keys, 'renewal-tick', Math.max(30_000, config.tickMs * 5), () =>
-        runRenewalTick({ renewals: store.renewals, certificates: store.certificates, queue, now: clock(), batch: config.batch, retryMs: config.retryMs }),
+        runRenewalTick({
+          renewals: store.renewals,
+          certificates: store.certificates,
+          queue,
+          now: clock(),
+          batch: config.batch,
+          retryMs: config.retryMs,
+        }),
       );
       if (outcome.ran && outcome.value.enqueued.length > 0) {
         logger.info({ count: outcome.value.enqueued.length, names: outcome.value.enqueued.slice(0, 20) }, 'renewals enqueued');
       }
       if (outcome.ran && outcome.value.removed.length > 0) {
-        logger.info({ count: outcome.value.removed.length, names: outcome.value.removed.slice(0, 20) }, 'expired retired certificates removed');
+        logger.info(
+          { count: outcome.value.removed.length, names: outcome.value.removed.slice(0, 20) },
+          'expired retired certificates removed',
+        );
       }
     } catch (error) {
       logger.warn({ err: errorMessage(error) }, 'renewal tick failed; trying again next tick');

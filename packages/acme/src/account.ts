@@ -152,11 +152,16 @@ export class AcmeAccount {
     let order: acme.Order;
     try {
       // RFC 9773: `replaces` names the certificate this order renews (exempt from Let's Encrypt's limits).
-      order = await this.client.createOrder({ identifiers, ...profile, ...(options.replaces ? { replaces: options.replaces } : {}) } as Parameters<acme.Client["createOrder"]>[0]);
+      order = await this.client.createOrder({
+        identifiers,
+        ...profile,
+        ...(options.replaces ? { replaces: options.replaces } : {}),
+      } as Parameters<acme.Client['createOrder']>[0]);
     } catch (error) {
       // 409 alreadyReplaced: another order already renews it; order without the claim.
-      if (!options.replaces || !(error instanceof AcmeProblemError) || (error.status !== 409 && !error.type.endsWith(':alreadyReplaced'))) throw error;
-      order = await this.client.createOrder({ identifiers, ...profile } as Parameters<acme.Client["createOrder"]>[0]);
+      if (!options.replaces || !(error instanceof AcmeProblemError) || (error.status !== 409 && !error.type.endsWith(':alreadyReplaced')))
+        throw error;
+      order = await this.client.createOrder({ identifiers, ...profile } as Parameters<acme.Client['createOrder']>[0]);
     }
     const authorizations = await this.client.getAuthorizations(order);
     const presented: PendingChallenge[] = [];

@@ -11,8 +11,27 @@ import { AcmeProblemError, AcmeValidationError } from './problem.js';
  */
 export type FailureKind = 'rate-limited' | 'unavailable' | 'validation' | 'permanent' | 'transient';
 
-const PERMANENT_TYPES = ['rejectedIdentifier', 'caa', 'malformed', 'unsupportedIdentifier', 'badCSR', 'invalidContact', 'unsupportedContact'];
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+const PERMANENT_TYPES = [
+  'rejectedIdentifier',
+  'caa',
+  'malformed',
+  'unsupportedIdentifier',
+  'badCSR',
+  'invalidContact',
+  'unsupportedContact',
+];
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
 
 export interface Classified {
   kind: FailureKind;

@@ -5,8 +5,7 @@ describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-27T12:00:00Z');
   it('reads delay-seconds', () => expect(parseRetryAfter('20', now)).toBe(20_000));
   it('reads an HTTP date', () => expect(parseRetryAfter('Fri, 27 Nov 2026 12:01:30 GMT', now)).toBe(90_000));
-  it('never goes negative for a date in the past', () =>
-    expect(parseRetryAfter('Fri, 27 Nov 2026 11:00:00 GMT', now)).toBe(0));
+  it('never goes negative for a date in the past', () => expect(parseRetryAfter('Fri, 27 Nov 2026 11:00:00 GMT', now)).toBe(0));
   it('ignores what it cannot read', () => {
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();

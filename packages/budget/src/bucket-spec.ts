@@ -23,7 +23,8 @@ export function parseBucketSpec(text: string): BucketSpec {
   const capacity = Number(match[1]);
   const periodMs = Number(match[2]) * (UNIT_MS[match[3] ?? 's'] ?? 1_000);
   const refill = match[4] === undefined ? capacity : Number(match[4]);
-  if (capacity < 1 || refill < 1 || periodMs < 1) throw new Error(`"${text}" is not a bucket: capacity, period and refill must be positive`);
+  if (capacity < 1 || refill < 1 || periodMs < 1)
+    throw new Error(`"${text}" is not a bucket: capacity, period and refill must be positive`);
   return { capacity, refillIntervalMs: periodMs / refill };
 }
 

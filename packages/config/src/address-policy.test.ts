@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createAddressPolicy, describeRefusal, METADATA_ADDRESSES, parseNetwork, redisEndpointOf, specialRangeOf } from './address-policy.js';
+import {
+  createAddressPolicy,
+  describeRefusal,
+  METADATA_ADDRESSES,
+  parseNetwork,
+  redisEndpointOf,
+  specialRangeOf,
+} from './address-policy.js';
 
 describe('specialRangeOf', () => {
   it.each([
@@ -91,12 +98,20 @@ describe('parseNetwork', () => {
     expect(parseNetwork(text)).toEqual(network);
   });
 
-  it.each(['', '10.0.0.0/33', 'fd00::/129', '10.0.0/8', '10.0.0.256/24', 'intranet.example/8', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/8/8', '10.0.0.0 /8'])(
-    'refuses %j',
-    (text) => {
-      expect(parseNetwork(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '10.0.0.0/33',
+    'fd00::/129',
+    '10.0.0/8',
+    '10.0.0.256/24',
+    'intranet.example/8',
+    '10.0.0.0/',
+    '10.0.0.0/-1',
+    '10.0.0.0/8/8',
+    '10.0.0.0 /8',
+  ])('refuses %j', (text) => {
+    expect(parseNetwork(text)).toBeUndefined();
+  });
 });
 
 describe('createAddressPolicy', () => {
@@ -175,8 +190,12 @@ describe('createAddressPolicy', () => {
 
 describe('describeRefusal and redisEndpointOf', () => {
   it('says what the address is in words', () => {
-    expect(describeRefusal({ address: '127.0.0.1', range: 'loopback', allowable: true })).toBe('127.0.0.1 is a loopback address (127.0.0.0/8 or ::1)');
-    expect(describeRefusal({ address: '169.254.169.254', range: 'metadata', allowable: false })).toBe('169.254.169.254 is a cloud metadata address');
+    expect(describeRefusal({ address: '127.0.0.1', range: 'loopback', allowable: true })).toBe(
+      '127.0.0.1 is a loopback address (127.0.0.0/8 or ::1)',
+    );
+    expect(describeRefusal({ address: '169.254.169.254', range: 'metadata', allowable: false })).toBe(
+      '169.254.169.254 is a cloud metadata address',
+    );
   });
 
   it.each([

@@ -112,7 +112,8 @@ function blockListOf(networks: readonly string[]): BlockList {
   const list = new BlockList();
   for (const text of networks) {
     const network = parseNetwork(text);
-    if (!network) throw new TypeError(`"${text}" is not a network (ADDRESS/PREFIX, e.g. 10.0.0.0/8): check it when the configuration is read`);
+    if (!network)
+      throw new TypeError(`"${text}" is not a network (ADDRESS/PREFIX, e.g. 10.0.0.0/8): check it when the configuration is read`);
     list.addSubnet(network.address, network.prefix, network.family);
   }
   return list;

@@ -51,7 +51,9 @@ describe('metrics and dashboard listen on loopback unless told otherwise', () =>
 
 describe('dashboard tokens', () => {
   it('reads an admin token of its own', () => {
-    expect(loadDashboardConfig({ ...dashboardEnv, DASHBOARD_ADMIN_TOKEN: 'an-admin-token-of-16+' }).adminToken).toBe('an-admin-token-of-16+');
+    expect(loadDashboardConfig({ ...dashboardEnv, DASHBOARD_ADMIN_TOKEN: 'an-admin-token-of-16+' }).adminToken).toBe(
+      'an-admin-token-of-16+',
+    );
   });
 
   it('refuses an admin token equal to the viewer token, or short, without showing it', () => {

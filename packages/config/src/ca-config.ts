@@ -108,14 +108,23 @@ const budgetsOf = (given: Partial<Record<keyof typeof LETS_ENCRYPT_BUDGETS, stri
 export function loadCaConfigs(env: NodeJS.ProcessEnv): CaConfig[] {
   const e = parseEnv(single, env);
   if (e.ACME_CAS_FILE && e.ACME_DIRECTORY_URL) {
-    throw new ConfigError('ACME_CAS_FILE', 'ACME_CAS_FILE and ACME_DIRECTORY_URL are both set: list every CA in the file, or use only ACME_DIRECTORY_URL');
+    throw new ConfigError(
+      'ACME_CAS_FILE',
+      'ACME_CAS_FILE and ACME_DIRECTORY_URL are both set: list every CA in the file, or use only ACME_DIRECTORY_URL',
+    );
   }
   if (e.ACME_CAS_FILE) return loadCaFile(e.ACME_CAS_FILE);
   if (!e.ACME_DIRECTORY_URL) {
-    throw new ConfigError('ACME_DIRECTORY_URL', 'ACME_DIRECTORY_URL is required: set it to the CA directory URL (or list CAs in ACME_CAS_FILE)');
+    throw new ConfigError(
+      'ACME_DIRECTORY_URL',
+      'ACME_DIRECTORY_URL is required: set it to the CA directory URL (or list CAs in ACME_CAS_FILE)',
+    );
   }
   if ((e.ACME_EAB_KID === undefined) !== (e.ACME_EAB_HMAC_KEY === undefined)) {
-    throw new ConfigError('ACME_EAB_KID', 'ACME_EAB_KID and ACME_EAB_HMAC_KEY go together: set both for a CA that requires external account binding, or neither');
+    throw new ConfigError(
+      'ACME_EAB_KID',
+      'ACME_EAB_KID and ACME_EAB_HMAC_KEY go together: set both for a CA that requires external account binding, or neither',
+    );
   }
   return [
     {
@@ -142,14 +151,20 @@ function loadCaFile(path: string): CaConfig[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE must name a readable JSON file, got "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    throw new ConfigError(
+      'ACME_CAS_FILE',
+      `ACME_CAS_FILE must name a readable JSON file, got "${path}" (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
     // Only where: V8's message quotes the text around the fault, which may be an EAB key.
-    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}" is not valid JSON${jsonErrorPlace(error, text)}: fix the file (see the README for its shape)`);
+    throw new ConfigError(
+      'ACME_CAS_FILE',
+      `ACME_CAS_FILE "${path}" is not valid JSON${jsonErrorPlace(error, text)}: fix the file (see the README for its shape)`,
+    );
   }
   const parsed = z.array(caFileEntry).min(1).safeParse(raw);
   if (!parsed.success) {
@@ -159,14 +174,18 @@ function loadCaFile(path: string): CaConfig[] {
   }
   const names = parsed.data.map((ca) => ca.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate) throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}" names the CA "${duplicate}" twice: give each CA its own name`);
+  if (duplicate)
+    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}" names the CA "${duplicate}" twice: give each CA its own name`);
   return parsed.data.map((ca) => {
     let caBundlePem: string | undefined;
     if (ca.caBundleFile) {
       try {
         caBundlePem = readFileSync(ca.caBundleFile, 'utf8');
       } catch (error) {
-        throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}": CA "${ca.name}" caBundleFile "${ca.caBundleFile}" is unreadable (${(error as NodeJS.ErrnoException).code})`);
+        throw new ConfigError(
+          'ACME_CAS_FILE',
+          `ACME_CAS_FILE "${path}": CA "${ca.name}" caBundleFile "${ca.caBundleFile}" is unreadable (${(error as NodeJS.ErrnoException).code})`,
+        );
       }
     }
     return {

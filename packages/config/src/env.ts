@@ -2,7 +2,7 @@ import { ConfigError } from './errors.js';
 import type { Field } from './fields.js';
 import { redactUrl } from './redact.js';
 
-// biome-ignore lint: the spec maps names to fields of any value type
+// biome-ignore lint/suspicious/noExplicitAny: the spec maps names to fields of any value type
 type Spec = Record<string, Field<any>>;
 export type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never };
 

@@ -41,23 +41,15 @@ function field<T>(expect: string, schema: z.ZodType<T>, options: FieldOptions = 
   return new Field<T>(expect, schema, options.echo ?? 'as-is');
 }
 
-const integer = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+const integer = (min: number, max: number) => z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 
-export const port = () =>
-  field('a port number (1-65535)', integer(1, 65535));
+export const port = () => field('a port number (1-65535)', integer(1, 65535));
 
-export const portOrZero = () =>
-  field('a port number (0-65535, 0 picks a free port)', integer(0, 65535));
+export const portOrZero = () => field('a port number (0-65535, 0 picks a free port)', integer(0, 65535));
 
-export const int = (min: number, max: number, unit: string, ) =>
-  field(`a whole number of ${unit} from ${min} to ${max}`, integer(min, max));
+export const int = (min: number, max: number, unit: string) => field(`a whole number of ${unit} from ${min} to ${max}`, integer(min, max));
 
-export const url = (protocols: readonly string[], ) =>
+export const url = (protocols: readonly string[]) =>
   field(
     `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     z
@@ -74,12 +66,14 @@ export const url = (protocols: readonly string[], ) =>
   );
 
 export const ipAddress = () =>
-  field('an IPv4 or IPv6 address to listen on (e.g. 0.0.0.0 or ::)', z.string().refine((v) => isIP(v) !== 0));
+  field(
+    'an IPv4 or IPv6 address to listen on (e.g. 0.0.0.0 or ::)',
+    z.string().refine((v) => isIP(v) !== 0),
+  );
 
 export const email = () => field('an e-mail address', z.email());
 
-export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  field(`one of ${values.join(', ')}`, z.enum(values));
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => field(`one of ${values.join(', ')}`, z.enum(values));
 
 /** A switch: `on`/`off` (also `true`/`false`, `1`/`0`, `yes`/`no`, any case); yields a boolean. */
 export const onOff = () =>
@@ -92,14 +86,13 @@ export const onOff = () =>
       .transform((word) => ['on', 'true', '1', 'yes'].includes(word)),
   );
 
-export const pattern = (expect: string, regex: RegExp, options: FieldOptions = {}) =>
-  field(expect, z.string().regex(regex), options);
+export const pattern = (expect: string, regex: RegExp, options: FieldOptions = {}) => field(expect, z.string().regex(regex), options);
 
-export const secretText = (minLength: number, ) =>
+export const secretText = (minLength: number) =>
   field(`a secret of at least ${minLength} characters`, z.string().min(minLength), { echo: 'length' });
 
 /** A readable file holding at least one PEM block of the given kind; yields the file's text. */
-export const pemFile = (kind: 'CERTIFICATE' | 'PRIVATE KEY', ) =>
+export const pemFile = (kind: 'CERTIFICATE' | 'PRIVATE KEY') =>
   field(
     `the path of a readable PEM file containing a ${kind.toLowerCase()}`,
     z.string().transform((path, ctx) => {
@@ -112,7 +105,6 @@ export const pemFile = (kind: 'CERTIFICATE' | 'PRIVATE KEY', ) =>
       }
       return z.NEVER;
     }),
-
   );
 
 /** A comma-separated list, each item checked by `item`; empty items are refused. */
@@ -165,7 +157,12 @@ export const duration = (minMs: number, maxMs: number) =>
   );
 
 function formatMs(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -14,7 +14,14 @@ export { loadCaConfigs, LETS_ENCRYPT_BUDGETS } from './ca-config.js';
 export type { CaConfig } from './ca-config.js';
 export { loadUpstreamConfig } from './upstream-config.js';
 export type { UpstreamConfig } from './upstream-config.js';
-export { createAddressPolicy, describeRefusal, METADATA_ADDRESSES, parseNetwork, redisEndpointOf, specialRangeOf } from './address-policy.js';
+export {
+  createAddressPolicy,
+  describeRefusal,
+  METADATA_ADDRESSES,
+  parseNetwork,
+  redisEndpointOf,
+  specialRangeOf,
+} from './address-policy.js';
 export type { AddressPolicy, AddressPolicyOptions, AddressRefusal, Network, RefusedRange, SpecialRange } from './address-policy.js';
 export { loadConnectionLimitsConfig } from './connection-config.js';
 export type { ConnectionLimitsConfig } from './connection-config.js';

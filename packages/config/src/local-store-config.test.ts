@@ -14,6 +14,8 @@ describe("the edge's local certificate store settings", () => {
       maxBytes: 64 * 1024 * 1024,
     });
     expect(loadEdgeConfig({ ...base, EDGE_LOCAL_STORE_MB: '0' }).localStore).toBeUndefined();
-    expect(() => loadEdgeConfig({ ...base, EDGE_LOCAL_STORE_MB: 'lots' })).toThrow(/EDGE_LOCAL_STORE_MB must be a whole number of megabytes/);
+    expect(() => loadEdgeConfig({ ...base, EDGE_LOCAL_STORE_MB: 'lots' })).toThrow(
+      /EDGE_LOCAL_STORE_MB must be a whole number of megabytes/,
+    );
   });
 });

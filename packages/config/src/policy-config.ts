@@ -21,7 +21,10 @@ const spec = {
   DNS_SERVERS: list('DNS servers as HOST or HOST:PORT', hostPort).optional(),
   DNS_TIMEOUT_MS: int(50, 10_000, 'milliseconds').default('1000'),
   ALLOW_DNS_CNAME_TARGET: pattern('a host name', /^[A-Za-z0-9.-]+\.?$/).optional(),
-  ALLOW_DNS_IPS: list('IP addresses', z.string().refine((v) => isIP(v) !== 0)).optional(),
+  ALLOW_DNS_IPS: list(
+    'IP addresses',
+    z.string().refine((v) => isIP(v) !== 0),
+  ).optional(),
   DNS_MIN_TTL: int(0, 86_400, 'seconds').default('5'),
   DNS_MAX_TTL: int(1, 604_800, 'seconds').default('3600'),
   DNS_NEGATIVE_TTL: int(0, 86_400, 'seconds').default('5'),
@@ -66,7 +69,10 @@ export function loadPolicyConfig(env: NodeJS.ProcessEnv): PolicyConfig {
   const duplicate = policies.find((p, i) => policies.indexOf(p) !== i);
   if (duplicate) throw new ConfigError('ALLOW_POLICY', `ALLOW_POLICY names "${duplicate}" twice: list each policy once`);
   if (policies.includes('ask') && !e.ALLOW_ASK_URL) {
-    throw new ConfigError('ALLOW_ASK_URL', 'ALLOW_ASK_URL is required when ALLOW_POLICY has ask: set it to the URL certfleet calls with ?domain=NAME');
+    throw new ConfigError(
+      'ALLOW_ASK_URL',
+      'ALLOW_ASK_URL is required when ALLOW_POLICY has ask: set it to the URL certfleet calls with ?domain=NAME',
+    );
   }
   if (policies.includes('dns') && !e.ALLOW_DNS_CNAME_TARGET && !e.ALLOW_DNS_IPS) {
     throw new ConfigError(

@@ -27,7 +27,13 @@ describe('renewal settings', () => {
 
   it('reads them per CA from ACME_CAS_FILE', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'certfleet-config-')), 'cas.json');
-    writeFileSync(file, JSON.stringify([{ name: 'le', directoryUrl: 'https://ca.example/dir', profile: 'tlsserver', renewalBudget: '100/1h' }, { name: 'b', directoryUrl: 'https://b.example/dir' }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { name: 'le', directoryUrl: 'https://ca.example/dir', profile: 'tlsserver', renewalBudget: '100/1h' },
+        { name: 'b', directoryUrl: 'https://b.example/dir' },
+      ]),
+    );
     const [le, b] = loadCaConfigs({ ACME_CAS_FILE: file });
     expect(le).toMatchObject({ profile: 'tlsserver', renewalBudget: { capacity: 100, refillIntervalMs: 36_000 } });
     expect(b).toMatchObject({ profile: undefined, renewalBudget: undefined });
@@ -37,7 +43,10 @@ describe('renewal settings', () => {
 
   it('reads the idle period and the ARI poll tick as durations', () => {
     expect(loadIssuerConfig(base)).toMatchObject({ idleAfterMs: 30 * 86_400_000, ariPollTickMs: 30_000 });
-    expect(loadIssuerConfig({ ...base, RENEW_IDLE_AFTER: '45s', ISSUER_ARI_POLL_TICK: '1s' })).toMatchObject({ idleAfterMs: 45_000, ariPollTickMs: 1_000 });
+    expect(loadIssuerConfig({ ...base, RENEW_IDLE_AFTER: '45s', ISSUER_ARI_POLL_TICK: '1s' })).toMatchObject({
+      idleAfterMs: 45_000,
+      ariPollTickMs: 1_000,
+    });
     expect(() => loadIssuerConfig({ ...base, RENEW_IDLE_AFTER: '30' })).toThrow(/RENEW_IDLE_AFTER must be a duration/);
   });
 

@@ -2,7 +2,7 @@ import { ConfigError } from './errors.js';
 import { parseEnv } from './env.js';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { bucket, duration, email, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+import { bucket, duration, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
@@ -21,10 +21,7 @@ const PRIVATE_BIND = '127.0.0.1';
 /** Variables every role reads. */
 const common = {
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  CERTFLEET_PREFIX: pattern(
-    'a key prefix of 1-48 letters, digits, "_" or "-"',
-    /^[A-Za-z0-9_-]{1,48}$/,
-  ).default('certfleet'),
+  CERTFLEET_PREFIX: pattern('a key prefix of 1-48 letters, digits, "_" or "-"', /^[A-Za-z0-9_-]{1,48}$/).default('certfleet'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
@@ -165,7 +162,8 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     metricsPort: e.EDGE_METRICS_PORT,
     metricsBindAddress: e.EDGE_METRICS_BIND,
     servedRecordIntervalMs: e.EDGE_SERVED_RECORD_INTERVAL,
-    localStore: e.EDGE_LOCAL_STORE_MB === 0 ? undefined : { path: resolve(e.EDGE_LOCAL_STORE_PATH), maxBytes: e.EDGE_LOCAL_STORE_MB * 1024 * 1024 },
+    localStore:
+      e.EDGE_LOCAL_STORE_MB === 0 ? undefined : { path: resolve(e.EDGE_LOCAL_STORE_PATH), maxBytes: e.EDGE_LOCAL_STORE_MB * 1024 * 1024 },
   };
 }
 
@@ -315,4 +313,3 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     adminToken: e.DASHBOARD_ADMIN_TOKEN,
   };
 }
-

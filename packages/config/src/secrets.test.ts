@@ -39,7 +39,9 @@ describe('secrets in configuration errors', () => {
 
   it('never shows ACME_EAB_HMAC_KEY, only its length', () => {
     const key = `${SECRET}!`;
-    const message = errorOf(() => loadCaConfigs({ ACME_DIRECTORY_URL: 'https://ca.example/dir', ACME_EAB_KID: 'kid-1', ACME_EAB_HMAC_KEY: key }));
+    const message = errorOf(() =>
+      loadCaConfigs({ ACME_DIRECTORY_URL: 'https://ca.example/dir', ACME_EAB_KID: 'kid-1', ACME_EAB_HMAC_KEY: key }),
+    );
     expect(message).toBe(`ACME_EAB_HMAC_KEY must be a base64url HMAC key, got a value of ${key.length} characters`);
   });
 

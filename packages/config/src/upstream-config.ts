@@ -15,7 +15,10 @@ const network = z.string().refine((text) => parseNetwork(text) !== undefined);
 const spec = {
   UPSTREAM_RESOLVE_INTERVAL: duration(1_000, 3_600_000).default('15s'),
   UPSTREAM_MAX_IPS: int(1, 64, 'addresses').default('3'),
-  UPSTREAM_DNS_SERVERS: list('DNS servers as IP or IP:PORT (an IP address: looking up a resolver by name would need DNS)', ipServer).optional(),
+  UPSTREAM_DNS_SERVERS: list(
+    'DNS servers as IP or IP:PORT (an IP address: looking up a resolver by name would need DNS)',
+    ipServer,
+  ).optional(),
   UPSTREAM_ALLOWED_NETWORKS: list('networks written ADDRESS/PREFIX, e.g. 10.0.0.0/8 or fd00::/8 (or a single address)', network).optional(),
   UPSTREAM_FAIL_TIMEOUT: duration(100, 3_600_000).default('10s'),
   UPSTREAM_CONNECT_TIMEOUT: duration(50, 300_000).default('5s'),

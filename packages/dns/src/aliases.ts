@@ -32,12 +32,7 @@ export interface AliasWalk {
  * default A record there even when the target is itself a CNAME, and per-name answers cache
  * under their own TTLs. Throws DnsAliasError on a loop or more than `maxDepth` aliases.
  */
-export async function walkAliases(
-  query: CachedQuery,
-  name: string,
-  type: RecordType,
-  maxDepth: number,
-): Promise<AliasWalk> {
+export async function walkAliases(query: CachedQuery, name: string, type: RecordType, maxDepth: number): Promise<AliasWalk> {
   const chain = [name];
   const used: CachedAnswer[] = [];
   for (;;) {

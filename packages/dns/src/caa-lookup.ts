@@ -22,11 +22,7 @@ export interface RelevantCaa {
  * so the lookup costs one round trip however deep the name. A failed lookup below the first
  * non-empty level fails the whole lookup: records hidden behind it could forbid issuance.
  */
-export async function relevantCaa(
-  deps: { query: CachedQuery; clock: () => number },
-  name: string,
-  maxDepth: number,
-): Promise<RelevantCaa> {
+export async function relevantCaa(deps: { query: CachedQuery; clock: () => number }, name: string, maxDepth: number): Promise<RelevantCaa> {
   const levels: string[] = [];
   for (let level: string | null = name; level; level = parentName(level)) levels.push(level);
   const walks = await Promise.allSettled(levels.map((level) => walkAliases(deps.query, level, 'CAA', maxDepth)));

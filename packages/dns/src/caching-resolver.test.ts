@@ -40,7 +40,10 @@ function setup(answer: Answer, overrides: Partial<CachingResolverOptions> = {}) 
 describe('createCachingResolver', () => {
   it('caches a positive answer for its smallest record TTL, clamped to [minTtlMs, maxTtlMs]', async () => {
     let ttl = 30;
-    const { time, calls, resolver } = setup(async () => ({ rcode: 'NOERROR', answers: [a('x.example', '192.0.2.1', ttl), a('x.example', '192.0.2.2', ttl + 10)] }));
+    const { time, calls, resolver } = setup(async () => ({
+      rcode: 'NOERROR',
+      answers: [a('x.example', '192.0.2.1', ttl), a('x.example', '192.0.2.2', ttl + 10)],
+    }));
     expect((await resolver.query('x.example', 'A')).expiresAt).toBe(time.now + 30_000);
     ttl = 0; // below the floor
     expect((await resolver.query('zero.example', 'A')).expiresAt).toBe(time.now + 1_000);
@@ -138,6 +141,8 @@ describe('createCachingResolver', () => {
     expect(() => setup(async () => ({ rcode: 'NOERROR', answers: [] }), { minTtlMs: 10_000, maxTtlMs: 5_000 })).toThrow(
       'DNS cache minTtlMs (10000) must not exceed maxTtlMs (5000)',
     );
-    expect(() => setup(async () => ({ rcode: 'NOERROR', answers: [] }), { maxEntries: 0 })).toThrow('maxEntries must be a whole number of 1 or more');
+    expect(() => setup(async () => ({ rcode: 'NOERROR', answers: [] }), { maxEntries: 0 })).toThrow(
+      'maxEntries must be a whole number of 1 or more',
+    );
   });
 });

@@ -96,8 +96,7 @@ export function createCachingResolver(options: CachingResolverOptions): CachingR
   const deps = { query, clock };
   return {
     query,
-    resolveChain: (name, chainOptions) =>
-      resolveChain(deps, normalizeName(name), chainOptions?.maxDepth ?? DEFAULT_MAX_DEPTH),
+    resolveChain: (name, chainOptions) => resolveChain(deps, normalizeName(name), chainOptions?.maxDepth ?? DEFAULT_MAX_DEPTH),
     relevantCaa: (name) => relevantCaa(deps, normalizeName(name), DEFAULT_MAX_DEPTH),
   };
 }

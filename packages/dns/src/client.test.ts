@@ -9,7 +9,9 @@ type Reply = Buffer | { rcode?: number; flags?: number; answers?: Answer[]; id?:
 type Script = (query: DecodedPacket, transport: 'udp' | 'tcp') => Reply[];
 
 const closers: (() => void)[] = [];
-afterEach(() => closers.splice(0).forEach((close) => close()));
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
 
 /** A DNS server on loopback (UDP and TCP on one port) that sends what `script` returns for each query. */
 async function scriptedServer(script: Script): Promise<{ host: string; port: number }> {
@@ -38,7 +40,10 @@ async function scriptedServer(script: Script): Promise<{ host: string; port: num
     });
   });
   await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(port, '127.0.0.1', resolve));
-  closers.push(() => udp.close(), () => tcp.close());
+  closers.push(
+    () => udp.close(),
+    () => tcp.close(),
+  );
   return { host: '127.0.0.1', port: (tcp.address() as AddressInfo).port };
 }
 

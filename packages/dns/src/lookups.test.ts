@@ -22,13 +22,22 @@ function resolverFor(zone: Zone) {
     async query(name: string, type: RecordType): Promise<DnsResponse> {
       calls.push(`${type} ${name}`);
       const own = zone[`CNAME ${name}`] ?? zone[`${type} ${name}`];
-      if (own === 'DOWN') throw new DnsUnavailableError({ name, type }, [{ server: { host: '10.0.0.53', port: 53 }, reason: 'timed out after 500 ms' }]);
+      if (own === 'DOWN')
+        throw new DnsUnavailableError({ name, type }, [{ server: { host: '10.0.0.53', port: 53 }, reason: 'timed out after 500 ms' }]);
       if (own === 'NXDOMAIN' || own === undefined) return { rcode: own ?? 'NOERROR', answers: [] };
       const riders = own[0]?.type === 'CNAME' ? (zone[`${type} ${own[0].data}`] ?? []) : [];
       return { rcode: 'NOERROR', answers: [...own, ...(Array.isArray(riders) ? riders : [])] };
     },
   };
-  const resolver = createCachingResolver({ client, clock: () => now, minTtlMs: 1_000, maxTtlMs: 60_000, negativeTtlMs: 5_000, maxStaleMs: 0, maxEntries: 100 });
+  const resolver = createCachingResolver({
+    client,
+    clock: () => now,
+    minTtlMs: 1_000,
+    maxTtlMs: 60_000,
+    negativeTtlMs: 5_000,
+    maxStaleMs: 0,
+    maxEntries: 100,
+  });
   return { resolver, calls };
 }
 
@@ -63,7 +72,10 @@ describe('resolveChain', () => {
   });
 
   it('reports a name that does not exist, or a CNAME to one, as nxdomain', async () => {
-    const { resolver, calls } = resolverFor({ 'A gone.example': 'NXDOMAIN', 'CNAME dangling.example': [cname('dangling.example', 'gone.example')] });
+    const { resolver, calls } = resolverFor({
+      'A gone.example': 'NXDOMAIN',
+      'CNAME dangling.example': [cname('dangling.example', 'gone.example')],
+    });
     expect(await resolver.resolveChain('gone.example')).toMatchObject({ chain: ['gone.example'], addresses: [], nxdomain: true });
     expect(await resolver.resolveChain('dangling.example')).toMatchObject({ chain: ['dangling.example', 'gone.example'], nxdomain: true });
     expect(calls).not.toContain('AAAA gone.example');
@@ -109,7 +121,10 @@ describe('relevantCaa', () => {
       'CAA shop.example.com': [caa('shop.example.com', 'othercat.example')],
       'CAA example.com': [caa('example.com', 'letsencrypt.org')],
     });
-    expect(await resolver.relevantCaa('shop.example.com')).toMatchObject({ owner: 'shop.example.com', records: [{ value: 'othercat.example' }] });
+    expect(await resolver.relevantCaa('shop.example.com')).toMatchObject({
+      owner: 'shop.example.com',
+      records: [{ value: 'othercat.example' }],
+    });
   });
 
   it('follows a CNAME at a level to the CAA records of its target, then climbs from the alias', async () => {
@@ -118,7 +133,11 @@ describe('relevantCaa', () => {
       'CAA shops.saas.example': [caa('shops.saas.example', 'pki.goog')],
       'CAA example.com': [caa('example.com', 'letsencrypt.org')],
     });
-    expect(await resolver.relevantCaa('shop.example.com')).toMatchObject({ owner: 'shop.example.com', holder: 'shops.saas.example', records: [{ value: 'pki.goog' }] });
+    expect(await resolver.relevantCaa('shop.example.com')).toMatchObject({
+      owner: 'shop.example.com',
+      holder: 'shops.saas.example',
+      records: [{ value: 'pki.goog' }],
+    });
     // The alias target has nothing: the climb goes on from the alias's parent, not the target's.
     const { resolver: second } = resolverFor({
       'CNAME shop.example.com': [cname('shop.example.com', 'shops.saas.example')],

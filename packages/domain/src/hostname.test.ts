@@ -114,7 +114,7 @@ describe('checkHostname refuses, naming the rule', () => {
     }
   });
 
-  it('honours configured forbidden suffixes (the fleet\'s own names)', () => {
+  it("honours configured forbidden suffixes (the fleet's own names)", () => {
     expect(checkHostname('edge1.fleet.example', { forbiddenSuffixes: ['fleet.example'] })).toMatchObject({
       ok: false,
       rule: 'forbidden-suffix',

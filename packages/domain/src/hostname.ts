@@ -20,14 +20,7 @@ export type HostnameRule =
 export type HostnameCheck = { ok: true; name: string } | { ok: false; rule: HostnameRule; reason: string };
 
 /** Suffixes that never belong to a customer and must never reach a public CA. */
-export const DEFAULT_FORBIDDEN_SUFFIXES: readonly string[] = [
-  'localhost',
-  'local',
-  'localdomain',
-  'internal',
-  'invalid',
-  'home.arpa',
-];
+export const DEFAULT_FORBIDDEN_SUFFIXES: readonly string[] = ['localhost', 'local', 'localdomain', 'internal', 'invalid', 'home.arpa'];
 
 export interface HostnameOptions {
   /** Names equal to or under any of these are refused (e.g. the fleet's own names). */
@@ -53,9 +46,11 @@ export function checkHostname(input: unknown, options: HostnameOptions = {}): Ho
     return refuse('ip-literal', 'an IP address is not a host name');
   }
   if (name.includes('*')) return refuse('wildcard', 'wildcard names are not issued on demand');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control bytes is the point
   if (/[\s\x00-\x1f\x7f_/\\:@?#%]/.test(name)) {
     return refuse('bad-characters', 'a host name has only letters, digits, hyphens and dots');
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: any byte outside ASCII
   if (/[^\x00-\x7f]/.test(name) || /(^|\.)xn--/i.test(name)) {
     const ascii = domainToASCII(name);
     if (ascii === '' || !punycodeRoundTrips(ascii)) return refuse('idna', 'the name is not a valid internationalised domain name');

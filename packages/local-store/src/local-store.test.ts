@@ -38,7 +38,10 @@ describe('LocalCertificateStore', () => {
   it('returns the certificate it was given, also after the store is closed and opened again', async () => {
     const path = tempDir();
     const first = openStore(path);
-    const stored = { ...cert('shop.example.com', Date.now() + DAY), rsa: { chainPem: 'rsa chain', keyPem: 'rsa key', serial: 'CD02', notAfter: Date.now() + DAY } };
+    const stored = {
+      ...cert('shop.example.com', Date.now() + DAY),
+      rsa: { chainPem: 'rsa chain', keyPem: 'rsa key', serial: 'CD02', notAfter: Date.now() + DAY },
+    };
     await first.put(stored);
     expect(first.get('shop.example.com')).toEqual(stored);
     expect(first.get('other.example.com')).toBeUndefined();
@@ -64,7 +67,10 @@ describe('LocalCertificateStore', () => {
   it('never returns an expired certificate, and drops an expired RSA twin', async () => {
     let now = Date.now();
     const store = openStore(tempDir(), { clock: () => now });
-    await store.put({ ...cert('shop.example.com', now + 10_000), rsa: { chainPem: 'rsa', keyPem: 'rsa key', serial: 'R1', notAfter: now + 5_000 } });
+    await store.put({
+      ...cert('shop.example.com', now + 10_000),
+      rsa: { chainPem: 'rsa', keyPem: 'rsa key', serial: 'R1', notAfter: now + 5_000 },
+    });
     await store.put(cert('gone.example.com', now - 1));
     expect(store.get('gone.example.com')).toBeUndefined();
     expect(store.get('shop.example.com')?.rsa?.serial).toBe('R1');
@@ -99,7 +105,15 @@ describe('LocalCertificateStore', () => {
     const maxBytes = 512 * 1024;
     const evicted: number[] = [];
     const path = tempDir();
-    const store = LocalCertificateStore.open({ path, maxBytes, owner: 'test', servedFlushMs: 0, servedResolutionMs: 1_000, clock: () => now, onEvicted: (n) => evicted.push(n) });
+    const store = LocalCertificateStore.open({
+      path,
+      maxBytes,
+      owner: 'test',
+      servedFlushMs: 0,
+      servedResolutionMs: 1_000,
+      clock: () => now,
+      onEvicted: (n) => evicted.push(n),
+    });
     opened.push(store);
     // Each certificate takes one 4 KB overflow page: 512 KB hold about 125.
     for (let i = 0; i < 300; i += 1) {

@@ -62,7 +62,9 @@ export class LocalStoreOwnerError extends Error {
     readonly owner: string,
     readonly wanted: string,
   ) {
-    super(`the local certificate store at ${path} holds the certificates of "${owner}", not "${wanted}": give each deployment its own directory, or delete this one`);
+    super(
+      `the local certificate store at ${path} holds the certificates of "${owner}", not "${wanted}": give each deployment its own directory, or delete this one`,
+    );
     this.name = 'LocalStoreOwnerError';
   }
 }
@@ -162,7 +164,14 @@ export class LocalCertificateStore {
   async put(cert: LocalCertificate): Promise<void> {
     const now = this.clock();
     if (cert.notAfter <= now) return;
-    const stored: Stored = { name: cert.name, chainPem: cert.chainPem, keyPem: cert.keyPem, serial: cert.serial, notAfter: cert.notAfter, storedAt: now };
+    const stored: Stored = {
+      name: cert.name,
+      chainPem: cert.chainPem,
+      keyPem: cert.keyPem,
+      serial: cert.serial,
+      notAfter: cert.notAfter,
+      storedAt: now,
+    };
     if (cert.rsa) stored.rsa = { ...cert.rsa };
     await this.root.transaction(() => {
       this.certs.put(cert.name, stored);

@@ -16,7 +16,11 @@ const DEFAULT_DENY_TTL_MS = 5_000;
  * The policy chain ALLOW_POLICY describes, over the deployment's store. `readOnly` evaluates
  * without writing anything (for `certfleet domains check`).
  */
-export function createPolicyChainFromConfig(config: PolicyConfig, store: Pick<Store, 'allowlist' | 'decisions'>, options: { readOnly?: boolean } = {}) {
+export function createPolicyChainFromConfig(
+  config: PolicyConfig,
+  store: Pick<Store, 'allowlist' | 'decisions'>,
+  options: { readOnly?: boolean } = {},
+) {
   const policies: DomainPolicy[] = config.policies.map((name) => {
     switch (name) {
       case 'allowlist':
@@ -45,6 +49,8 @@ export function createPolicyChainFromConfig(config: PolicyConfig, store: Pick<St
           negativeTtlMs: dns.negativeTtlMs,
         });
       }
+      default:
+        throw new Error(`unknown domain policy "${name satisfies never}"`);
     }
   });
   return createPolicyChain({

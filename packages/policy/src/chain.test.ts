@@ -43,10 +43,14 @@ describe('policy chain', () => {
     let now = 0;
     const mem = memory();
     let source: PolicyAnswer | Error = allow;
-    const policy: DomainPolicy = { name: 'dns', maxStaleMs: 10_000, evaluate: async () => {
-      if (source instanceof Error) throw source;
-      return source;
-    } };
+    const policy: DomainPolicy = {
+      name: 'dns',
+      maxStaleMs: 10_000,
+      evaluate: async () => {
+        if (source instanceof Error) throw source;
+        return source;
+      },
+    };
     const chain = createPolicyChain({ ...options, policies: [policy], memory: mem, clock: () => now });
     expect((await chain.decide('x.example')).allowed).toBe(true);
     source = new PolicySourceUnavailableError('SERVFAIL');

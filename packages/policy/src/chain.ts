@@ -43,7 +43,11 @@ export function createPolicyChain(options: PolicyChainOptions) {
           stale: true,
         };
       }
-      return { verdict: 'deny', reason: `${error.message}, and no answer from the last ${Math.round(policy.maxStaleMs / 1000)} s`, ttlMs: options.unavailableTtlMs };
+      return {
+        verdict: 'deny',
+        reason: `${error.message}, and no answer from the last ${Math.round(policy.maxStaleMs / 1000)} s`,
+        ttlMs: options.unavailableTtlMs,
+      };
     }
   }
 

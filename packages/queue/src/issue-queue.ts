@@ -59,10 +59,7 @@ export interface IssuanceRequest {
  * collapse into one job; a request that joins a queued job of lower priority (a renewal)
  * raises it to its own, so a waiting visitor is never stuck behind the renewal backlog.
  */
-export async function requestIssuance(
-  queue: Queue<IssueJobData, IssueJobResult>,
-  data: IssueJobData,
-): Promise<IssuanceRequest> {
+export async function requestIssuance(queue: Queue<IssueJobData, IssueJobResult>, data: IssueJobData): Promise<IssuanceRequest> {
   const payload = IssueJobData.parse(data);
   const ownId = randomUUID();
   const priority = PRIORITY[payload.reason];

@@ -31,7 +31,9 @@ export async function runRenewalTick(options: RenewalTickOptions): Promise<{ enq
   // Enqueued a page at a time in parallel: one round trip per page rather than per name.
   for (let start = 0; start < due.length; start += ENQUEUE_PAGE) {
     await Promise.all(
-      due.slice(start, start + ENQUEUE_PAGE).map((name) => requestIssuance(options.queue, { name, reason: 'renewal', requestedAt: options.now })),
+      due
+        .slice(start, start + ENQUEUE_PAGE)
+        .map((name) => requestIssuance(options.queue, { name, reason: 'renewal', requestedAt: options.now })),
     );
   }
   return { enqueued: due, removed };

@@ -30,7 +30,7 @@ export function createAllowlistStore(redis: Redis, keys: RedisKeys): AllowlistSt
       const candidates = coveringEntries(name);
       // One round trip whatever the depth of the name.
       const found = await redis.smismember(keys.allowlist, ...candidates);
-      const index = found.findIndex((hit) => hit === 1);
+      const index = found.indexOf(1);
       return index === -1 ? null : (candidates[index] ?? null);
     },
     list: async () => (await redis.smembers(keys.allowlist)).sort(),

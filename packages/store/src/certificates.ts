@@ -128,7 +128,10 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
         ? { rsaChain: cert.rsa.chainPem, rsaKey: cert.rsa.keyPem, rsaSerial: cert.rsa.serial, rsaNotAfter: String(cert.rsa.notAfter) }
         : undefined;
       // One name's fields share a slot: MULTI keeps the pair consistent. A new certificate is never retired.
-      const write = redis.multi().hset(key, rsa ? { ...fields, ...rsa } : fields).hdel(key, 'retiredAt', 'retiredReason', 'retiredKind');
+      const write = redis
+        .multi()
+        .hset(key, rsa ? { ...fields, ...rsa } : fields)
+        .hdel(key, 'retiredAt', 'retiredReason', 'retiredKind');
       if (!rsa) write.hdel(key, 'rsaChain', 'rsaKey', 'rsaSerial', 'rsaNotAfter');
       await write.exec();
       await redis
@@ -168,11 +171,25 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys): Certifica
       const names = await redis.zrange(keys.inventory, offset, offset + count - 1);
       const pipeline = redis.pipeline();
       for (const name of names) {
-        pipeline.hmget(keys.cert(name), 'names', 'serial', 'notBefore', 'notAfter', 'issuer', 'issuedAt', 'retiredAt', 'retiredReason', 'retiredKind');
+        pipeline.hmget(
+          keys.cert(name),
+          'names',
+          'serial',
+          'notBefore',
+          'notAfter',
+          'issuer',
+          'issuedAt',
+          'retiredAt',
+          'retiredReason',
+          'retiredKind',
+        );
       }
       const rows = (await pipeline.exec()) ?? [];
       return names.flatMap((name, i) => {
-        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason, retiredKind] = (rows[i]?.[1] ?? []) as (string | null)[];
+        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason, retiredKind] = (rows[i]?.[1] ?? []) as (
+          | string
+          | null
+        )[];
         if (!serial) return [];
         return [
           {

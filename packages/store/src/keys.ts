@@ -43,8 +43,7 @@ export function redisKeys(prefix: string) {
     /** String with a TTL: the key authorization answering one http-01 token. */
     challenge: (token: string) => `${prefix}:challenge:${token}`,
     /** Hash: one ACME account (key, URL) per CA directory. */
-    account: (directoryUrl: string) =>
-      `${prefix}:acme-account:${createHash('sha256').update(directoryUrl).digest('hex').slice(0, 16)}`,
+    account: (directoryUrl: string) => `${prefix}:acme-account:${createHash('sha256').update(directoryUrl).digest('hex').slice(0, 16)}`,
     /** String: the self-signed fallback certificate every edge shares. */
     fallback: `${prefix}:fallback`,
     /** String (JSON): the TLS session-ticket keys every edge shares (next, current, previous) and when they rotated. */

@@ -7,7 +7,7 @@ export class InvalidRouteError extends Error {
 }
 
 /** `text` with whatever stands between `//` and the last `@` masked: a route's URL may carry a password. */
-const masked = (text: string) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^]*@/i, '$1***@');
+const masked = (text: string) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[\s\S]*@/i, '$1***@');
 
 /**
  * A route's upstream URL: http:// or https://, a host, an optional port and path prefix. No
@@ -21,10 +21,14 @@ export function parseRouteUrl(text: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidRouteError(`"${masked(text)}" is not a URL: give the upstream as http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]`);
+    throw new InvalidRouteError(
+      `"${masked(text)}" is not a URL: give the upstream as http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidRouteError(`"${masked(text)}" must start with http:// or https:// (got ${url.protocol}//): the edge proxies HTTP only`);
+    throw new InvalidRouteError(
+      `"${masked(text)}" must start with http:// or https:// (got ${url.protocol}//): the edge proxies HTTP only`,
+    );
   }
   if (!url.hostname) throw new InvalidRouteError(`"${masked(text)}" has no host: give the upstream's host name or IP address`);
   if (url.username || url.password) {
@@ -33,7 +37,9 @@ export function parseRouteUrl(text: string): URL {
     );
   }
   if (url.search || url.hash) {
-    throw new InvalidRouteError(`"${masked(text)}" must not carry a query or a fragment: give scheme, host, port and an optional path prefix`);
+    throw new InvalidRouteError(
+      `"${masked(text)}" must not carry a query or a fragment: give scheme, host, port and an optional path prefix`,
+    );
   }
   return url;
 }

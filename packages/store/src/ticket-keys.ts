@@ -62,7 +62,9 @@ function parseTicketKeySet(raw: string): TicketKeySet {
   const key = (text: string, which: string) => {
     const bytes = Buffer.from(text, 'base64');
     if (bytes.length !== TICKET_KEY_BYTES) {
-      throw new Error(`the stored session-ticket ${which} key is ${bytes.length} bytes, not ${TICKET_KEY_BYTES}: delete the Redis key to start a new set`);
+      throw new Error(
+        `the stored session-ticket ${which} key is ${bytes.length} bytes, not ${TICKET_KEY_BYTES}: delete the Redis key to start a new set`,
+      );
     }
     return bytes;
   };

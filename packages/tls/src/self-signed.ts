@@ -20,17 +20,15 @@ export interface PemPair {
  * A self-signed ECDSA P-256 certificate, for the fallback served to names we have no certificate
  * for. Browsers will warn on it, which is the point: it must never pass for the customer's own.
  */
-export async function createSelfSignedCertificate(options: {
-  commonName: string;
-  validDays: number;
-  now?: Date;
-}): Promise<PemPair> {
+export async function createSelfSignedCertificate(options: { commonName: string; validDays: number; now?: Date }): Promise<PemPair> {
   const x509 = await loadX509();
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const notBefore = options.now ?? new Date();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${options.commonName}`,
     notBefore,
     notAfter: new Date(notBefore.getTime() + options.validDays * 86_400_000),

@@ -7,7 +7,9 @@ import { TicketKeyRing, useTicketKeyRing } from './session-tickets.js';
 describe.each(['TLSv1.3', 'TLSv1.2'] as const)('TicketKeyRing over %s', async (version) => {
   const pem = await createSelfSignedCertificate({ commonName: 'tickets.example', validDays: 1 });
   const servers: Server[] = [];
-  afterAll(() => servers.forEach((server) => server.close()));
+  afterAll(() => {
+    for (const server of servers) server.close();
+  });
 
   async function serve(ring: TicketKeyRing): Promise<number> {
     const server = createServer({ cert: pem.certPem, key: pem.keyPem, minVersion: version, maxVersion: version }, (socket) =>
@@ -21,7 +23,13 @@ describe.each(['TLSv1.3', 'TLSv1.2'] as const)('TicketKeyRing over %s', async (v
 
   function visit(port: number, session?: Buffer): Promise<{ reused: boolean; session: Buffer | undefined }> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host: '127.0.0.1', servername: 'tickets.example', rejectUnauthorized: false, ...(session ? { session } : {}) });
+      const socket = connect({
+        port,
+        host: '127.0.0.1',
+        servername: 'tickets.example',
+        rejectUnauthorized: false,
+        ...(session ? { session } : {}),
+      });
       let ticket: Buffer | undefined;
       socket.on('session', (value: Buffer) => (ticket = value));
       socket.on('data', () => undefined);

@@ -19,7 +19,13 @@ import { answerFor, notConnected, statusLine, UpstreamTimeoutError } from './ups
 export function createWebsocketForwarder(options: ForwarderOptions) {
   const log = options.logger;
 
-  function openUpgrade(target: ForwardTarget, address: string, req: IncomingMessage, headers: OutgoingHttpHeaders, path: string): ClientRequest {
+  function openUpgrade(
+    target: ForwardTarget,
+    address: string,
+    req: IncomingMessage,
+    headers: OutgoingHttpHeaders,
+    path: string,
+  ): ClientRequest {
     const secure = target.url.protocol === 'https:';
     const host = hostOf(target.url);
     const prefix = target.url.pathname === '/' ? '' : target.url.pathname.replace(/\/$/, '');
@@ -37,7 +43,13 @@ export function createWebsocketForwarder(options: ForwarderOptions) {
   }
 
   /** Writes a status line and checked headers on a raw socket; false if nothing could be written. */
-  function writeHead(socket: Duplex, code: number, rawHeaders: readonly string[], extra: Record<string, string>, keepUpgrade: boolean): void {
+  function writeHead(
+    socket: Duplex,
+    code: number,
+    rawHeaders: readonly string[],
+    extra: Record<string, string>,
+    keepUpgrade: boolean,
+  ): void {
     const lines = [statusLine(code)];
     const out = downstreamResponseHeaders(rawHeaders, extra, { keepUpgrade, onDropped: options.onDroppedHeader });
     for (let i = 0; i < out.length; i += 2) lines.push(`${out[i]}: ${out[i + 1]}`);
@@ -55,7 +67,10 @@ export function createWebsocketForwarder(options: ForwarderOptions) {
       current = upstreamReq;
       whenConnected(upstreamReq, options.connectTimeoutMs, () => {
         connected = true;
-        headerTimer = setTimeout(() => upstreamReq.destroy(new UpstreamTimeoutError('header', options.headerTimeoutMs)), options.headerTimeoutMs);
+        headerTimer = setTimeout(
+          () => upstreamReq.destroy(new UpstreamTimeoutError('header', options.headerTimeoutMs)),
+          options.headerTimeoutMs,
+        );
         upstreamReq.end();
       });
       upstreamReq.once('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {

@@ -16,10 +16,13 @@ afterEach(async () => {
   for (const f of forwarders.splice(0)) f.close();
   for (const l of leftovers.splice(0)) l instanceof Socket ? l.destroy() : l.kill();
   await Promise.all(
-    servers.splice(0).map((s) => new Promise<void>((resolve) => {
-      s.closeAllConnections();
-      s.close(() => resolve());
-    })),
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
   );
 });
 
@@ -44,7 +47,10 @@ async function upstream(host: string, handler: (req: IncomingMessage, res: Serve
  * holds the socket.
  */
 async function unacceptingPort(host: string): Promise<number> {
-  const child = spawn('python3', ['-c', `import socket,time\ns=socket.socket();s.bind(('${host}',0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)`]);
+  const child = spawn('python3', [
+    '-c',
+    `import socket,time\ns=socket.socket();s.bind(('${host}',0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)`,
+  ]);
   leftovers.push(child);
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));

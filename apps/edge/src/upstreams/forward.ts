@@ -8,7 +8,14 @@ import { answerFor, codeOf, notConnected, UpstreamTimeoutError } from './upstrea
 import { sendPage, type EdgeAnswer } from './pages.js';
 import { hostOf, type UpstreamPool } from './pool.js';
 import { createSlots, type Slots } from './slots.js';
-import { requestHasBody, responseGone, writeHead as writeResponseHead, type ResponseBody, type VisitorRequest, type VisitorResponse } from './visitor.js';
+import {
+  requestHasBody,
+  responseGone,
+  writeHead as writeResponseHead,
+  type ResponseBody,
+  type VisitorRequest,
+  type VisitorResponse,
+} from './visitor.js';
 
 /*
  * Why undici, not http-proxy or node:http's client (measured and reproduced here; see issue 10):
@@ -54,7 +61,6 @@ export interface ForwardTarget {
 
 // RFC 9110 9.2.2: safe to send twice when no response came.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
 
 // A dispatcher per address that nobody used for this long is closed (addresses come and go).
 const UNUSED_DISPATCHER_MS = 10 * 60_000;
@@ -118,7 +124,10 @@ export function createForwarder(options: ForwarderOptions) {
       dispatchers.set(key, entry);
     }
     entry.usedAt = Date.now();
-    if (!forUrl) byUrl.set(target.url, (forUrl = new Map()));
+    if (!forUrl) {
+      forUrl = new Map();
+      byUrl.set(target.url, forUrl);
+    }
     forUrl.set(address, entry);
     return entry;
   }
@@ -135,7 +144,14 @@ export function createForwarder(options: ForwarderOptions) {
   }, 60_000);
   sweeper.unref();
 
-  function web(req: VisitorRequest, res: VisitorResponse, target: ForwardTarget, headers: OutgoingHttpHeaders, extra: Record<string, string>, path: string): void {
+  function web(
+    req: VisitorRequest,
+    res: VisitorResponse,
+    target: ForwardTarget,
+    headers: OutgoingHttpHeaders,
+    extra: Record<string, string>,
+    path: string,
+  ): void {
     const method = req.method ?? 'GET';
     const hasBody = requestHasBody(req);
     const body: ResponseBody = res;
@@ -223,7 +239,12 @@ export function createForwarder(options: ForwarderOptions) {
             // Nothing was sent when the connection failed (undici reads the body only once
             // connected); a kept-alive connection closed under a body-less idempotent request.
             const staleKeptAlive = connected && !hasBody && IDEMPOTENT.has(method) && codeOf(error) === 'UND_ERR_SOCKET';
-            const next = failedToConnect && !req.readableDidRead ? target.pool.pick(address) : staleKeptAlive ? (target.pool.pick(address) ?? address) : undefined;
+            const next =
+              failedToConnect && !req.readableDidRead
+                ? target.pool.pick(address)
+                : staleKeptAlive
+                  ? (target.pool.pick(address) ?? address)
+                  : undefined;
             if (next) {
               options.onRetry?.(failedToConnect ? 'connect_failed' : 'stale_keepalive');
               log.debug({ address, next, err: errorMessage(error) }, 'upstream connection failed; retrying');

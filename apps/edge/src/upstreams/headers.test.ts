@@ -33,7 +33,14 @@ describe('proxy headers', () => {
 
   it("sends an h2 request's :authority as Host and none of its pseudo-headers", () => {
     const out = upstreamRequestHeaders(
-      incoming({ ':method': 'GET', ':path': '/cart', ':scheme': 'https', ':authority': 'shop.example:8443', te: 'trailers', cookie: 'a=1; b=2' }),
+      incoming({
+        ':method': 'GET',
+        ':path': '/cart',
+        ':scheme': 'https',
+        ':authority': 'shop.example:8443',
+        te: 'trailers',
+        cookie: 'a=1; b=2',
+      }),
       false,
       { name: 'shop.example', publicPort: 443 },
     );
@@ -48,22 +55,47 @@ describe('proxy headers', () => {
   });
 
   it('drops HTTP2-Settings both ways, which an h2 response may not carry', () => {
-    expect(upstreamRequestHeaders(incoming({ host: 'a.example', 'http2-settings': 'AAMAAABk' }), false, { name: 'a.example', publicPort: 443 })).not.toHaveProperty('http2-settings');
+    expect(
+      upstreamRequestHeaders(incoming({ host: 'a.example', 'http2-settings': 'AAMAAABk' }), false, { name: 'a.example', publicPort: 443 }),
+    ).not.toHaveProperty('http2-settings');
     expect(downstreamResponseHeaders(['HTTP2-Settings', 'AAMAAABk', 'X-Ok', '1'], {})).toEqual(['X-Ok', '1']);
   });
 
   it('keeps the upgrade handshake for a websocket', () => {
-    const out = upstreamRequestHeaders(incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' }), true, { name: 'a.example', publicPort: 443 });
+    const out = upstreamRequestHeaders(
+      incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' }),
+      true,
+      { name: 'a.example', publicPort: 443 },
+    );
     expect(out).toMatchObject({ connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' });
   });
 
   it('keeps response header case and repeats, drops hop-by-hop ones, adds extras the upstream did not send', () => {
-    const raw = ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Connection', 'keep-alive, X-Hop', 'X-Hop', '1', 'Transfer-Encoding', 'chunked', 'Keep-Alive', 'timeout=5'];
+    const raw = [
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      'b=2',
+      'Connection',
+      'keep-alive, X-Hop',
+      'X-Hop',
+      '1',
+      'Transfer-Encoding',
+      'chunked',
+      'Keep-Alive',
+      'timeout=5',
+    ];
     expect(downstreamResponseHeaders(raw, { 'strict-transport-security': 'max-age=1' })).toEqual([
-      'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'strict-transport-security', 'max-age=1',
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      'b=2',
+      'strict-transport-security',
+      'max-age=1',
     ]);
     expect(downstreamResponseHeaders(['Strict-Transport-Security', 'max-age=5'], { 'strict-transport-security': 'max-age=1' })).toEqual([
-      'Strict-Transport-Security', 'max-age=5',
+      'Strict-Transport-Security',
+      'max-age=5',
     ]);
   });
 
@@ -80,11 +112,18 @@ describe('proxy headers', () => {
   });
 
   it('never forwards Expect, Upgrade or Transfer-Encoding from the visitor, and upgrades only to websocket', () => {
-    const plain = upstreamRequestHeaders(incoming({ host: 'a.example', expect: '100-continue', 'transfer-encoding': 'chunked', upgrade: 'h2c' }), false, { name: 'a.example', publicPort: 443 });
+    const plain = upstreamRequestHeaders(
+      incoming({ host: 'a.example', expect: '100-continue', 'transfer-encoding': 'chunked', upgrade: 'h2c' }),
+      false,
+      { name: 'a.example', publicPort: 443 },
+    );
     expect(plain).not.toHaveProperty('expect');
     expect(plain).not.toHaveProperty('transfer-encoding');
     expect(plain).not.toHaveProperty('upgrade');
-    const ws = upstreamRequestHeaders(incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'WebSocket, h2c' }), true, { name: 'a.example', publicPort: 443 });
+    const ws = upstreamRequestHeaders(incoming({ host: 'a.example', connection: 'Upgrade', upgrade: 'WebSocket, h2c' }), true, {
+      name: 'a.example',
+      publicPort: 443,
+    });
     expect(ws.upgrade).toBe('websocket');
   });
 });

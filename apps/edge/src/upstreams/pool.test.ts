@@ -133,7 +133,11 @@ describe('upstream pool', () => {
   });
 
   it('sets a failed address aside for failTimeoutMs while the others serve, then uses it again', async () => {
-    const { pool: p, advance, records } = pool('http://app.example', fakeResolver(['10.0.0.1', '10.0.0.2', '10.0.0.3']).resolve, {
+    const {
+      pool: p,
+      advance,
+      records,
+    } = pool('http://app.example', fakeResolver(['10.0.0.1', '10.0.0.2', '10.0.0.3']).resolve, {
       failTimeoutMs: 10_000,
     });
     await p.ready();
@@ -240,7 +244,10 @@ describe('upstream pool', () => {
     });
 
     it('keeps what UPSTREAM_ALLOWED_NETWORKS allows, never metadata nor the Redis port', async () => {
-      const policy = createAddressPolicy({ allowedNetworks: ['127.0.0.0/8', '169.254.0.0/16'], redis: { addresses: ['127.0.0.1'], port: 6379 } });
+      const policy = createAddressPolicy({
+        allowedNetworks: ['127.0.0.0/8', '169.254.0.0/16'],
+        redis: { addresses: ['127.0.0.1'], port: 6379 },
+      });
       const dns = fakeResolver(['127.0.0.1', '169.254.169.254', '169.254.1.1']);
       const { pool: p } = pool('http://customer.example:8080', dns.resolve, { addressPolicy: policy });
       await p.ready();

@@ -24,7 +24,10 @@ export function createUpstreamPools(defaultUrl: URL, options: UpstreamPoolsOptio
   const keys = new WeakMap<URL, string>();
   const keyOf = (url: URL) => {
     let key = keys.get(url);
-    if (key === undefined) keys.set(url, (key = `${url.protocol}//${url.host}`));
+    if (key === undefined) {
+      key = `${url.protocol}//${url.host}`;
+      keys.set(url, key);
+    }
     return key;
   };
   const defaultKey = keyOf(defaultUrl);

@@ -24,7 +24,12 @@ describe('createRouteAddressPolicy', () => {
   });
 
   it('uses an IP literal as is, and still filters when the host cannot be resolved', async () => {
-    const literal = await createRouteAddressPolicy({ allowedNetworks: [], redisUrl: 'redis://198.51.100.4:6379', logger, resolve: async () => [] });
+    const literal = await createRouteAddressPolicy({
+      allowedNetworks: [],
+      redisUrl: 'redis://198.51.100.4:6379',
+      logger,
+      resolve: async () => [],
+    });
     expect(literal.refusal('198.51.100.4', 80)).toMatchObject({ range: 'redis' });
     const unresolved = await createRouteAddressPolicy({
       allowedNetworks: [],

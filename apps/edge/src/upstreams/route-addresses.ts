@@ -28,7 +28,10 @@ export async function createRouteAddressPolicy(options: RouteAddressPolicyOption
       addresses = await (options.resolve ?? systemResolve)(host);
     } catch (error) {
       // Not fatal: the special ranges still hold, and a Redis on a private address is among them.
-      options.logger.warn({ redisHost: host, err: errorMessage(error) }, "Redis's host could not be resolved: routes are not kept from its addresses");
+      options.logger.warn(
+        { redisHost: host, err: errorMessage(error) },
+        "Redis's host could not be resolved: routes are not kept from its addresses",
+      );
     }
   }
   options.logger.info({ allowedNetworks: options.allowedNetworks, redisAddresses: addresses }, 'route addresses filtered');

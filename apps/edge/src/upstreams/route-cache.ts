@@ -46,7 +46,10 @@ export function createRouteCache(options: RouteCacheOptions) {
       return { url };
     } catch (error) {
       if (entries.get(name)?.ignored !== url) {
-        options.logger.warn({ name, err: errorMessage(error) }, 'route ignored: its URL is not usable; the name goes to the default upstream');
+        options.logger.warn(
+          { name, err: errorMessage(error) },
+          'route ignored: its URL is not usable; the name goes to the default upstream',
+        );
       }
       return { url: null, ignored: url };
     }
@@ -64,7 +67,8 @@ export function createRouteCache(options: RouteCacheOptions) {
         return entry.url;
       })
       .catch((error: unknown) => {
-        if (!failing) options.logger.warn({ err: errorMessage(error) }, 'route lookup failed; using what is known, else the default upstream');
+        if (!failing)
+          options.logger.warn({ err: errorMessage(error) }, 'route lookup failed; using what is known, else the default upstream');
         failing = true;
         return entries.get(name)?.url ?? null;
       })

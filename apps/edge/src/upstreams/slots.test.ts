@@ -7,7 +7,11 @@ describe('slots', () => {
   it('grants up to max at once, then hands each freed slot to the longest waiter', () => {
     const slots = createSlots(2, 1_000);
     const order: string[] = [];
-    for (const id of ['a', 'b', 'c', 'd']) slots.acquire(() => order.push(id), () => order.push(`${id} timed out`));
+    for (const id of ['a', 'b', 'c', 'd'])
+      slots.acquire(
+        () => order.push(id),
+        () => order.push(`${id} timed out`),
+      );
     expect(order).toEqual(['a', 'b']);
     expect(slots.waiting).toBe(2);
     slots.release();
@@ -24,9 +28,18 @@ describe('slots', () => {
     vi.useFakeTimers();
     const slots = createSlots(1, 500);
     const seen: string[] = [];
-    slots.acquire(() => seen.push('first'), () => seen.push('first timed out'));
-    const cancel = slots.acquire(() => seen.push('left'), () => seen.push('left timed out'));
-    slots.acquire(() => seen.push('late'), () => seen.push('late timed out'));
+    slots.acquire(
+      () => seen.push('first'),
+      () => seen.push('first timed out'),
+    );
+    const cancel = slots.acquire(
+      () => seen.push('left'),
+      () => seen.push('left timed out'),
+    );
+    slots.acquire(
+      () => seen.push('late'),
+      () => seen.push('late timed out'),
+    );
     cancel();
     vi.advanceTimersByTime(499);
     expect(seen).toEqual(['first']);
