@@ -53,7 +53,10 @@ export interface AcmeAccountOptions {
   poll?: { minMs: number; maxMs: number; attempts: number };
 }
 
-/** One ACME account at one CA: orders certificates with http-01 and ECDSA P-256 keys. */
+/**
+ * One ACME account at one CA: orders certificates, each answered by the responder's challenge
+ * type (http-01 or tls-alpn-01), with an ECDSA P-256 or RSA 2048 key per order.
+ */
 export class AcmeAccount {
   private directory: Promise<Record<string, unknown>> | undefined;
 

@@ -1,3 +1,15 @@
+/*
+ * Why a DNS client of our own (dns-packet over UDP/TCP) and not node:dns or a resolver library:
+ * the dns policy must know whether a name points at us, and why not, from the authoritative
+ * answers' own records, and node:dns (c-ares) and the libraries over it (tangerine, dns2's
+ * resolver) hand back only the final addresses. What the policy needs and they lack:
+ * - the TTL of every CNAME step, so a cached chain expires when its shortest link does;
+ * - stale-on-failure: the last good answer kept for a bounded time when the servers fail
+ *   (SERVFAIL, timeout), instead of an outage of every new name;
+ * - CAA tree climbing (RFC 8659): the relevant CAA set found by walking up from the name,
+ *   through its CNAME targets, which no resolver API returns as one answer;
+ * - the response code and which server answered, for errors a customer can act on.
+ */
 export { createDnsClient } from './client.js';
 export type { DnsClientOptions, DnsQuerier } from './client.js';
 export { createCachingResolver } from './caching-resolver.js';

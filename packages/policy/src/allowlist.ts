@@ -1,7 +1,12 @@
 import type { AllowlistStore } from '@certfleet/store';
 import type { DomainPolicy } from './types.js';
 
-/** How long an allowlist answer is trusted; a removed name stops working within this (or at once via `domains rm`). */
+/**
+ * How long an allowlist answer is trusted. `certfleet domains rm` deletes the fleet's shared
+ * decision at once, but each edge process keeps its own copy up to this long, so a removed name
+ * can still be issued for within this window. Removal never revokes: a name that already has a
+ * certificate is served until the certificate is retired at renewal (left-policy).
+ */
 const ALLOWLIST_TTL_MS = 60_000;
 /** Short, so a name added a moment ago is served soon. */
 const ALLOWLIST_ABSTAIN_TTL_MS = 5_000;

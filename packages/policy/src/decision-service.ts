@@ -100,10 +100,6 @@ export function createDecisionService(options: DecisionServiceOptions) {
     async decide(name: string): Promise<StoredDecision> {
       return (await lookup(name)) ?? evaluate(name);
     },
-    /** Forgets names in this process (the fleet's copies are removed through the store). */
-    forgetLocal(name: string): void {
-      local.delete(name);
-    },
   };
 }
 

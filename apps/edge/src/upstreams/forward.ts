@@ -33,6 +33,16 @@ import {
  *   Pool 7,369-8,583 on Node 20 and 9,451-9,666 on Node 24, node:http 6,346-6,987, and
  *   http-proxy-3 2,057-2,549 (plain HTTP, three rounds of wrk).
  * Websocket upgrades use node:http with a fresh connection each (forward-websocket.ts).
+ *
+ * Why not a proxy library over undici (@fastify/reply-from, undici's ProxyAgent, http-proxy-3):
+ * the edge's forwarding is mostly its own policy, which none of them has a place for: one
+ * route's several resolved addresses with a bounded per-address queue (slots.ts) and a 504
+ * when it is full; a retry on another address only for a body-less idempotent request that
+ * failed before a byte came back; hop-by-hop and forwarding headers rebuilt for the visitor's
+ * connection (headers.ts); an upstream's invalid response headers dropped one by one instead
+ * of failing the response; and the edge's own error pages. reply-from also needs fastify's
+ * request objects, which the edge's HTTP/1.1 and h2 servers do not make. What is left is
+ * a call to undici's `dispatch`, which this file makes directly.
  */
 
 export interface ForwarderOptions {
