@@ -6,8 +6,8 @@
  * - the TTL of every CNAME step, so a cached chain expires when its shortest link does;
  * - stale-on-failure: the last good answer kept for a bounded time when the servers fail
  *   (SERVFAIL, timeout), instead of an outage of every new name;
- * - CAA tree climbing (RFC 8659): the relevant CAA set found by walking up from the name,
- *   through its CNAME targets, which no resolver API returns as one answer;
+ * - CAA tree climbing (RFC 8659): each level's CNAMEs followed, the climb going on from the
+ *   level's parent, all levels asked at once; no resolver API returns that relevant set;
  * - the response code and which server answered, for errors a customer can act on.
  */
 export { createDnsClient } from './client.js';
