@@ -138,7 +138,7 @@ function h2Measured(report: Report): { measured: string; value: number } {
 }
 
 /** Issues 5 and 11's targets against this run's figures. */
-export function targets(report: Report): { target: string; measured: string; met: boolean }[] {
+function targets(report: Report): { target: string; measured: string; met: boolean }[] {
   const s = report.summaries;
   const full = ratio(s.certfleet.full.perCpuSecond, s.caddy.full.perCpuSecond);
   const resumed = ratio(s.certfleet.resumed.perCpuSecond, s.caddy.resumed.perCpuSecond);
@@ -232,7 +232,7 @@ function newNamesRow(server: string, r: NewNamesResult['inARow']): string {
   return `| ${server} | ${r.real} of ${r.names} | ${fmt(r.p50Ms)} | ${fmt(r.p90Ms)} | ${fmt(r.maxMs)} | ${failures || '-'} |`;
 }
 
-export function markdown(report: Report): string {
+function markdown(report: Report): string {
   const s = report.summaries;
   const out: string[] = [];
   out.push('# Edge benchmark: certfleet vs Caddy vs nginx', '');

@@ -19,7 +19,7 @@ export type AcmeKind =
   | 'other';
 
 /** One request the proxy received. The object is live: `status` is filled in when the answer is known. */
-export interface ProxyRecord {
+interface ProxyRecord {
   /** When the request reached the proxy (epoch ms). */
   at: number;
   method: string;
@@ -35,7 +35,7 @@ export interface ProxyRecord {
 }
 
 /** An injected RFC 8555 problem answer; nothing reaches Pebble. */
-export interface ProblemAnswer {
+interface ProblemAnswer {
   status: number;
   /** Sent verbatim as `Retry-After`: delay-seconds (`'20'`) or an HTTP date. */
   retryAfter?: string;
@@ -49,7 +49,7 @@ export interface ProblemAnswer {
  * applies to it; then the `hook` runs, then the `delayMs`, then the request is reset, answered
  * with `respond`, or forwarded (when neither is set).
  */
-export interface ProxyRule {
+interface ProxyRule {
   kind: AcmeKind;
   /** Tested against the request's path and query. */
   path?: RegExp;

@@ -19,7 +19,7 @@ export function pebbleBinDir(): string {
  * Pebble with ACME profiles: Debian sid's (2.10), fetched like 2.6. Pebble 2.6 has none (its
  * config has no `profiles`; they came in 2.7).
  */
-export function pebbleWithProfilesBinDir(): string {
+function pebbleWithProfilesBinDir(): string {
   sidBinDir ??=
     process.env.PEBBLE_PROFILES_BIN_DIR ??
     execFileSync('bash', [join(REPO_ROOT, 'infra/scripts/fetch-pebble.sh'), 'sid'], { encoding: 'utf8' }).trim();

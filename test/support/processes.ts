@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
-export const LOG_DIR = join(REPO_ROOT, '.cache', 'test-logs');
+const LOG_DIR = join(REPO_ROOT, '.cache', 'test-logs');
 
 const handedOut = new Set<number>();
 

@@ -12,7 +12,7 @@ export const LOCAL_RECHECK_MS = 5 * 60_000;
 /** Names one process remembers as confirmed (or still to check); past it the oldest are checked again early (or not). */
 const MAX_CONFIRMED = 100_000;
 /** How often names served while Redis could not be asked are checked, once it answers again. */
-export const LOCAL_PENDING_CHECK_MS = 15_000;
+const LOCAL_PENDING_CHECK_MS = 15_000;
 
 /** Opens EDGE_LOCAL_STORE_PATH, or says what the operator must change. */
 export function openLocalStore(
@@ -220,4 +220,3 @@ export function createLocalCertificates(deps: LocalCertificatesDeps) {
   };
 }
 
-export type LocalCertificates = ReturnType<typeof createLocalCertificates>;

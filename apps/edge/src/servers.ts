@@ -8,7 +8,7 @@ import type { VisitorRequest, VisitorResponse } from './upstreams/visitor.js';
  * What one h2 connection may hold, set explicitly rather than left to Node's and nghttp2's
  * defaults (noted beside each), so a Node upgrade cannot loosen them unseen.
  */
-export const HTTP2_LIMITS = {
+const HTTP2_LIMITS = {
   /** Streams open at once (SETTINGS_MAX_CONCURRENT_STREAMS; Node's default: unlimited). */
   maxConcurrentStreams: 100,
   /**

@@ -206,11 +206,6 @@ export class AcmeAccount {
   }
 }
 
-export interface AriAccount {
-  /** The CA's renewal window for a certificate, or null when the CA offers no ARI. */
-  renewalInfo(certificateId: string): Promise<RenewalWindow | null>;
-}
-
 function hasAccountUrl(client: acme.Client): boolean {
   try {
     return Boolean(client.getAccountUrl());

@@ -2,7 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The files LMDB keeps in its directory: the data and the readers' lock table. */
-export const LMDB_FILES = ['data.mdb', 'lock.mdb'] as const;
+const LMDB_FILES = ['data.mdb', 'lock.mdb'] as const;
 
 /**
  * Makes `dir` a directory only its owner can enter (0700), holding LMDB's files readable and

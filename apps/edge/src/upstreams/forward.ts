@@ -61,7 +61,6 @@ export interface ForwarderOptions {
   onDroppedHeader?: () => void;
 }
 
-export { UpstreamTimeoutError } from './upstream-errors.js';
 
 /** Where one request goes: the upstream URL (scheme, host for TLS, port, path prefix) and its addresses. */
 export interface ForwardTarget {
@@ -302,4 +301,3 @@ export function createForwarder(options: ForwarderOptions) {
   };
 }
 
-export type Forwarder = ReturnType<typeof createForwarder>;

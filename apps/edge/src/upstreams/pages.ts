@@ -59,7 +59,7 @@ const PAGES: Record<EdgeAnswer, { status: number; title: string; text: string }>
 };
 
 /** The page for `answer`: says what happened in a visitor's words, never an address or an error code. */
-export function edgePage(answer: EdgeAnswer): { status: number; title: string; body: string } {
+function edgePage(answer: EdgeAnswer): { status: number; title: string; body: string } {
   const page = PAGES[answer];
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${page.status} ${page.title}</title></head>

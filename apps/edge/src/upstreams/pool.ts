@@ -59,7 +59,7 @@ export function hostOf(url: URL): string {
 }
 
 /** The port a URL is dialled on. */
-export function portOf(url: URL): number {
+function portOf(url: URL): number {
   return Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
 }
 

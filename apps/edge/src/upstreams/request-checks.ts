@@ -14,7 +14,7 @@
  */
 
 /** Why a request is answered 400 rather than forwarded. */
-export type RequestRefusal = 'framing' | 'target' | 'upgrade';
+type RequestRefusal = 'framing' | 'target' | 'upgrade';
 
 /** The framing problem of a request's raw headers, if any, in words for the log. */
 export function framingProblem(rawHeaders: readonly string[]): string | undefined {
