@@ -26,6 +26,15 @@ export const isRole = (name: string | undefined): name is Role => name !== undef
 
 /** How long a role may take to finish its work after SIGTERM before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 25_000;
+/**
+ * An edge drains in-flight requests for up to EDGE_DRAIN_TIMEOUT (its cluster primary waits that
+ * plus 5 s for its workers), so its grace is longer by as much: a drain the operator set to
+ * 2 minutes is not cut at 25 s.
+ */
+export const graceFor = (config: CommonConfig) =>
+  'drainTimeoutMs' in config && typeof config.drainTimeoutMs === 'number'
+    ? Math.max(SHUTDOWN_GRACE_MS, config.drainTimeoutMs + 10_000)
+    : SHUTDOWN_GRACE_MS;
 
 /** Starts `role` and runs until SIGTERM or SIGINT. Configuration errors throw before anything starts. */
 export async function runRole(role: Role, env: NodeJS.ProcessEnv): Promise<void> {
@@ -47,10 +56,11 @@ export async function runRole(role: Role, env: NodeJS.ProcessEnv): Promise<void>
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${role} stopping`);
+    const graceMs = graceFor(config);
     const forced = setTimeout(() => {
-      logger.error(`${role} did not stop within ${SHUTDOWN_GRACE_MS} ms; exiting`);
+      logger.error(`${role} did not stop within ${graceMs} ms; exiting`);
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
+    }, graceMs);
     forced.unref();
     running.close().then(
       () => {
