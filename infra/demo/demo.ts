@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     DASHBOARD_PORT: String(dashboardPort),
     DASHBOARD_BIND: '127.0.0.1',
     DASHBOARD_TOKEN: process.env.DASHBOARD_TOKEN ?? 'demo-token-change-me',
-    RENEW_TICK_MS: '5000',
+    RENEW_TICK: '5s',
     // Each run has a new CA: last run's certificates in the edge's local store would not verify.
     EDGE_LOCAL_STORE_PATH: mkdtempSync(join(tmpdir(), 'certfleet-demo-edge-')),
   };

@@ -33,7 +33,7 @@ describe('ACME profiles', () => {
           shortlived: { description: 'short-lived certificates', validityPeriod: SHORT_SECONDS },
         },
       },
-      env: { ACME_PROFILE: 'shortlived', EDGE_ISSUE_WAIT_MS: '20000' },
+      env: { ACME_PROFILE: 'shortlived', EDGE_ISSUE_WAIT: '20s' },
     });
   });
   afterAll(async () => {

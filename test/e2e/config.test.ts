@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cli } from '../support/certfleet.js';
+import { CLI, cli } from '../support/certfleet.js';
+import { spawnProc } from '../support/processes.js';
 
 const base = { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'silent' };
 const edge = { ...base, UPSTREAM_URL: 'http://127.0.0.1:9' };
@@ -16,7 +17,18 @@ describe('configuration is validated at start-up', () => {
       'UPSTREAM_RESOLVE_INTERVAL must be a duration such as 500ms, 15s, 5m, 12h or 1d, from 1s to 1h, got "often"',
       { ...edge, UPSTREAM_RESOLVE_INTERVAL: 'often' },
     ],
+    [
+      'edge',
+      'EDGE_ISSUE_WAIT must be a duration such as 500ms, 15s, 5m, 12h or 1d, from 0ms to 1m, got "-1s"',
+      { ...edge, EDGE_ISSUE_WAIT: '-1s' },
+    ],
+    // The deprecated name is still checked, as the integer of milliseconds it always was.
     ['edge', 'EDGE_ISSUE_WAIT_MS must be a whole number of milliseconds from 0 to 60000', { ...edge, EDGE_ISSUE_WAIT_MS: '-1' }],
+    [
+      'edge',
+      'DNS_SERVERS must be a comma-separated list of DNS servers as IP or IP:PORT',
+      { ...edge, ALLOW_POLICY: 'dns', ALLOW_DNS_IPS: '192.0.2.1', DNS_SERVERS: 'dns.google' },
+    ],
     [
       'edge',
       'EDGE_FALLBACK_CERT_FILE must be the path of a readable PEM file containing a certificate, got "/nonexistent.pem" (ENOENT)',
@@ -31,7 +43,7 @@ describe('configuration is validated at start-up', () => {
       'ACME_CA_BUNDLE must be the path of a readable PEM file containing a certificate, got "/etc/hostname" (no CERTIFICATE block in the file)',
       { ...issuer, ACME_CA_BUNDLE: '/etc/hostname' },
     ],
-    ['renewer', 'RENEW_TICK_MS must be a whole number of milliseconds', { ...base, RENEW_TICK_MS: '5s' }],
+    ['renewer', 'RENEW_TICK must be a duration such as 500ms', { ...base, RENEW_TICK: '5000' }],
     ['dashboard', 'DASHBOARD_TOKEN is required', base],
     [
       'dashboard',
@@ -45,6 +57,31 @@ describe('configuration is validated at start-up', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(message);
     expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('names the variable a misspelled one was meant to be, beside the error it caused', async () => {
+    const result = await cli(['run', 'issuer'], { ...base, ACME_DIRECTORY_ULR: 'https://127.0.0.1:14000/dir' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'certfleet: warning: ACME_DIRECTORY_ULR is set but no certfleet role reads it: did you mean ACME_DIRECTORY_URL?',
+    );
+    expect(result.stderr).toContain('certfleet: configuration error: ACME_DIRECTORY_URL is required');
+  });
+
+  it('logs an unknown variable once when a role starts, with its closest name', async () => {
+    // The renewer needs only Redis to be ready; port 1 refuses, so it is stopped at its first log lines.
+    const proc = spawnProc('renewer-unknown-variable', process.execPath, [CLI, 'run', 'renewer'], {
+      env: { ...process.env, ...base, LOG_LEVEL: 'info', RENEW_TICK: '1s', RENEW_BATHC: '10', REDIS_LOG_NOISE: 'x' },
+    });
+    try {
+      const warning = 'RENEW_BATHC is set but no certfleet role reads it: did you mean RENEW_BATCH?';
+      const line = await proc.waitForLog(warning, 20_000);
+      expect(line).toContain('"level":40');
+      expect(proc.logs(warning)).toHaveLength(1);
+      expect(proc.lines.join('\n')).not.toContain('REDIS_LOG_NOISE');
+    } finally {
+      await proc.stop();
+    }
   });
 
   it('refuses an unknown role with the list of roles', async () => {

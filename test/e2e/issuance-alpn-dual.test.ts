@@ -41,7 +41,7 @@ describe('tls-alpn-01, dual ECDSA + RSA certificates, and a CA that rejects 30 %
     stack = await startStack({
       edges: 1,
       // Two orders per name, through a CA that rejects nonces: let a visitor wait for both.
-      env: { ACME_CHALLENGE: 'tls-alpn-01', ACME_KEY_TYPES: 'ecdsa,rsa', EDGE_ISSUE_WAIT_MS: '20000' },
+      env: { ACME_CHALLENGE: 'tls-alpn-01', ACME_KEY_TYPES: 'ecdsa,rsa', EDGE_ISSUE_WAIT: '20s' },
       pebble: { env: { PEBBLE_WFE_NONCEREJECT: '30' } },
     });
   });

@@ -29,7 +29,7 @@ describe('issuance guards the CA account', () => {
         ACME_VISITOR_RESERVE: '0',
         ISSUER_CONCURRENCY: '4',
         // Far longer than any test waits: a visitor served at once was not served by a timeout.
-        EDGE_ISSUE_WAIT_MS: '30000',
+        EDGE_ISSUE_WAIT: '30s',
       },
     });
     redis = new Redis(stack.redis.port, '127.0.0.1');

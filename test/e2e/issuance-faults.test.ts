@@ -22,7 +22,7 @@ describe('issuance survives faults', () => {
       renewer: true,
       proxy: true,
       persistentRedis: true,
-      env: { ISSUER_LOCK_MS: '3000', RENEW_TICK_MS: '1000' },
+      env: { ISSUER_LOCK: '3s', RENEW_TICK: '1s' },
     });
     redis = new Redis(stack.redis.port, '127.0.0.1', { maxRetriesPerRequest: null });
   });

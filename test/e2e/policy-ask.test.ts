@@ -20,10 +20,10 @@ describe('ask policy', () => {
       env: {
         ALLOW_POLICY: 'ask',
         ALLOW_ASK_URL: ask.url,
-        ALLOW_ASK_TIMEOUT_MS: String(TIMEOUT_MS),
-        ALLOW_ASK_ALLOW_TTL: '2',
-        ALLOW_ASK_DENY_TTL: '60',
-        ALLOW_ASK_MAX_STALE: '600',
+        ALLOW_ASK_TIMEOUT: `${TIMEOUT_MS}ms`,
+        ALLOW_ASK_ALLOW_TTL: '2s',
+        ALLOW_ASK_DENY_TTL: '60s',
+        ALLOW_ASK_MAX_STALE: '600s',
       },
     });
   });
@@ -115,13 +115,13 @@ describe('ask policy', () => {
       }
     });
 
-    // A prefix no issuer serves: an allowed name's job waits its full EDGE_ISSUE_WAIT_MS.
+    // A prefix no issuer serves: an allowed name's job waits its full EDGE_ISSUE_WAIT.
     const capsEdge = async (label: string, extra: NodeJS.ProcessEnv) => {
       const ports = await edgePorts();
       const env = { CERTFLEET_PREFIX: newPrefix(label), ...extra };
       const proc = await startRole(
         'edge',
-        { ...stack.env, ...edgeEnv(ports), EDGE_ISSUE_WAIT_MS: '1500', ...env },
+        { ...stack.env, ...edgeEnv(ports), EDGE_ISSUE_WAIT: '1500ms', ...env },
         `edge-${label}-${stack.prefix}`,
       );
       return { ports, proc, prefix: env.CERTFLEET_PREFIX };

@@ -22,10 +22,10 @@ describe('dns policy: a name is ours when its owner points it at us', () => {
         DNS_SERVERS: pebble.dnsAddress,
         ALLOW_DNS_CNAME_TARGET: TARGET,
         CAA_IDENTITIES: 'pebble.letsencrypt.org',
-        DNS_MIN_TTL: '1',
-        DNS_MAX_TTL: '1',
-        DNS_NEGATIVE_TTL: '1',
-        DNS_MAX_STALE: String(MAX_STALE_S),
+        DNS_MIN_TTL: '1s',
+        DNS_MAX_TTL: '1s',
+        DNS_NEGATIVE_TTL: '1s',
+        DNS_MAX_STALE: `${MAX_STALE_S}s`,
       }),
     });
   });

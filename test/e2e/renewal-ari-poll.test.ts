@@ -32,7 +32,7 @@ describe('ARI re-polling', () => {
       renewer: true,
       proxy: true,
       validitySeconds: 3_600,
-      env: { RENEW_TICK_MS: '1000', ISSUER_ARI_POLL_TICK: '1s', EDGE_ISSUE_WAIT_MS: '30000' },
+      env: { RENEW_TICK: '1s', ISSUER_ARI_POLL_TICK: '1s', EDGE_ISSUE_WAIT: '30s' },
       beforeRoles: async ({ proxy }) => {
         proxy!.addRule({ kind: 'renewalInfo', times: 1, setHeaders: { 'retry-after': '1' } });
         proxy!.addRule({

@@ -57,13 +57,13 @@ describe('a renewal backlog without ARI', () => {
       renewer: true,
       proxy: true,
       env: {
-        RENEW_TICK_MS: '1000',
+        RENEW_TICK: '1s',
         ACME_RENEWAL_BUDGET: `${CAPACITY}/${(CAPACITY * REFILL_MS) / 1000}s`,
         // Only the renewal share holds renewals back here.
         ACME_BUDGET_ORDERS: '100000/1s',
         ACME_BUDGET_REGISTERED_DOMAIN: '100000/1s',
         // Far longer than the visitor needs: a visitor served a real certificate was not served by a timeout.
-        EDGE_ISSUE_WAIT_MS: '30000',
+        EDGE_ISSUE_WAIT: '30s',
       },
       beforeRoles: async ({ proxy }) => {
         hideRenewalInfo(proxy);

@@ -36,9 +36,9 @@ describe('renewal skips customers who left', () => {
       proxy: true,
       validitySeconds: 60,
       env: {
-        RENEW_TICK_MS: '1000',
+        RENEW_TICK: '1s',
         // Far longer than issuance needs on a loaded machine: the first handshakes get real certificates.
-        EDGE_ISSUE_WAIT_MS: '30000',
+        EDGE_ISSUE_WAIT: '30s',
         RENEW_IDLE_AFTER: '20s',
         EDGE_SERVED_RECORD_INTERVAL: '1s',
         ISSUER_METRICS_PORT: String(issuerMetricsPort),

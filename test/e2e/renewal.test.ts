@@ -34,14 +34,14 @@ describe.each([
       renewer: true,
       proxy: true,
       validitySeconds: 120,
-      env: { RENEW_TICK_MS: '1000' },
+      env: { RENEW_TICK: '1s' },
       beforeRoles: async ({ proxy }) => {
         if (!ari) hideRenewalInfo(proxy);
       },
     });
     // Renewers can run in any number: a fleet-wide lease lets one tick run at a time.
     for (const label of ['b', 'c'])
-      renewers.push(await startRole('renewer', { ...stack.env, RENEW_TICK_MS: '1000' }, `renewer-${stack.prefix}-${label}`));
+      renewers.push(await startRole('renewer', { ...stack.env, RENEW_TICK: '1s' }, `renewer-${stack.prefix}-${label}`));
   });
   afterAll(async () => {
     await Promise.all(renewers.map((r) => r.stop()));

@@ -101,7 +101,9 @@ export function domainsCommand(): Command {
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (input: string, options: { json?: boolean }) => {
-      const policyConfig = loadPolicyConfig(process.env);
+      const warnings: string[] = [];
+      const policyConfig = loadPolicyConfig(process.env, warnings);
+      for (const warning of warnings) process.stderr.write(`certfleet: warning: ${warning}\n`);
       const check = checkHostname(input, { forbiddenSuffixes: [...DEFAULT_FORBIDDEN_SUFFIXES, ...policyConfig.forbiddenSuffixes] });
       if (!check.ok) {
         const result = { name: input, allowed: false, policy: 'name', reason: `${check.reason} (rule: ${check.rule})` };

@@ -1,6 +1,6 @@
 /** The certfleet command line (commander): every command but the `run ROLE` fast path of bin.ts. */
 import { Command, InvalidArgumentError } from 'commander';
-import { loadCommonConfig } from '@certfleet/config';
+import { loadCommonConfig, unknownVariableWarnings } from '@certfleet/config';
 import { exitOnError } from './exit.js';
 import { formatTime, splitNames, table, UsageError, withStore } from './admin.js';
 import { domainsCommand } from './domains-command.js';
@@ -9,7 +9,12 @@ import { ROLE_NAMES, runRole, type Role } from './run-role.js';
 
 const program = new Command('certfleet')
   .description('HTTPS on the fly for customer domains: run a role, manage domains and certificates')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Once per command, before it reads its configuration (`run` warns in its own log instead).
+  .hook('preAction', (_program, action) => {
+    if (action.name() === 'run') return;
+    for (const warning of unknownVariableWarnings(process.env)) process.stderr.write(`certfleet: warning: ${warning}\n`);
+  });
 
 program
   .command('run')

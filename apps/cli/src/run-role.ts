@@ -1,4 +1,12 @@
-import { loadDashboardConfig, loadEdgeConfig, loadIssuerConfig, loadRenewerConfig, type CommonConfig } from '@certfleet/config';
+import cluster from 'node:cluster';
+import {
+  loadDashboardConfig,
+  loadEdgeConfig,
+  loadIssuerConfig,
+  loadRenewerConfig,
+  unknownVariableWarnings,
+  type CommonConfig,
+} from '@certfleet/config';
 import { createLogger, errorMessage, type Logger } from '@certfleet/observability';
 
 interface Running {
@@ -39,9 +47,18 @@ export const graceFor = (config: CommonConfig) =>
 /** Starts `role` and runs until SIGTERM or SIGINT. Configuration errors throw before anything starts. */
 export async function runRole(role: Role, env: NodeJS.ProcessEnv): Promise<void> {
   const { load, start } = ROLES[role];
-  const config = load(env);
+  // An edge's cluster workers run this again with the same environment: the primary has warned.
+  const unknown = cluster.isWorker ? [] : unknownVariableWarnings(env);
+  let config: CommonConfig;
+  try {
+    config = load(env);
+  } catch (error) {
+    // A misspelled name is often why a variable is "required": say so next to the error.
+    for (const warning of unknown) process.stderr.write(`certfleet: warning: ${warning}\n`);
+    throw error;
+  }
   const logger = createLogger({ role, level: config.logLevel });
-  for (const warning of config.warnings) logger.warn(warning);
+  if (!cluster.isWorker) for (const warning of [...unknown, ...config.warnings]) logger.warn(warning);
   let running: Running;
   try {
     const startRole = (await start()) as (config: CommonConfig, logger: Logger) => Promise<Running>;

@@ -1,3 +1,5 @@
+import { parseDuration } from './duration.js';
+
 /**
  * A token bucket: holds at most `capacity` tokens and gains one every `refillIntervalMs`.
  * In any window of W ms it grants at most capacity + W / refillIntervalMs tokens.
@@ -7,7 +9,7 @@ export interface BucketSpec {
   refillIntervalMs: number;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const COUNT = /^\d+$/;
 
 /**
  * Reads `CAPACITY/PERIOD` ("20/60s": 20 tokens, refilled at 20 per minute, so one every 3 s),
@@ -16,13 +18,14 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
  * says what was expected.
  */
 export function parseBucketSpec(text: string): BucketSpec {
-  const match = /^(\d+)\/(\d+)(ms|s|m|h|d)(?:\/(\d+))?$/.exec(text.trim());
-  if (!match) {
+  const [capacityText = '', periodText = '', refillText, ...rest] = text.trim().split('/');
+  // The period is a duration read as every other one is (duration.ts): 60s, 3h, 7d.
+  const periodMs = parseDuration(periodText);
+  if (!COUNT.test(capacityText) || periodMs === undefined || (refillText !== undefined && !COUNT.test(refillText)) || rest.length > 0) {
     throw new Error(`"${text}" is not a bucket: write CAPACITY/PERIOD such as 20/60s, or CAPACITY/PERIOD/REFILL such as 20/1s/1`);
   }
-  const capacity = Number(match[1]);
-  const periodMs = Number(match[2]) * (UNIT_MS[match[3] ?? 's'] ?? 1_000);
-  const refill = match[4] === undefined ? capacity : Number(match[4]);
+  const capacity = Number(capacityText);
+  const refill = refillText === undefined ? capacity : Number(refillText);
   if (capacity < 1 || refill < 1 || periodMs < 1)
     throw new Error(`"${text}" is not a bucket: capacity, period and refill must be positive`);
   return { capacity, refillIntervalMs: periodMs / refill };

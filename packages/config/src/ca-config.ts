@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseBucketSpec, type BucketSpec } from '@certfleet/budget';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { parseEnv } from './env.js';
-import { bucket, email, pattern, pemFile, url } from './fields.js';
+import { parseEnv, variableNamesOf } from './env.js';
+import { BUCKET_EXPECT, bucket, email, field, pattern, pemFile, url } from './fields.js';
 
 /** One ACME CA the issuers may use, with the account and budgets certfleet keeps for it. */
 export interface CaConfig {
@@ -54,22 +54,25 @@ export const LETS_ENCRYPT_BUDGETS = {
 const PROFILE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const PROFILE_EXPECT = 'an ACME profile name such as classic, tlsserver or shortlived (letters, digits, ".", "_", "-")';
 
-const single = {
-  ACME_DIRECTORY_URL: url(['https:', 'http:']).optional(),
-  ACME_CA_BUNDLE: pemFile('CERTIFICATE').optional(),
-  ACME_EMAIL: email().optional(),
-  ACME_EAB_KID: pattern('a key identifier', /^\S+$/).optional(),
-  ACME_EAB_HMAC_KEY: pattern('a base64url HMAC key', /^[A-Za-z0-9_-]+=*$/, { echo: 'length' }).optional(),
-  ACME_BUDGET_ORDERS: bucket().default(LETS_ENCRYPT_BUDGETS.orders),
-  ACME_BUDGET_REGISTERED_DOMAIN: bucket().default(LETS_ENCRYPT_BUDGETS.registeredDomain),
-  ACME_BUDGET_NAME_SET: bucket().default(LETS_ENCRYPT_BUDGETS.nameSet),
-  ACME_BUDGET_FAILED_AUTHZ: bucket().default(LETS_ENCRYPT_BUDGETS.failedAuthz),
-  ACME_VISITOR_RESERVE: pattern('a fraction from 0 to 0.9, e.g. 0.2', /^0?(\.\d+)?$|^0$/).default('0.2'),
-  ACME_CAS_FILE: pattern('the path of a JSON file listing CAs', /^\S+$/).optional(),
-  ACME_RENEWAL_BUDGET: bucket().optional(),
-  ACME_PROFILE: pattern(PROFILE_EXPECT, PROFILE_NAME).optional(),
+/**
+ * The rules both ways of configuring a CA share, ACME_* variables and an ACME_CAS_FILE entry: one
+ * schema per setting (bounds and form), one expectation text, one default. A value refused by
+ * one path is refused by the other, with the same words.
+ */
+const VISITOR_RESERVE = {
+  expect: 'a fraction from 0 to 0.9, e.g. 0.2',
+  // A string in the environment, a number in the file: the same bounds either way.
+  schema: z
+    .union([
+      z.number(),
+      z
+        .string()
+        .regex(/^(\d+(\.\d*)?|\.\d+)$/)
+        .transform(Number),
+    ])
+    .pipe(z.number().min(0).max(0.9)),
+  default: 0.2,
 };
-
 const bucketText = z.string().refine((text) => {
   try {
     parseBucketSpec(text);
@@ -77,21 +80,58 @@ const bucketText = z.string().refine((text) => {
   } catch {
     return false;
   }
-}, 'a bucket written CAPACITY/PERIOD[/REFILL], e.g. 300/3h');
+}, 'not of that form');
+const EAB_KEY_EXPECT = 'a base64url HMAC key';
+const EAB_KEY = /^[A-Za-z0-9_-]+=*$/;
+
+/** What each key of a CA file entry must be, as written after `[0.key] must be`. */
+const FILE_EXPECT: Record<string, string> = {
+  name: 'a name of lower-case letters, digits and "-", at most 32',
+  directoryUrl: 'a URL starting with https:// or http://',
+  email: 'an e-mail address',
+  kid: 'a key identifier',
+  hmacKey: EAB_KEY_EXPECT,
+  orders: BUCKET_EXPECT,
+  registeredDomain: BUCKET_EXPECT,
+  nameSet: BUCKET_EXPECT,
+  failedAuthz: BUCKET_EXPECT,
+  renewalBudget: BUCKET_EXPECT,
+  visitorReserve: VISITOR_RESERVE.expect,
+  profile: PROFILE_EXPECT,
+};
+
+const single = {
+  ACME_DIRECTORY_URL: url(['https:', 'http:']).optional(),
+  ACME_CA_BUNDLE: pemFile('CERTIFICATE').optional(),
+  ACME_EMAIL: email().optional(),
+  ACME_EAB_KID: pattern('a key identifier', /^\S+$/).optional(),
+  ACME_EAB_HMAC_KEY: pattern(EAB_KEY_EXPECT, EAB_KEY, { echo: 'length' }).optional(),
+  ACME_BUDGET_ORDERS: bucket().default(LETS_ENCRYPT_BUDGETS.orders),
+  ACME_BUDGET_REGISTERED_DOMAIN: bucket().default(LETS_ENCRYPT_BUDGETS.registeredDomain),
+  ACME_BUDGET_NAME_SET: bucket().default(LETS_ENCRYPT_BUDGETS.nameSet),
+  ACME_BUDGET_FAILED_AUTHZ: bucket().default(LETS_ENCRYPT_BUDGETS.failedAuthz),
+  ACME_VISITOR_RESERVE: field(VISITOR_RESERVE.expect, VISITOR_RESERVE.schema).default(String(VISITOR_RESERVE.default)),
+  ACME_CAS_FILE: pattern('the path of a JSON file listing CAs', /^\S+$/).optional(),
+  ACME_RENEWAL_BUDGET: bucket().optional(),
+  ACME_PROFILE: pattern(PROFILE_EXPECT, PROFILE_NAME).optional(),
+};
+
+/** The variables this module reads (see unknown-variables.ts). */
+export const CA_VARIABLES: readonly string[] = variableNamesOf(single);
 
 const caFileEntry = z.object({
-  name: z.string().regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits and "-", at most 32'),
+  name: z.string().regex(/^[a-z0-9-]{1,32}$/),
   directoryUrl: z.url({ protocol: /^https?$/ }),
   caBundleFile: z.string().optional(),
   email: z.email().optional(),
-  eab: z.object({ kid: z.string().min(1), hmacKey: z.string().regex(/^[A-Za-z0-9_-]+=*$/) }).optional(),
+  eab: z.object({ kid: z.string().regex(/^\S+$/), hmacKey: z.string().regex(EAB_KEY) }).optional(),
   budgets: z
     .object({ orders: bucketText, registeredDomain: bucketText, nameSet: bucketText, failedAuthz: bucketText })
     .partial()
     .optional(),
-  visitorReserve: z.number().min(0).max(0.9).optional(),
+  visitorReserve: VISITOR_RESERVE.schema.optional(),
   renewalBudget: bucketText.optional(),
-  profile: z.string().regex(PROFILE_NAME, PROFILE_EXPECT).optional(),
+  profile: z.string().regex(PROFILE_NAME).optional(),
 });
 
 const budgetsOf = (given: Partial<Record<keyof typeof LETS_ENCRYPT_BUDGETS, string>> = {}) => ({
@@ -139,7 +179,7 @@ export function loadCaConfigs(env: NodeJS.ProcessEnv): CaConfig[] {
         nameSet: e.ACME_BUDGET_NAME_SET,
         failedAuthz: e.ACME_BUDGET_FAILED_AUTHZ,
       },
-      visitorReserve: Number(e.ACME_VISITOR_RESERVE),
+      visitorReserve: e.ACME_VISITOR_RESERVE,
       renewalBudget: e.ACME_RENEWAL_BUDGET,
       profile: e.ACME_PROFILE,
     },
@@ -167,11 +207,7 @@ function loadCaFile(path: string): CaConfig[] {
     );
   }
   const parsed = z.array(caFileEntry).min(1).safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `[${issue.path.join('.')}]` : '';
-    throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}"${where}: ${issue?.message ?? 'invalid'}`);
-  }
+  if (!parsed.success) throw new ConfigError('ACME_CAS_FILE', `ACME_CAS_FILE "${path}"${fileIssue(raw, parsed.error.issues[0])}`);
   const names = parsed.data.map((ca) => ca.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
   if (duplicate)
@@ -195,11 +231,27 @@ function loadCaFile(path: string): CaConfig[] {
       email: ca.email,
       eab: ca.eab,
       budgets: budgetsOf(ca.budgets),
-      visitorReserve: ca.visitorReserve ?? 0.2,
+      visitorReserve: ca.visitorReserve ?? VISITOR_RESERVE.default,
       renewalBudget: ca.renewalBudget === undefined ? undefined : parseBucketSpec(ca.renewalBudget),
       profile: ca.profile,
     };
   });
+}
+
+/**
+ * `[0.visitorReserve] must be a fraction from 0 to 0.9, e.g. 0.2, got 0.95`: the entry's key
+ * and the same words as the variable's error. An EAB key's value is never shown.
+ */
+function fileIssue(raw: unknown, issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return ': invalid';
+  const key = issue.path.at(-1);
+  const expect = typeof key === 'string' ? FILE_EXPECT[key] : undefined;
+  if (!expect) return `${issue.path.length ? `[${issue.path.join('.')}]` : ''}: ${issue.message}`;
+  const value = issue.path.reduce<unknown>((node, step) => (node as Record<PropertyKey, unknown> | undefined)?.[step], raw);
+  const shown = key === 'hmacKey' ? `a value of ${String(value).length} characters` : JSON.stringify(value);
+  // A check's own words, as the variable's error gives them (`(not of that form)`).
+  const detail = issue.code === 'custom' && key !== 'hmacKey' ? ` (${issue.message})` : '';
+  return `[${issue.path.join('.')}] must be ${expect}, got ${shown}${detail}`;
 }
 
 /** ` at line L, column C` when the parser's message gives a position; else nothing. */

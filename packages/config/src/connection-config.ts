@@ -1,4 +1,4 @@
-import { parseEnv } from './env.js';
+import { parseEnv, variableNamesOf } from './env.js';
 import { duration, int, onOff } from './fields.js';
 
 const spec = {
@@ -10,6 +10,9 @@ const spec = {
   EDGE_MAX_CONNECTIONS_PER_IP: int(1, 10_000_000, 'connections').default('512'),
   EDGE_HTTP2: onOff().default('on'),
 };
+
+/** The variables this module reads (see unknown-variables.ts). */
+export const CONNECTION_VARIABLES: readonly string[] = variableNamesOf(spec);
 
 /**
  * How much of an edge process one visitor can hold, and for how long. Node's defaults (a 120 s
@@ -33,8 +36,8 @@ export interface ConnectionLimitsConfig {
   http2: boolean;
 }
 
-export function loadConnectionLimitsConfig(env: NodeJS.ProcessEnv): ConnectionLimitsConfig {
-  const e = parseEnv(spec, env);
+export function loadConnectionLimitsConfig(env: NodeJS.ProcessEnv, warnings: string[] = []): ConnectionLimitsConfig {
+  const e = parseEnv(spec, env, warnings);
   return {
     handshakeTimeoutMs: e.EDGE_HANDSHAKE_TIMEOUT,
     headerTimeoutMs: e.EDGE_HEADER_TIMEOUT,

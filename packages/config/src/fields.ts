@@ -1,4 +1,4 @@
-import { parseBucketSpec } from '@certfleet/budget';
+import { formatDuration, parseBucketSpec, parseDuration } from '@certfleet/budget';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -9,6 +9,34 @@ import { z } from 'zod';
  * its length (a key, a token).
  */
 export type Echo = 'as-is' | 'url' | 'length';
+
+/**
+ * The name a variable had before it was renamed, and how its values were read then. The old name
+ * keeps working for one release, with a warning at start-up (see `parseEnv`).
+ */
+export interface FormerName<T> {
+  name: string;
+  field: Field<T>;
+  /** The old name's values are written differently (an integer of milliseconds, not a duration). */
+  formChanged: boolean;
+}
+
+/**
+ * A way of writing the value that is still read for one release, with a warning: a bare number of
+ * seconds where a duration is now expected. `rewrite` turns it into the current form.
+ */
+export interface LegacyForm {
+  pattern: RegExp;
+  description: string;
+  rewrite(raw: string): string;
+}
+
+interface FieldExtras<T> {
+  formerName?: FormerName<T> | undefined;
+  legacyForm?: LegacyForm | undefined;
+  /** How a value is written back to the operator (a duration as 2s, not 2000). */
+  show?: ((value: T) => string) | undefined;
+}
 
 /**
  * One environment variable: how to read it, what it must look like (said in the error), its
@@ -22,22 +50,35 @@ export class Field<T> {
     readonly echo: Echo = 'as-is',
     readonly defaultValue: string | undefined = undefined,
     readonly isOptional = false,
+    readonly extras: FieldExtras<T> = {},
   ) {}
 
   /** The value used when the variable is unset or empty, written as it would be in the environment. */
   default(value: string): Field<T> {
-    return new Field<T>(this.expect, this.schema, this.echo, value, false);
+    return new Field<T>(this.expect, this.schema, this.echo, value, false, this.extras);
   }
 
   /** Unset is allowed and reads as `undefined`. */
   optional(): Field<T | undefined> {
-    return new Field<T | undefined>(this.expect, this.schema, this.echo, undefined, true);
+    return new Field<T | undefined>(this.expect, this.schema, this.echo, undefined, true, this.extras as FieldExtras<T | undefined>);
+  }
+
+  /** Also read under `name`, the variable's old name, read as `field` reads it; deprecated. */
+  formerly(name: string, field: Field<T>, options: { formChanged?: boolean } = {}): Field<T> {
+    const formerName = { name, field, formChanged: options.formChanged ?? false };
+    return new Field<T>(this.expect, this.schema, this.echo, this.defaultValue, this.isOptional, { ...this.extras, formerName });
+  }
+
+  /** Writes `value` as the operator would set it. */
+  show(value: T): string {
+    return this.extras.show ? this.extras.show(value) : String(value);
   }
 }
 
 type FieldOptions = { echo?: Echo };
 
-function field<T>(expect: string, schema: z.ZodType<T>, options: FieldOptions = {}): Field<T> {
+/** A field from a zod schema; `expect` completes `NAME must be ...`. */
+export function field<T>(expect: string, schema: z.ZodType<T>, options: FieldOptions = {}): Field<T> {
   return new Field<T>(expect, schema, options.echo ?? 'as-is');
 }
 
@@ -122,10 +163,12 @@ export const list = (expect: string, item: z.ZodType<string>) =>
     }),
   );
 
+export const BUCKET_EXPECT = 'a bucket written CAPACITY/PERIOD[/REFILL] (e.g. 20/60s: 20 at once, 20 more per minute)';
+
 /** A token bucket written CAPACITY/PERIOD[/REFILL], e.g. 20/60s. */
 export const bucket = () =>
   field(
-    'a bucket written CAPACITY/PERIOD[/REFILL] (e.g. 20/60s: 20 at once, 20 more per minute)',
+    BUCKET_EXPECT,
     z.string().transform((text, ctx) => {
       try {
         return parseBucketSpec(text);
@@ -136,34 +179,44 @@ export const bucket = () =>
     }),
   );
 
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /**
  * A duration written NUMBER UNIT (ms, s, m, h, d), e.g. 15s or 12h; yields milliseconds,
- * which must lie within [minMs, maxMs].
+ * which must lie within [minMs, maxMs]. Read by `parseDuration`, the one duration parser.
  */
 export const duration = (minMs: number, maxMs: number) =>
-  field(
-    `a duration such as 500ms, 15s, 5m, 12h or 1d, from ${formatMs(minMs)} to ${formatMs(maxMs)}`,
+  new Field<number>(
+    `a duration such as 500ms, 15s, 5m, 12h or 1d, from ${formatDuration(minMs)} to ${formatDuration(maxMs)}`,
     z.string().transform((text, ctx) => {
-      const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
-      const ms = match ? Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? 's'] ?? 1_000) : Number.NaN;
-      if (!(ms >= minMs && ms <= maxMs)) {
-        ctx.addIssue({ code: 'custom', message: match ? 'out of range' : 'not of that form' });
+      const ms = parseDuration(text);
+      if (ms === undefined || ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: ms === undefined ? 'not of that form' : 'out of range' });
         return z.NEVER;
       }
       return ms;
     }),
+    'as-is',
+    undefined,
+    false,
+    { show: formatDuration },
   );
 
-function formatMs(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1_000],
-  ] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
+/**
+ * A duration that was an integer of milliseconds under the name `oldName` (EDGE_ISSUE_WAIT_MS
+ * became EDGE_ISSUE_WAIT): the old name is still read, as milliseconds within the same bounds.
+ */
+export const durationFormerlyMs = (oldName: string, minMs: number, maxMs: number) =>
+  duration(minMs, maxMs).formerly(oldName, int(minMs, maxMs, 'milliseconds'), { formChanged: true });
+
+/**
+ * A duration that used to be a bare number of seconds under the same name (DNS_MAX_TTL=3600):
+ * such a number is still read as seconds, with a warning asking for the unit (3600s or 1h).
+ */
+export const durationFormerlySeconds = (minMs: number, maxMs: number) => {
+  const field = duration(minMs, maxMs);
+  const legacyForm: LegacyForm = {
+    pattern: /^\d+$/,
+    description: 'a number without a unit (read as seconds)',
+    rewrite: (raw) => `${raw}s`,
+  };
+  return new Field<number>(field.expect, field.schema, field.echo, undefined, false, { ...field.extras, legacyForm });
+};

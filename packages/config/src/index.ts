@@ -1,5 +1,6 @@
 export { ConfigError } from './errors.js';
 export { redactUrl } from './redact.js';
+export { unknownVariableWarnings } from './unknown-variables.js';
 export {
   loadCommonConfig,
   loadDashboardConfig,

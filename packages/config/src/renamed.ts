@@ -6,15 +6,28 @@ export interface Given<T> {
   value: T | undefined;
 }
 
+export interface RenameOptions<T> {
+  /** How a value is written in the environment (a duration as 2s); default String. */
+  show?: (value: T) => string;
+  /** The old name's values were written differently (milliseconds, not a duration): the warning gives the new spelling. */
+  formChanged?: boolean;
+}
+
 /**
  * The value of a renamed variable. The new name wins; the old one still works, with a warning
  * (logged at start-up), so a deployment keeps running across the upgrade. Both set to different
  * values is refused: which one the operator meant cannot be told. Neither set: `fallback`.
  */
-export function renamedVariable<T>(current: Given<T>, old: Given<T>, fallback: T, warnings: string[]): T {
+export function renamedVariable<T>(current: Given<T>, old: Given<T>, fallback: T, warnings: string[], options: RenameOptions<T> = {}): T {
+  const show = options.show ?? String;
   if (old.value === undefined) return current.value ?? fallback;
   if (current.value === undefined) {
-    warnings.push(`${old.name} is deprecated: rename it to ${current.name} (same meaning; unset, it now defaults to ${String(fallback)})`);
+    const unset = fallback === undefined ? 'unset, it is off' : `unset, it now defaults to ${show(fallback)}`;
+    warnings.push(
+      options.formChanged
+        ? `${old.name} is deprecated: replace it with ${current.name}, written with a unit: ${current.name}=${show(old.value)} (${unset})`
+        : `${old.name} is deprecated: rename it to ${current.name} (same meaning; ${unset})`,
+    );
     return old.value;
   }
   if (current.value !== old.value) {

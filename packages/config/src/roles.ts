@@ -1,15 +1,16 @@
 import { ConfigError } from './errors.js';
-import { parseEnv } from './env.js';
+import { parseEnv, variableNamesOf } from './env.js';
 import { availableParallelism } from 'node:os';
+import { formatDuration } from '@certfleet/budget';
 import { resolve } from 'node:path';
-import { bucket, duration, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+import { bucket, duration, durationFormerlyMs, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
 import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.js';
 import { loadConnectionLimitsConfig, type ConnectionLimitsConfig } from './connection-config.js';
 import { redactUrl } from './redact.js';
-import { renamedVariable } from './renamed.js';
+import { certCacheBounds } from './cert-cache.js';
 
 /**
  * Where metrics and the dashboard listen unless told otherwise: loopback. They are for the
@@ -49,9 +50,10 @@ const edge = {
   EDGE_PUBLIC_HTTPS_PORT: port().optional(),
   EDGE_BIND_ADDRESS: ipAddress().default('0.0.0.0'),
   UPSTREAM_URL: url(['http:', 'https:']),
-  EDGE_ISSUE_WAIT_MS: int(0, 60_000, 'milliseconds').default('2000'),
-  EDGE_CERT_CACHE_SIZE: int(1, 10_000_000, 'certificates').default('10000'),
-  EDGE_CERT_CACHE_MB: int(1, 1_000_000, 'megabytes').default('64'),
+  EDGE_ISSUE_WAIT: durationFormerlyMs('EDGE_ISSUE_WAIT_MS', 0, 60_000).default('2s'),
+  // Unset, each is derived from the other (see cert-cache.ts); neither set: 64 MB.
+  EDGE_CERT_CACHE_SIZE: int(1, 10_000_000, 'certificates').optional(),
+  EDGE_CERT_CACHE_MB: int(1, 1_000_000, 'megabytes').optional(),
   EDGE_WORKERS: int(1, 256, 'processes').default(String(availableParallelism())),
   EDGE_TICKET_KEY_ROTATE_INTERVAL: duration(1_000, 7 * 86_400_000).default('12h'),
   EDGE_DRAIN_TIMEOUT: duration(0, 600_000).default('20s'),
@@ -82,9 +84,9 @@ export interface EdgeConfig extends CommonConfig {
   connections: ConnectionLimitsConfig;
   /** How long a handshake for a new, allowed name waits for its certificate before the fallback. */
   issueWaitMs: number;
-  /** Certificates each edge process keeps in memory: at most this many... */
+  /** Certificates each edge process keeps in memory: at most this many (EDGE_CERT_CACHE_SIZE; unset, what the bytes hold)... */
   certCacheSize: number;
-  /** ...and at most about this many bytes. */
+  /** ...and at most about this many bytes (EDGE_CERT_CACHE_MB; unset, what SIZE names need, else 64 MB). */
   certCacheBytes: number;
   /** Processes serving traffic (node:cluster); 1 = the edge runs in this process alone. */
   workers: number;
@@ -124,7 +126,8 @@ export interface EdgeConfig extends CommonConfig {
 }
 
 export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
-  const e = parseEnv(edge, env);
+  const warnings: string[] = [];
+  const e = parseEnv(edge, env, warnings);
   checkUpstreamUrl(e.UPSTREAM_URL, env.UPSTREAM_URL ?? '');
   const cert = e.EDGE_FALLBACK_CERT_FILE;
   const key = e.EDGE_FALLBACK_KEY_FILE;
@@ -135,23 +138,26 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
       `${missing} is required when ${missing === 'EDGE_FALLBACK_CERT_FILE' ? 'EDGE_FALLBACK_KEY_FILE' : 'EDGE_FALLBACK_CERT_FILE'} is set: give both files of the fallback certificate, or neither`,
     );
   }
+  const connections = loadConnectionLimitsConfig(env, warnings);
+  checkIssueWait(e.EDGE_ISSUE_WAIT, connections.handshakeTimeoutMs, warnings);
+  const cache = certCacheBounds({ size: e.EDGE_CERT_CACHE_SIZE, megabytes: e.EDGE_CERT_CACHE_MB }, warnings);
   return {
-    ...commonOf(e),
+    ...commonOf(e, warnings),
     httpsPort: e.EDGE_HTTPS_PORT,
     httpPort: e.EDGE_HTTP_PORT,
     publicHttpsPort: e.EDGE_PUBLIC_HTTPS_PORT ?? e.EDGE_HTTPS_PORT,
     bindAddress: e.EDGE_BIND_ADDRESS,
     upstreamUrl: e.UPSTREAM_URL,
-    upstream: loadUpstreamConfig(env),
-    connections: loadConnectionLimitsConfig(env),
-    issueWaitMs: e.EDGE_ISSUE_WAIT_MS,
-    certCacheSize: e.EDGE_CERT_CACHE_SIZE,
-    certCacheBytes: e.EDGE_CERT_CACHE_MB * 1024 * 1024,
+    upstream: loadUpstreamConfig(env, warnings),
+    connections,
+    issueWaitMs: e.EDGE_ISSUE_WAIT,
+    certCacheSize: cache.size,
+    certCacheBytes: cache.bytes,
     workers: e.EDGE_WORKERS,
     ticketKeyRotateMs: e.EDGE_TICKET_KEY_ROTATE_INTERVAL,
     drainTimeoutMs: e.EDGE_DRAIN_TIMEOUT,
     fallback: cert && key ? { certPem: cert.pem, keyPem: key.pem } : undefined,
-    policy: loadPolicyConfig(env),
+    policy: loadPolicyConfig(env, warnings),
     limits: {
       newNamesPerIp: e.EDGE_NEW_NAME_LIMIT_PER_IP,
       newNamesFleet: e.EDGE_NEW_NAME_LIMIT_FLEET,
@@ -165,6 +171,18 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
     localStore:
       e.EDGE_LOCAL_STORE_MB === 0 ? undefined : { path: resolve(e.EDGE_LOCAL_STORE_PATH), maxBytes: e.EDGE_LOCAL_STORE_MB * 1024 * 1024 },
   };
+}
+
+/**
+ * Node's TLS server closes a connection whose handshake outlasts EDGE_HANDSHAKE_TIMEOUT, and the
+ * wait for a new name's certificate happens inside the handshake (the SNI callback): a wait as
+ * long as the timeout is cut short by it, and the visitor gets a reset instead of the fallback.
+ */
+function checkIssueWait(issueWaitMs: number, handshakeTimeoutMs: number, warnings: string[]): void {
+  if (issueWaitMs < handshakeTimeoutMs) return;
+  warnings.push(
+    `EDGE_ISSUE_WAIT (${formatDuration(issueWaitMs)}) is not shorter than EDGE_HANDSHAKE_TIMEOUT (${formatDuration(handshakeTimeoutMs)}): a handshake waiting for a new certificate is closed at the timeout, before the wait ends; raise EDGE_HANDSHAKE_TIMEOUT above EDGE_ISSUE_WAIT or shorten the wait`,
+  );
 }
 
 /**
@@ -190,16 +208,15 @@ function checkUpstreamUrl(url: URL, raw: string): void {
 const issuer = {
   ...common,
   ISSUER_CONCURRENCY: int(1, 256, 'jobs').default('8'),
-  ISSUER_LOCK_MS: int(1_000, 600_000, 'milliseconds').default('30000'),
+  ISSUER_LOCK: durationFormerlyMs('ISSUER_LOCK_MS', 1_000, 600_000).default('30s'),
   ACME_CHALLENGE: oneOf(['http-01', 'tls-alpn-01']).default('http-01'),
   ACME_KEY_TYPES: oneOf(['ecdsa', 'rsa', 'ecdsa,rsa']).default('ecdsa'),
   ISSUER_RENEW_FRACTION: pattern('a fraction between 0 and 1, e.g. 0.33', /^0?\.\d+$/).default('0.3333'),
   RENEW_IDLE_AFTER: duration(1_000, 3_650 * 86_400_000).default('30d'),
   ISSUER_ARI_POLL_TICK: duration(100, 3_600_000).default('30s'),
   ISSUER_METRICS_PORT: port().optional(),
-  ISSUER_METRICS_BIND: ipAddress().optional(),
-  /** The old name of ISSUER_METRICS_BIND (whose default was 0.0.0.0). */
-  ISSUER_METRICS_BIND_ADDRESS: ipAddress().optional(),
+  /** Formerly ISSUER_METRICS_BIND_ADDRESS (whose default was 0.0.0.0). */
+  ISSUER_METRICS_BIND: ipAddress().default(PRIVATE_BIND).formerly('ISSUER_METRICS_BIND_ADDRESS', ipAddress()),
 };
 
 export interface IssuerConfig extends CommonConfig {
@@ -225,34 +242,28 @@ export interface IssuerConfig extends CommonConfig {
 }
 
 export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
-  const e = parseEnv(issuer, env);
   const warnings: string[] = [];
-  const metricsBindAddress = renamedVariable(
-    { name: 'ISSUER_METRICS_BIND', value: e.ISSUER_METRICS_BIND },
-    { name: 'ISSUER_METRICS_BIND_ADDRESS', value: e.ISSUER_METRICS_BIND_ADDRESS },
-    PRIVATE_BIND,
-    warnings,
-  );
+  const e = parseEnv(issuer, env, warnings);
   return {
     ...commonOf(e, warnings),
     cas: loadCaConfigs(env),
     concurrency: e.ISSUER_CONCURRENCY,
-    lockMs: e.ISSUER_LOCK_MS,
+    lockMs: e.ISSUER_LOCK,
     challenge: e.ACME_CHALLENGE,
     keyTypes: e.ACME_KEY_TYPES.split(',') as ('ecdsa' | 'rsa')[],
     renewFraction: Number(e.ISSUER_RENEW_FRACTION),
     idleAfterMs: e.RENEW_IDLE_AFTER,
     ariPollTickMs: e.ISSUER_ARI_POLL_TICK,
     metricsPort: e.ISSUER_METRICS_PORT,
-    metricsBindAddress,
-    policy: loadPolicyConfig(env),
+    metricsBindAddress: e.ISSUER_METRICS_BIND,
+    policy: loadPolicyConfig(env, warnings),
   };
 }
 
 const renewer = {
   ...common,
-  RENEW_TICK_MS: int(100, 86_400_000, 'milliseconds').default('60000'),
-  RENEW_RETRY_MS: int(1_000, 604_800_000, 'milliseconds').default('3600000'),
+  RENEW_TICK: durationFormerlyMs('RENEW_TICK_MS', 100, 86_400_000).default('1m'),
+  RENEW_RETRY: durationFormerlyMs('RENEW_RETRY_MS', 1_000, 604_800_000).default('1h'),
   RENEW_BATCH: int(1, 100_000, 'certificates').default('1000'),
 };
 
@@ -266,16 +277,16 @@ export interface RenewerConfig extends CommonConfig {
 }
 
 export function loadRenewerConfig(env: NodeJS.ProcessEnv): RenewerConfig {
-  const e = parseEnv(renewer, env);
-  return { ...commonOf(e), tickMs: e.RENEW_TICK_MS, retryMs: e.RENEW_RETRY_MS, batch: e.RENEW_BATCH };
+  const warnings: string[] = [];
+  const e = parseEnv(renewer, env, warnings);
+  return { ...commonOf(e, warnings), tickMs: e.RENEW_TICK, retryMs: e.RENEW_RETRY, batch: e.RENEW_BATCH };
 }
 
 const dashboard = {
   ...common,
   DASHBOARD_PORT: port().default('3000'),
-  DASHBOARD_BIND: ipAddress().optional(),
-  /** The old name of DASHBOARD_BIND (whose default was 0.0.0.0). */
-  DASHBOARD_BIND_ADDRESS: ipAddress().optional(),
+  /** Formerly DASHBOARD_BIND_ADDRESS (whose default was 0.0.0.0). */
+  DASHBOARD_BIND: ipAddress().default(PRIVATE_BIND).formerly('DASHBOARD_BIND_ADDRESS', ipAddress()),
   DASHBOARD_TOKEN: secretText(16),
   DASHBOARD_ADMIN_TOKEN: secretText(16).optional(),
 };
@@ -291,14 +302,8 @@ export interface DashboardConfig extends CommonConfig {
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
-  const e = parseEnv(dashboard, env);
   const warnings: string[] = [];
-  const bindAddress = renamedVariable(
-    { name: 'DASHBOARD_BIND', value: e.DASHBOARD_BIND },
-    { name: 'DASHBOARD_BIND_ADDRESS', value: e.DASHBOARD_BIND_ADDRESS },
-    PRIVATE_BIND,
-    warnings,
-  );
+  const e = parseEnv(dashboard, env, warnings);
   if (e.DASHBOARD_ADMIN_TOKEN === e.DASHBOARD_TOKEN) {
     throw new ConfigError(
       'DASHBOARD_ADMIN_TOKEN',
@@ -308,8 +313,11 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
   return {
     ...commonOf(e, warnings),
     port: e.DASHBOARD_PORT,
-    bindAddress,
+    bindAddress: e.DASHBOARD_BIND,
     token: e.DASHBOARD_TOKEN,
     adminToken: e.DASHBOARD_ADMIN_TOKEN,
   };
 }
+
+/** Every variable the roles themselves read (the CA, policy, upstream and connection settings apart). */
+export const ROLE_VARIABLES: readonly string[] = [common, edge, issuer, renewer, dashboard].flatMap(variableNamesOf);

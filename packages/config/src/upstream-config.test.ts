@@ -58,7 +58,7 @@ describe('upstream configuration', () => {
     [{ UPSTREAM_MAX_IPS: '0' }, 'UPSTREAM_MAX_IPS must be a whole number of addresses from 1 to 64, got "0"'],
     [
       { UPSTREAM_DNS_SERVERS: 'dns.example:53' },
-      'UPSTREAM_DNS_SERVERS must be a comma-separated list of DNS servers as IP or IP:PORT (an IP address: looking up a resolver by name would need DNS), got "dns.example:53" ("dns.example:53" is not one)',
+      'UPSTREAM_DNS_SERVERS must be a comma-separated list of DNS servers as IP or IP:PORT, IPv6 as [IP]:PORT (an IP address: looking up a resolver by name would need DNS), got "dns.example:53" ("dns.example:53" is not one)',
     ],
     [{ UPSTREAM_DNS_SERVERS: '127.0.0.1:99999' }, '"127.0.0.1:99999" is not one'],
     [

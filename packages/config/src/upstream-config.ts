@@ -1,24 +1,15 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseNetwork } from './address-policy.js';
-import { parseEnv } from './env.js';
+import { parseEnv, variableNamesOf } from './env.js';
 import { duration, int, list, pattern } from './fields.js';
-import { parseServer } from './policy-config.js';
-
-const ipServer = z.string().refine((text) => {
-  const { host, port } = parseServer(text);
-  return isIP(host) !== 0 && Number.isInteger(port) && port >= 1 && port <= 65535;
-});
+import { dnsServers, toDnsServers } from './dns-servers.js';
 
 const network = z.string().refine((text) => parseNetwork(text) !== undefined);
 
 const spec = {
   UPSTREAM_RESOLVE_INTERVAL: duration(1_000, 3_600_000).default('15s'),
   UPSTREAM_MAX_IPS: int(1, 64, 'addresses').default('3'),
-  UPSTREAM_DNS_SERVERS: list(
-    'DNS servers as IP or IP:PORT (an IP address: looking up a resolver by name would need DNS)',
-    ipServer,
-  ).optional(),
+  UPSTREAM_DNS_SERVERS: dnsServers().optional(),
   UPSTREAM_ALLOWED_NETWORKS: list('networks written ADDRESS/PREFIX, e.g. 10.0.0.0/8 or fd00::/8 (or a single address)', network).optional(),
   UPSTREAM_FAIL_TIMEOUT: duration(100, 3_600_000).default('10s'),
   UPSTREAM_CONNECT_TIMEOUT: duration(50, 300_000).default('5s'),
@@ -31,6 +22,9 @@ const spec = {
     /^max-age=\d{1,10}(\s*;\s*(includeSubDomains|preload))*$/i,
   ).optional(),
 };
+
+/** The variables this module reads (see unknown-variables.ts). */
+export const UPSTREAM_VARIABLES: readonly string[] = variableNamesOf(spec);
 
 /** How the edge reaches upstreams: re-resolution, setting failed addresses aside, timeouts. */
 export interface UpstreamConfig {
@@ -61,12 +55,12 @@ export interface UpstreamConfig {
   hsts: string | undefined;
 }
 
-export function loadUpstreamConfig(env: NodeJS.ProcessEnv): UpstreamConfig {
-  const e = parseEnv(spec, env);
+export function loadUpstreamConfig(env: NodeJS.ProcessEnv, warnings: string[] = []): UpstreamConfig {
+  const e = parseEnv(spec, env, warnings);
   return {
     resolveIntervalMs: e.UPSTREAM_RESOLVE_INTERVAL,
     maxIps: e.UPSTREAM_MAX_IPS,
-    dnsServers: e.UPSTREAM_DNS_SERVERS?.map(parseServer),
+    dnsServers: e.UPSTREAM_DNS_SERVERS && toDnsServers(e.UPSTREAM_DNS_SERVERS),
     allowedNetworks: e.UPSTREAM_ALLOWED_NETWORKS ?? [],
     failTimeoutMs: e.UPSTREAM_FAIL_TIMEOUT,
     connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT,
