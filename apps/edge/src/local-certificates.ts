@@ -219,4 +219,3 @@ export function createLocalCertificates(deps: LocalCertificatesDeps) {
     },
   };
 }
-

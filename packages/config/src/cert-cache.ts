@@ -2,12 +2,12 @@
  * What one cached certificate costs, on average: a TLS secure context is about 27 KB (OpenSSL's
  * memory, see estimatedContextBytes in @certfleet/tls) for an ECDSA certificate and its chain.
  */
-export const CONTEXT_BYTES = 27 * 1024;
+const CONTEXT_BYTES = 27 * 1024;
 
 const MB = 1024 * 1024;
 
 /** The memory bound when neither setting is given: 64 MB per edge process, about 2,400 names. */
-export const DEFAULT_CERT_CACHE_MB = 64;
+const DEFAULT_CERT_CACHE_MB = 64;
 
 /**
  * The certificate cache's two bounds, count and bytes, from EDGE_CERT_CACHE_SIZE and

@@ -14,7 +14,7 @@ export type Echo = 'as-is' | 'url' | 'length';
  * The name a variable had before it was renamed, and how its values were read then. The old name
  * keeps working for one release, with a warning at start-up (see `parseEnv`).
  */
-export interface FormerName<T> {
+interface FormerName<T> {
   name: string;
   field: Field<T>;
   /** The old name's values are written differently (an integer of milliseconds, not a duration). */
@@ -25,7 +25,7 @@ export interface FormerName<T> {
  * A way of writing the value that is still read for one release, with a warning: a bare number of
  * seconds where a duration is now expected. `rewrite` turns it into the current form.
  */
-export interface LegacyForm {
+interface LegacyForm {
   pattern: RegExp;
   description: string;
   rewrite(raw: string): string;
@@ -86,7 +86,6 @@ const integer = (min: number, max: number) => z.string().regex(/^\d+$/).transfor
 
 export const port = () => field('a port number (1-65535)', integer(1, 65535));
 
-export const portOrZero = () => field('a port number (0-65535, 0 picks a free port)', integer(0, 65535));
 
 export const int = (min: number, max: number, unit: string) => field(`a whole number of ${unit} from ${min} to ${max}`, integer(min, max));
 

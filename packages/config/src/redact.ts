@@ -1,5 +1,5 @@
 /** What stands in for a secret in an error message or a log line. */
-export const MASK = '***';
+const MASK = '***';
 
 /**
  * Query parameters whose value is a secret, by name: `password=`, `pass=`, `pwd=`, `secret=`,

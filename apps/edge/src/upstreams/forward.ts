@@ -61,7 +61,6 @@ export interface ForwarderOptions {
   onDroppedHeader?: () => void;
 }
 
-
 /** Where one request goes: the upstream URL (scheme, host for TLS, port, path prefix) and its addresses. */
 export interface ForwardTarget {
   url: URL;
@@ -300,4 +299,3 @@ export function createForwarder(options: ForwarderOptions) {
     },
   };
 }
-

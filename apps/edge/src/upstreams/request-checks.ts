@@ -13,9 +13,6 @@
  * hold no line break, so checking every value on every request would cost without guarding.
  */
 
-/** Why a request is answered 400 rather than forwarded. */
-type RequestRefusal = 'framing' | 'target' | 'upgrade';
-
 /** The framing problem of a request's raw headers, if any, in words for the log. */
 export function framingProblem(rawHeaders: readonly string[]): string | undefined {
   let contentLengths = 0;
