@@ -86,7 +86,6 @@ const integer = (min: number, max: number) => z.string().regex(/^\d+$/).transfor
 
 export const port = () => field('a port number (1-65535)', integer(1, 65535));
 
-
 export const int = (min: number, max: number, unit: string) => field(`a whole number of ${unit} from ${min} to ${max}`, integer(min, max));
 
 export const url = (protocols: readonly string[]) =>

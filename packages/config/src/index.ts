@@ -1,5 +1,7 @@
 export { ConfigError } from './errors.js';
 export { redactUrl } from './redact.js';
+export { loadRedisTarget } from './redis-config.js';
+export type { HostPort, RedisTarget, RedisTopology } from './redis-config.js';
 export { unknownVariableWarnings } from './unknown-variables.js';
 export {
   loadCommonConfig,

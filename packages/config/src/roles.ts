@@ -11,6 +11,7 @@ import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.js';
 import { loadConnectionLimitsConfig, type ConnectionLimitsConfig } from './connection-config.js';
 import { redactUrl } from './redact.js';
 import { certCacheBounds } from './cert-cache.js';
+import { redisSpec, redisTargetOf, type RedisTarget } from './redis-config.js';
 
 /**
  * Where metrics and the dashboard listen unless told otherwise: loopback. They are for the
@@ -21,13 +22,15 @@ const PRIVATE_BIND = '127.0.0.1';
 
 /** Variables every role reads. */
 const common = {
-  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  ...redisSpec,
   CERTFLEET_PREFIX: pattern('a key prefix of 1-48 letters, digits, "_" or "-"', /^[A-Za-z0-9_-]{1,48}$/).default('certfleet'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
 export interface CommonConfig {
   redisUrl: string;
+  /** Where Redis is (one server, Sentinel or Cluster), as whom, and over TLS or not. */
+  redis: RedisTarget;
   /** Prefix of every Redis key and queue: two prefixes on one Redis never see each other. */
   prefix: string;
   logLevel: string;
@@ -36,7 +39,7 @@ export interface CommonConfig {
 }
 
 function commonOf(env: ReturnType<typeof parseEnv<typeof common>>, warnings: string[] = []): CommonConfig {
-  return { redisUrl: env.REDIS_URL.href, prefix: env.CERTFLEET_PREFIX, logLevel: env.LOG_LEVEL, warnings };
+  return { redisUrl: env.REDIS_URL.href, redis: redisTargetOf(env), prefix: env.CERTFLEET_PREFIX, logLevel: env.LOG_LEVEL, warnings };
 }
 
 export function loadCommonConfig(env: NodeJS.ProcessEnv): CommonConfig {
