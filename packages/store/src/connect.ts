@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '@certfleet/config';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export interface ConnectOptions {
   /**
@@ -15,7 +16,11 @@ export interface ConnectOptions {
 
 /** A Redis connection from a `redis://` or `rediss://` URL that reconnects by itself, forever. */
 export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
-  const settings: RedisOptions = {
+  return new Redis(url, settingsOf(options));
+}
+
+function settingsOf(options: ConnectOptions): RedisOptions {
+  return {
     lazyConnect: false,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     ...(options.connectionName ? { connectionName: options.connectionName } : {}),
@@ -23,11 +28,56 @@ export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
     ...(options.forBullmq ? { maxRetriesPerRequest: null } : {}),
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
   };
-  return new Redis(url, settings);
+}
+
+/** A connection to any topology: ioredis's Cluster client has the same commands as a single one. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * A connection to the deployment's Redis, whatever its topology: one server, the master a
+ * Sentinel group names (followed across failovers: ioredis asks the sentinels again on every
+ * reconnect), or a Cluster (slots learnt from the seeds, MOVED and ASK followed). Credentials
+ * apply to every data node; TLS to every node, sentinels included.
+ */
+export function connectTo(target: RedisTarget, options: ConnectOptions = {}): RedisClient {
+  const settings = settingsOf(options);
+  const auth = { ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) };
+  const tls = target.tls
+    ? {
+        tls: {
+          ...(target.tls.ca ? { ca: target.tls.ca } : {}),
+          ...(target.tls.cert ? { cert: target.tls.cert, key: target.tls.key } : {}),
+        },
+      }
+    : {};
+  const topology = target.topology;
+  switch (topology.kind) {
+    case 'single':
+      return new Redis({ ...settings, ...auth, ...tls, host: topology.host, port: topology.port, db: topology.db });
+    case 'sentinel':
+      return new Redis({
+        ...settings,
+        ...auth,
+        ...tls,
+        sentinels: topology.sentinels,
+        name: topology.masterName,
+        // Sentinels keep no data and usually no ACL users: they are asked without credentials,
+        // over TLS when the master is.
+        ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls.tls } : {}),
+        // After a failover, the old master may still answer as a replica: follow the role, not the address.
+        failoverDetector: true,
+      });
+    case 'cluster':
+      return new Cluster(topology.nodes, {
+        redisOptions: { ...settings, ...auth, ...tls },
+        clusterRetryStrategy: settings.retryStrategy,
+        ...(settings.enableOfflineQueue === false ? { enableOfflineQueue: false } : {}),
+      });
+  }
 }
 
 /** Resolves once `redis` is connected and ready; it keeps retrying meanwhile. */
-export async function redisReady(redis: Redis): Promise<void> {
+export async function redisReady(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
 }

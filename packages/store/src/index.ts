@@ -32,7 +32,8 @@ export type { Pause, PauseStore } from './pauses.js';
 export { subscribeCertChanged } from './events.js';
 export { InvalidRouteError, parseRouteUrl, subscribeRouteChanged } from './routes.js';
 export type { Route, RouteStore } from './routes.js';
-export { connectRedis, redisReady } from './connect.js';
+export { connectRedis, connectTo, redisReady } from './connect.js';
+export type { RedisClient } from './connect.js';
 
 /** Every store of one deployment (one prefix) over one Redis connection. */
 export function createStore(redis: Redis, prefix: string) {
