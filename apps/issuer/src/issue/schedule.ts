@@ -22,7 +22,7 @@ export function scheduleByAriInBackground(
   name: string,
   lifetime: Lifetime,
   issuedAt: number,
-  deps: Pick<IssueJobDeps, 'store' | 'logger' | 'renewFraction'>,
+  deps: Pick<IssueJobDeps, 'store' | 'logger' | 'renewFraction' | 'random'>,
   log: Logger,
 ): void {
   void scheduleByAri(account, ariId, name, lifetime, issuedAt, deps).catch(async (error: unknown) => {
@@ -39,7 +39,7 @@ export async function scheduleByAri(
   name: string,
   lifetime: Lifetime,
   issuedAt: number,
-  deps: Pick<IssueJobDeps, 'store' | 'logger' | 'renewFraction'>,
+  deps: Pick<IssueJobDeps, 'store' | 'logger' | 'renewFraction' | 'random'>,
 ): Promise<void> {
   const window = await account.renewalInfo(ariId);
   const log = deps.logger.child({ domain: name });
@@ -47,7 +47,7 @@ export async function scheduleByAri(
     log.info({ renewAt: new Date(renewalTime({ name, ...lifetime }, deps.renewFraction)).toISOString(), ari: null }, 'renewal scheduled');
     return;
   }
-  const renewAt = pickRenewalTime(window, lifetime, issuedAt);
+  const renewAt = pickRenewalTime(window, lifetime, issuedAt, deps.random);
   await deps.store.certificates.reschedule(name, renewAt);
   // RFC 9773 4.3: ask again as Retry-After says; the window may move (e.g. after a revocation).
   await deps.store.renewals.scheduleAriPoll(name, issuedAt + window.retryAfterMs);

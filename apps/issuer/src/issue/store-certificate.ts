@@ -12,7 +12,7 @@ import { scheduleByAriInBackground } from './schedule.js';
 export async function storeCertificate(
   issued: readonly IssuedCertificate[],
   at: { name: string; caName: string; account: OrderingAccount },
-  deps: Pick<IssueJobDeps, 'store' | 'clock' | 'logger' | 'renewFraction'>,
+  deps: Pick<IssueJobDeps, 'store' | 'clock' | 'logger' | 'renewFraction' | 'random'>,
   log: Logger,
 ): Promise<{ main: IssuedCertificate; issuedAt: number }> {
   const { name, caName } = at;
