@@ -3,11 +3,14 @@ import type { SecureContext, TLSSocket } from 'node:tls';
 import type { BudgetClaim, TokenBuckets } from '@certfleet/budget';
 import { createLogger, createRegistry } from '@certfleet/observability';
 import { createDecisionService, createPolicyChain } from '@certfleet/policy';
+import type { IssuanceOutcome } from '@certfleet/queue';
 import type {
   CertificateStore,
   ChallengeStore,
   DecisionStore,
+  NameState,
   NameStateStore,
+  Pause,
   PauseStore,
   RedisKeys,
   StoredDecision,
@@ -49,6 +52,14 @@ interface Options {
   refusedNameTtlMs?: number;
   /** How long the fake policy's answers hold. */
   decisionTtlMs?: number;
+  /** The name state every name has in Redis (cooling down, failed). */
+  nameState?: NameState | null;
+  /** Set when no CA can take an order now. */
+  issuanceBlocked?: Pause | null;
+  /** How every wait for issuance ends (the certificate is stored only when 'issued'). */
+  outcome?: IssuanceOutcome;
+  maxPendingIssues?: number;
+  maxWaitingHandshakes?: number;
 }
 
 function edge(options: Options = {}) {
@@ -133,14 +144,16 @@ function edge(options: Options = {}) {
   const registry = createRegistry('edge');
   const metrics = createEdgeMetrics(registry);
   const jobs: string[] = [];
+  /** How long each request for issuance said it would wait (0: enqueue only). */
+  const waits: number[] = [];
   const sni = createCertificateResolver({
     cache,
     local: {
       get: (name) => (local.has(name) ? { chainPem: 'chain', keyPem: 'key', serial: '02', notAfter: now + 86_400_000 } : undefined),
     },
     certificates,
-    nameStates: { get: () => redis.send('hgetall state', () => null) } as unknown as NameStateStore,
-    pauses: { issuanceBlocked: () => redis.send('get pause', () => null) } as unknown as PauseStore,
+    nameStates: { get: () => redis.send('hgetall state', () => options.nameState ?? null) } as unknown as NameStateStore,
+    pauses: { issuanceBlocked: () => redis.send('get pause', () => options.issuanceBlocked ?? null) } as unknown as PauseStore,
     alpn: createAlpnChallenges({ challenges, logger: createLogger({ role: 'edge', level: 'silent' }) }),
     decisions: createDecisionService({ chain, store: decisionStore, localMax: 1_000, evaluationTimeoutMs: 1_000, clock }),
     admitNewName: createNewNameAdmission({
@@ -151,15 +164,17 @@ function edge(options: Options = {}) {
       clock,
     }),
     refusedNameTtlMs: options.refusedNameTtlMs ?? 3_000,
-    issueAndWait: (name) =>
+    issueAndWait: (name, timeoutMs) =>
       redis.send('add job', () => {
         jobs.push(name);
-        stored.add(name);
-        return 'issued' as const;
+        waits.push(timeoutMs);
+        const outcome = timeoutMs === 0 ? 'enqueued' : (options.outcome ?? 'issued');
+        if (outcome === 'issued') stored.add(name);
+        return outcome;
       }),
     issueWaitMs: 1_000,
-    maxPendingIssues: 100,
-    maxWaitingHandshakes: 10_000,
+    maxPendingIssues: options.maxPendingIssues ?? 100,
+    maxWaitingHandshakes: options.maxWaitingHandshakes ?? 10_000,
     hostnameOptions: {},
     metrics,
     logger: createLogger({ role: 'edge', level: 'silent' }),
@@ -190,7 +205,7 @@ function edge(options: Options = {}) {
   };
   /** Spends `client`'s allowance in the fleet's Redis bucket (as other edges would). */
   const spendInRedis = (client: string) => bucketTokens.set(`bucket:new-names-ip:${client}`, 0);
-  return { handshake, cost, counted, randomName, spendInRedis, stored, local, allowed, jobs, advance: (ms: number) => (now += ms) };
+  return { handshake, cost, counted, randomName, spendInRedis, stored, local, allowed, jobs, waits, advance: (ms: number) => (now += ms) };
 }
 
 describe('the SNI callback in front of hostile traffic', () => {
@@ -335,5 +350,90 @@ describe('the SNI callback in front of hostile traffic', () => {
     expect(await e.counted('limited', 'new_names_per_ip')).toBe(1);
     // Neither refusal is the name's: the next client gets it issued.
     expect(await e.handshake('wanted.example', '192.0.2.2')).toBe('wanted.example');
+  });
+});
+
+describe('the SNI callback for an allowed name without a certificate', () => {
+  const cooling = (coolUntil: number): NameState => ({
+    state: 'cooling',
+    attempts: 1,
+    failures: 1,
+    lastError: 'validation failed',
+    lastErrorAt: undefined,
+    coolUntil,
+    ca: 'default',
+    updatedAt: 0,
+  });
+
+  it('serves the certificate issued within the wait, and counts it as issued', async () => {
+    const e = edge();
+    e.allowed.add('new.example');
+    expect(await e.handshake('new.example')).toBe('new.example');
+    expect(e.waits).toEqual([1_000]);
+    expect(await e.counted('certificates', 'issued')).toBe(1);
+  });
+
+  it.each(['timeout', 'delayed', 'failed'] as const)('serves the fallback when the wait ends %s', async (outcome) => {
+    const e = edge({ outcome });
+    e.allowed.add('new.example');
+    expect(await e.handshake('new.example')).toBe('fallback');
+    expect(e.jobs).toEqual(['new.example']);
+    expect(await e.counted('certificates', 'fallback')).toBe(1);
+  });
+
+  it('serves the fallback without a job to a name cooling down after a failed validation', async () => {
+    const e = edge({ nameState: cooling(Number.POSITIVE_INFINITY) });
+    e.allowed.add('new.example');
+    expect(await e.handshake('new.example')).toBe('fallback');
+    expect(e.jobs).toEqual([]);
+  });
+
+  it('serves the fallback without a job to a name that failed for good', async () => {
+    const e = edge({ nameState: { ...cooling(0), state: 'failed' } });
+    e.allowed.add('new.example');
+    expect(await e.handshake('new.example')).toBe('fallback');
+    expect(e.jobs).toEqual([]);
+  });
+
+  it('asks for issuance for a name whose cool-down is over', async () => {
+    const e = edge({ nameState: cooling(0) });
+    e.allowed.add('new.example');
+    expect(await e.handshake('new.example')).toBe('new.example');
+  });
+
+  it('enqueues without waiting and serves the fallback at once while no CA can take an order', async () => {
+    const e = edge({ issuanceBlocked: { until: Number.POSITIVE_INFINITY, reason: 'no CA can take an order now' } });
+    e.allowed.add('new.example');
+    expect(await e.handshake('new.example')).toBe('fallback');
+    expect(e.jobs).toEqual(['new.example']);
+    expect(e.waits).toEqual([0]);
+  });
+
+  it('waits for issuance again once the block on issuance has passed', async () => {
+    const e = edge({ issuanceBlocked: { until: 0, reason: 'no CA can take an order now' } });
+    e.allowed.add('new.example');
+    expect(await e.handshake('new.example')).toBe('new.example');
+    expect(e.waits).toEqual([1_000]);
+  });
+
+  it('serves the fallback at once, with no Redis command, when too many handshakes are already waiting', async () => {
+    const e = edge({ maxWaitingHandshakes: 1 });
+    e.allowed.add('first.example');
+    e.allowed.add('second.example');
+    const first = e.handshake('first.example');
+    expect(await e.handshake('second.example')).toBe('fallback');
+    expect(await first).toBe('first.example');
+    expect(await e.counted('limited', 'waiting_handshakes')).toBe(1);
+    expect(e.jobs).toEqual(['first.example']);
+  });
+
+  it('serves the fallback without a job when too many issuances are already pending', async () => {
+    const e = edge({ maxPendingIssues: 1 });
+    e.allowed.add('first.example');
+    e.allowed.add('second.example');
+    const [first, second] = await Promise.all([e.handshake('first.example', '192.0.2.1'), e.handshake('second.example', '192.0.2.2')]);
+    expect([first, second]).toEqual(['first.example', 'fallback']);
+    expect(await e.counted('limited', 'pending_issues')).toBe(1);
+    expect(e.jobs).toEqual(['first.example']);
   });
 });

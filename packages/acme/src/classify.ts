@@ -26,6 +26,8 @@ const NETWORK_CODES = new Set([
   'ETIMEDOUT',
   'ECONNABORTED',
   'EPIPE',
+  // axios: a request that got no response at all (its message says 'Network Error').
+  'ERR_NETWORK',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
@@ -40,22 +42,51 @@ export interface Classified {
   message: string;
 }
 
+const PROBLEM_PREFIX = 'urn:ietf:params:acme:error:';
+
+/**
+ * Classifies by what the error is (its class, the CA's problem type and status, the network
+ * error code), never by its message text.
+ */
 export function classifyAcmeFailure(error: unknown): Classified {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof AcmeProblemError) {
-    const type = error.type.replace('urn:ietf:params:acme:error:', '');
     if (error.isRateLimited) return { kind: 'rate-limited', retryAfterMs: error.retryAfterMs, message };
     if (error.status === 503) return { kind: 'unavailable', retryAfterMs: error.retryAfterMs, message };
-    if (PERMANENT_TYPES.includes(type)) return { kind: 'permanent', retryAfterMs: undefined, message };
+    if (isPermanent(error.type)) return { kind: 'permanent', retryAfterMs: undefined, message };
     return { kind: 'transient', retryAfterMs: error.retryAfterMs, message };
   }
   if (error instanceof AcmeValidationError) {
-    const permanent = PERMANENT_TYPES.some((type) => message.includes(`urn:ietf:params:acme:error:${type}`));
+    const permanent = challengeProblemTypes(error.cause).some(isPermanent);
     return { kind: permanent ? 'permanent' : 'validation', retryAfterMs: undefined, message };
   }
-  const code = (error as { code?: string } | null)?.code;
-  if ((code && NETWORK_CODES.has(code)) || /timeout|socket hang up|network/i.test(message)) {
-    return { kind: 'unavailable', retryAfterMs: undefined, message };
-  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return { kind: 'unavailable', retryAfterMs: undefined, message };
   return { kind: 'transient', retryAfterMs: undefined, message };
+}
+
+function isPermanent(type: string): boolean {
+  return PERMANENT_TYPES.includes(type.replace(PROBLEM_PREFIX, ''));
+}
+
+/**
+ * The problem types the CA gave for a failed validation. acme-client 5.4 throws a plain Error
+ * when an authorization turns invalid, its message the authorization document as JSON
+ * (`util.formatResponseError`: `JSON.stringify(resp.data)`), each failed challenge with its
+ * RFC 8555 problem in `error`. The document is read as the structure it is, field by field; an
+ * error that is not such a document has no types. (Carrying the problem on AcmeValidationError
+ * itself, where account.ts makes it, would make this unnecessary.)
+ */
+function challengeProblemTypes(cause: unknown): string[] {
+  if (!(cause instanceof Error)) return [];
+  let document: unknown;
+  try {
+    document = JSON.parse(cause.message);
+  } catch {
+    return [];
+  }
+  const authorization = document as { error?: { type?: unknown }; challenges?: { error?: { type?: unknown } }[] } | null;
+  if (typeof authorization !== 'object' || authorization === null) return [];
+  const problems = [authorization.error, ...(Array.isArray(authorization.challenges) ? authorization.challenges.map((c) => c?.error) : [])];
+  return problems.flatMap((problem) => (typeof problem?.type === 'string' ? [problem.type] : []));
 }

@@ -88,6 +88,13 @@ async function raisePriority(queue: Queue<IssueJobData, IssueJobResult>, jobId: 
 export type IssuanceOutcome = 'issued' | 'failed' | 'timeout' | 'delayed';
 
 /**
+ * BullMQ's own wait is given this much longer than ours, so that our timer always decides a
+ * timeout; BullMQ's only removes its listeners afterwards. (BullMQ rejects a wait that timed
+ * out with the same plain Error as a job that failed, told apart by message text alone.)
+ */
+const LISTENER_CLEANUP_AFTER_MS = 1_000;
+
+/**
  * Waits until `job` finishes, `timeoutMs` passes, or the job is delayed (no CA can take the
  * order now: waiting longer would only hold the visitor). The caller serves what it can.
  */
@@ -97,19 +104,24 @@ export async function waitForIssuance(
   timeoutMs: number,
 ): Promise<IssuanceOutcome> {
   let onDelayed: ((args: { jobId: string }) => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const delayed = new Promise<IssuanceOutcome>((resolve) => {
     onDelayed = (args) => {
       if (args.jobId === job.id) resolve('delayed');
     };
     events.on('delayed', onDelayed);
   });
-  const finished = job.waitUntilFinished(events, timeoutMs).then(
+  const timedOut = new Promise<IssuanceOutcome>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const finished = job.waitUntilFinished(events, timeoutMs + LISTENER_CLEANUP_AFTER_MS).then(
     (result: unknown) => (IssueJobResult.safeParse(result).success ? 'issued' : 'failed') as IssuanceOutcome,
-    (error: unknown) => (/timed out/i.test(String(error)) ? 'timeout' : 'failed') as IssuanceOutcome,
+    () => 'failed' as IssuanceOutcome,
   );
   try {
-    return await Promise.race([finished, delayed]);
+    return await Promise.race([finished, delayed, timedOut]);
   } finally {
+    clearTimeout(timer);
     if (onDelayed) events.off('delayed', onDelayed);
   }
 }
