@@ -11,7 +11,7 @@ import { issueAll } from './issue/order.js';
 import { checkPolicy, retireCertificate } from './issue/retirement.js';
 import { storeCertificate } from './issue/store-certificate.js';
 
-export type { IssueJobDeps, IssueStore, IssuingCa, OrderingAccount } from './issue/deps.js';
+export type { IssueJobDeps } from './issue/deps.js';
 
 /** What the job knows before it tries a CA. */
 interface Issuance {

@@ -15,12 +15,12 @@ export const T0 = Date.UTC(2027, 0, 1);
 export const DAY_MS = 86_400_000;
 export const silentLogger: Logger = createLogger({ role: 'issuer', level: 'silent' });
 
-export function fakeClock(start = T0) {
+function fakeClock(start = T0) {
   const clock = { now: start, read: () => clock.now, advance: (ms: number) => (clock.now += ms) };
   return clock;
 }
 
-export function fakeStore() {
+function fakeStore() {
   const certificates = new Map<string, StoredCertificate>();
   const saved: { cert: StoredCertificate; renewAt: number }[] = [];
   const rescheduled = new Map<string, number>();
@@ -117,7 +117,7 @@ export function fakeStore() {
 }
 
 /** Budgets that grant unless a refusal was set for a key containing some text. */
-export function fakeBudgets() {
+function fakeBudgets() {
   const taken: { claims: readonly BudgetClaim[]; count: number }[] = [];
   const refusals: { keyContains: string; retryAfterMs: number }[] = [];
   const budgets: IssueJobDeps['budgets'] = {
@@ -133,7 +133,7 @@ export function fakeBudgets() {
   return { budgets, taken, refuse: (keyContains: string, retryAfterMs: number) => refusals.push({ keyContains, retryAfterMs }) };
 }
 
-export function caConfig(name: string, change: Partial<CaConfig> = {}): CaConfig {
+function caConfig(name: string, change: Partial<CaConfig> = {}): CaConfig {
   const spec = { capacity: 10, refillIntervalMs: 60_000 };
   return {
     name,
@@ -196,7 +196,7 @@ export function fakeCa(name: string, options: FakeAccountOptions & { config?: Pa
 }
 
 /** A domain policy that allows the names listed in `allowed`, and says which way it was asked. */
-export function fakeDecisions(clock: () => number) {
+function fakeDecisions(clock: () => number) {
   const allowed = new Set<string>();
   const asked: { name: string; how: 'decide' | 'evaluate' }[] = [];
   const answer = (name: string): StoredDecision => ({
