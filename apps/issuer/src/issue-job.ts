@@ -8,7 +8,6 @@ import {
   type IssuedCertificate,
   type KeyType,
 } from '@certfleet/acme';
-import { takeAll } from '@certfleet/budget';
 import { checkHostname } from '@certfleet/domain';
 import type { Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
@@ -126,7 +125,7 @@ export async function runIssueJob(
     const replaces =
       data.reason === 'renewal' && existing?.ariId && existing.ca === caName && (await supportsAri(ca)) ? existing.ariId : undefined;
     const claims = replaces ? [] : orderClaims(ca.config, deps.store, [name], data.reason);
-    const budget = await takeAll(deps.store.redis, claims, deps.keyTypes.length);
+    const budget = await deps.store.budgets.takeAll(claims, deps.keyTypes.length);
     if (!budget.granted) {
       log.info({ ca: caName, retryAfterMs: budget.retryAfterMs, bucket: budget.refusedBy?.key }, 'CA budget spent; trying the next CA');
       waits.push(budget.retryAfterMs);
@@ -188,7 +187,7 @@ export async function runIssueJob(
         case 'validation': {
           const failures = (state?.failures ?? 0) + 1;
           let coolMs = Math.min(MAX_COOL_DOWN_MS, FIRST_COOL_DOWN_MS * 2 ** (failures - 1));
-          const authz = await takeAll(deps.store.redis, [failedAuthzClaim(ca.config, deps.store, name)]);
+          const authz = await deps.store.budgets.takeAll([failedAuthzClaim(ca.config, deps.store, name)]);
           if (!authz.granted) coolMs = Math.max(coolMs, authz.retryAfterMs);
           await deps.store.nameStates.markCooling(name, failure.message, at + coolMs, at);
           throw new UnrecoverableError(`validation of ${name} failed; cooling down for ${Math.round(coolMs / 1000)} s: ${failure.message}`);

@@ -44,7 +44,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   });
   const responder = config.challenge === 'tls-alpn-01' ? tlsAlpn01Responder(store) : http01Responder(store);
   const worker = createIssueWorker(
-    { connection: redis, prefix: store.keys.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
+    { connection: redis, prefix: store.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
     (job, token) =>
       runIssueJob(job, token, {
         store,
