@@ -13,13 +13,14 @@ import { cli } from '../test/support/certfleet.js';
 import { REPO_ROOT, stopAll } from '../test/support/processes.js';
 import type { RedisServer } from '../test/support/redis.js';
 import { startStack } from '../test/support/stack.js';
+import { redisKeys } from '../test/support/workspace.js';
 
 const RATE_NAMES = Number(process.env.BENCH_RATE_NAMES ?? 200);
 const FILE_NAMES = Number(process.env.BENCH_FILE_NAMES ?? 1000);
 const CONCURRENCY = process.env.ISSUER_CONCURRENCY ?? '8';
 
 async function storedCount(redis: ReturnType<RedisServer['client']>, prefix: string): Promise<number> {
-  return redis.zcard(`${prefix}:inventory`);
+  return redis.zcard(redisKeys(prefix).inventory);
 }
 
 async function waitForCount(redis: ReturnType<RedisServer['client']>, prefix: string, count: number): Promise<void> {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnrecoverableError, Worker, type Queue } from 'bullmq';
-import { createIssueQueue, ISSUE_JOB } from '@certfleet/queue';
+import { ISSUE_JOB } from '@certfleet/queue';
 import { newPrefix, startRole } from '../support/certfleet.js';
 import { freePort, type Proc } from '../support/processes.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { httpCall, type HttpAnswer as Answer } from '../support/tls-client.js';
+import { issueQueue, queueConnection } from '../support/queue.js';
 
 const TOKEN = 'a-dashboard-token-for-tests';
 const ADMIN_TOKEN = 'an-admin-token-for-the-dashboard-tests';
@@ -34,14 +35,14 @@ describe('dashboard', () => {
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const prefix = newPrefix();
-    queue = createIssueQueue({ connection: { host: '127.0.0.1', port: redis.port }, prefix: `${prefix}:{queue}` });
+    queue = issueQueue(redis.port, prefix);
     // A failed job (to retry) and waiting ones (to clean): the worker fails the first and stops.
     const worker = new Worker(
       queue.name,
       async () => {
         throw new UnrecoverableError('failed on purpose');
       },
-      { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null }, prefix: `${prefix}:{queue}` },
+      queueConnection(redis.port, prefix, { maxRetriesPerRequest: null }),
     );
     const failed = new Promise((resolve) => worker.once('failed', resolve));
     await queue.add(ISSUE_JOB, { name: 'failed.example.com', reason: 'provision', requestedAt: Date.now() }, { jobId: 'failed-job' });

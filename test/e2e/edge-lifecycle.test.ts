@@ -11,6 +11,7 @@ import type { Proc } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake, httpGet } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
+import { redisKeys } from '@certfleet/store';
 
 const FALLBACK_SAN = 'DNS:certfleet-fallback.invalid';
 
@@ -134,7 +135,7 @@ describe('the edge across processes, outages and shutdown', () => {
     const edge = await extraEdge({ EDGE_TICKET_KEY_ROTATE_INTERVAL: '4s', EDGE_WORKERS: '1' }, 'rotating');
     const redis = new Redis(stack.redis.url);
     try {
-      const rotatedAt = async () => JSON.parse((await redis.get(`${stack.prefix}:tls-ticket-keys`)) ?? '{}').rotatedAt as number;
+      const rotatedAt = async () => JSON.parse((await redis.get(redisKeys(stack.prefix).ticketKeys)) ?? '{}').rotatedAt as number;
       // Start right after a rotation, so the next one is a known 4 s away.
       const start = await rotatedAt();
       await until('a rotation', async () => (await rotatedAt()) !== start, 20_000);

@@ -11,6 +11,7 @@ import { cli, edgeEnv, edgePorts, startRole } from '../support/certfleet.js';
 import { ordersFor } from '../support/pebble.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake, httpGet, httpsGet } from '../support/tls-client.js';
+import { issueQueue } from '../support/queue.js';
 
 const FALLBACK_CN_SAN = 'DNS:certfleet-fallback.invalid';
 
@@ -300,8 +301,7 @@ describe('a certificate on the first request, over the queue, from a real ACME C
 });
 
 async function jobCounts(stack: Stack) {
-  const { Queue } = await import('bullmq');
-  const queue = new Queue('issue', { connection: { port: stack.redis.port, host: '127.0.0.1' }, prefix: `${stack.prefix}:{queue}` });
+  const queue = issueQueue(stack.redis.port, stack.prefix);
   try {
     return await queue.getJobCounts();
   } finally {

@@ -1,10 +1,11 @@
 import { connect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue } from 'bullmq';
 import { cli } from '../support/certfleet.js';
 import { until } from '../support/wait.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { normalSerial } from '../support/tls-client.js';
+import { issueQueue } from '../support/queue.js';
+import { redisKeys } from '@certfleet/store';
 
 /** What a client restricted to one key type gets: the certificate's key type and serial. */
 function handshakeFor(port: number, servername: string, ca: string, only: 'ecdsa' | 'rsa', extra: ConnectionOptions = {}) {
@@ -80,8 +81,8 @@ describe('tls-alpn-01, dual ECDSA + RSA certificates, and a CA that rejects 30 %
     const names = Array.from({ length: 8 }, (_, i) => `nonce-${i}.example.com`);
     expect((await cli(['domains', 'add', '--issue', ...names], stack.env)).code).toBe(0);
     const redis = stack.redis.client();
-    await until('every name issued', async () => (await redis.zcard(`${stack.prefix}:inventory`)) >= names.length + 1, 90_000, 500);
-    const queue = new Queue('issue', { connection: { host: '127.0.0.1', port: stack.redis.port }, prefix: `${stack.prefix}:{queue}` });
+    await until('every name issued', async () => (await redis.zcard(redisKeys(stack.prefix).inventory)) >= names.length + 1, 90_000, 500);
+    const queue = issueQueue(stack.redis.port, stack.prefix);
     expect(await queue.getJobCountByTypes('failed')).toBe(0);
     await queue.close();
     expect(stack.pebble.pebble.lines.some((l) => l.includes('Configured to reject 30% of good nonces'))).toBe(true);

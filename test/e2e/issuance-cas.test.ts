@@ -3,11 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIssueQueue, requestIssuance } from '@certfleet/queue';
+import { requestIssuance } from '@certfleet/queue';
 import { cli } from '../support/certfleet.js';
 import { startPebble, type Pebble } from '../support/pebble.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
+import { issueQueue } from '../support/queue.js';
 
 const EAB_KID = 'kid-certfleet';
 const EAB_KEY = randomBytes(32).toString('base64url');
@@ -62,7 +63,7 @@ describe('priorities and several CAs', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'certfleet-backlog-')), 'names.txt');
     writeFileSync(file, `${names.join('\n')}\nvisitor.example.com\n`);
     expect((await cli(['domains', 'import', file], stack.env)).code).toBe(0);
-    const queue = createIssueQueue({ connection: { host: '127.0.0.1', port: stack.redis.port }, prefix: `${stack.prefix}:{queue}` });
+    const queue = issueQueue(stack.redis.port, stack.prefix);
     try {
       await Promise.all(names.map((name) => requestIssuance(queue, { name, reason: 'renewal', requestedAt: Date.now() })));
       expect(await queue.getJobCountByTypes('prioritized', 'waiting')).toBeGreaterThan(150);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createStore } from '@certfleet/store';
 import { cli } from '../support/certfleet.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
+import { issueQueue } from '../support/queue.js';
 
 /**
  * Faults around the issuers: an issuer killed mid-order, the CA stopped for 30 s, Redis
@@ -33,7 +33,7 @@ describe('issuance survives faults', () => {
   const store = () => createStore(redis, stack.prefix);
   const issuedAll = async (names: string[]) => (await Promise.all(names.map((n) => store().certificates.get(n)))).every(Boolean);
   const failedJobs = async () => {
-    const queue = new Queue('issue', { connection: { host: '127.0.0.1', port: stack.redis.port }, prefix: `${stack.prefix}:{queue}` });
+    const queue = issueQueue(stack.redis.port, stack.prefix);
     try {
       return await queue.getJobCountByTypes('failed');
     } finally {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queue } from 'bullmq';
 import { startAskEndpoint } from '../support/ask-endpoint.js';
 import { cli, edgeEnv, edgePorts, metric, newPrefix, startRole } from '../support/certfleet.js';
 import { ordersFor } from '../support/pebble.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
+import { issueQueue } from '../support/queue.js';
 
 const FALLBACK = 'DNS:certfleet-fallback.invalid';
 const TIMEOUT_MS = 500;
@@ -155,7 +155,7 @@ describe('ask policy', () => {
         expect(second.subjectaltname).toBe(FALLBACK);
         // Allowed, but never enqueued: only the first name has a job.
         expect(ask.calls('pending-2.customer.example')).toBe(1);
-        const queue = new Queue('issue', { connection: { host: '127.0.0.1', port: stack.redis.port }, prefix: `${prefix}:{queue}` });
+        const queue = issueQueue(stack.redis.port, prefix);
         const jobs = await queue.getJobs(['prioritized', 'waiting']);
         await queue.close();
         expect(jobs.map((job) => job.data.name)).toEqual(['pending-1.customer.example']);

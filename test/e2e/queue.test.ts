@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'bullmq';
-import { createIssueQueue, PRIORITY, requestIssuance } from '@certfleet/queue';
+import { ISSUE_QUEUE, PRIORITY, requestIssuance } from '@certfleet/queue';
 import { newPrefix } from '../support/certfleet.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
+import { issueQueue, queueConnection } from '../support/queue.js';
 
 describe('the issue queue against a real Redis', () => {
   let redis: RedisServer;
@@ -13,8 +14,7 @@ describe('the issue queue against a real Redis', () => {
     await redis?.stop();
   });
 
-  const queueFor = (prefix: string) =>
-    createIssueQueue({ connection: { host: '127.0.0.1', port: redis.port }, prefix: `${prefix}:{queue}` });
+  const queueFor = (prefix: string) => issueQueue(redis.port, prefix);
 
   it('collapses concurrent requests for one name into one job', async () => {
     const queue = queueFor(newPrefix());
@@ -49,12 +49,12 @@ describe('the issue queue against a real Redis', () => {
     const queue = queueFor(prefix);
     const ran: string[] = [];
     const worker = new Worker(
-      'issue',
+      ISSUE_QUEUE,
       async (job) => {
         ran.push(job.id ?? '');
         return { outcome: 'issued', serial: 'AB', notAfter: 1 };
       },
-      { connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null }, prefix: `${prefix}:{queue}` },
+      queueConnection(redis.port, prefix, { maxRetriesPerRequest: null }),
     );
     try {
       const first = await requestIssuance(queue, { name: 'again.example.com', reason: 'provision', requestedAt: Date.now() });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStore } from '@certfleet/store';
+import { createStore, redisKeys } from '@certfleet/store';
 import { createSelfSignedCertificate } from '@certfleet/tls';
 import { Redis } from 'ioredis';
 import { cli } from '../support/certfleet.js';
@@ -100,7 +100,7 @@ describe('a renewal backlog without ARI', () => {
       );
     }
     const renewed = async () => {
-      const rows = await Promise.all(names.map((name) => redis.hget(store.keys.cert(name), 'serial')));
+      const rows = await Promise.all(names.map((name) => redis.hget(redisKeys(stack.prefix).cert(name), 'serial')));
       return rows.filter((serial) => serial && serial !== 'IMPORTED').length;
     };
     const renewalOrders = () =>

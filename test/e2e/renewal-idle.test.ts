@@ -7,6 +7,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import { handshake, normalSerial } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
 import { hideRenewalInfo } from '../support/acme-proxy.js';
+import { redisKeys } from '@certfleet/store';
 
 interface Listed {
   name: string;
@@ -99,7 +100,7 @@ describe('renewal skips customers who left', () => {
       await visits;
     }
     // The busy name was recorded as served within the last few seconds; the idle one only when first served.
-    const served = async (name: string) => Number(await redis.zscore(`${stack.prefix}:served`, name));
+    const served = async (name: string) => Number(await redis.zscore(redisKeys(stack.prefix).served, name));
     expect(Date.now() - (await served(busy))).toBeLessThan(15_000);
     expect(await served(idle)).toBeLessThanOrEqual(firstsDoneAt);
     // Neither retired name was ordered again.

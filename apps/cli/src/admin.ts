@@ -1,14 +1,18 @@
 import type { CommonConfig } from '@certfleet/config';
 import { checkAllowlistEntry, checkHostname } from '@certfleet/domain';
+import type { Redis } from 'ioredis';
 import { connectRedis, createStore, type Store } from '@certfleet/store';
 
-/** Runs `work` with a store for the deployment in `config`, then closes the connection. */
-export async function withStore<T>(config: CommonConfig, work: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with a store for the deployment in `config`, then closes the connection. `redis`
+ * is the store's connection, for BullMQ (with `store.queuePrefix`) and nothing else.
+ */
+export async function withStore<T>(config: CommonConfig, work: (store: Store, redis: Redis) => Promise<T>): Promise<T> {
   // Fail after a few seconds rather than hang when Redis is unreachable.
   const redis = connectRedis(config.redisUrl, { connectionName: 'certfleet-cli', commandTimeoutMs: 5_000 });
   redis.on('error', () => undefined);
   try {
-    return await work(createStore(redis, config.prefix));
+    return await work(createStore(redis, config.prefix), redis);
   } finally {
     redis.disconnect();
   }

@@ -6,6 +6,7 @@ import { checkHostname, DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
 import { createPolicyChainFromConfig } from '@certfleet/policy';
 import { createIssueQueue, requestIssuance } from '@certfleet/queue';
 import type { Store } from '@certfleet/store';
+import type { Redis } from 'ioredis';
 import { formatTime, splitNames, table, withStore, UsageError } from './admin.js';
 
 const IMPORT_BATCH = 1_000;
@@ -21,10 +22,10 @@ export function domainsCommand(): Command {
     .action(async (inputs: string[], options: { issue?: boolean }) => {
       const { valid, invalid } = splitNames(inputs, { entries: true });
       for (const bad of invalid) process.stderr.write(`skipped "${bad.input}": ${bad.reason}\n`);
-      const { added, enqueued } = await withStore(loadCommonConfig(process.env), async (store) => {
+      const { added, enqueued } = await withStore(loadCommonConfig(process.env), async (store, redis) => {
         const count = await store.allowlist.add(valid);
         await store.decisions.forget(valid.filter((entry) => !entry.startsWith('*.')));
-        return { added: count, enqueued: options.issue ? await provision(store, valid) : 0 };
+        return { added: count, enqueued: options.issue ? await provision(store, redis, valid) : 0 };
       });
       process.stdout.write(
         `added ${added} entr${added === 1 ? 'y' : 'ies'}${valid.length > added ? `, ${valid.length - added} already allowed` : ''}${options.issue ? `; ${enqueued} enqueued for issuance` : ''}\n`,
@@ -66,12 +67,12 @@ export function domainsCommand(): Command {
       let refused = 0;
       let lineNumber = 0;
       let enqueued = 0;
-      await withStore(loadCommonConfig(process.env), async (store) => {
+      await withStore(loadCommonConfig(process.env), async (store, redis) => {
         let batch: string[] = [];
         const flush = async () => {
           added += await store.allowlist.add(batch);
           await store.decisions.forget(batch.filter((entry) => !entry.startsWith('*.')));
-          if (options.issue) enqueued += await provision(store, batch);
+          if (options.issue) enqueued += await provision(store, redis, batch);
           batch = [];
         };
         for await (const raw of lines) {
@@ -183,9 +184,9 @@ export function domainsCommand(): Command {
     .option('--issue', 'also enqueue issuance now')
     .action(async (input: string, options: { issue?: boolean }) => {
       const name = oneName(input);
-      await withStore(loadCommonConfig(process.env), async (store) => {
+      await withStore(loadCommonConfig(process.env), async (store, redis) => {
         await store.nameStates.clear(name);
-        if (options.issue) await provision(store, [name]);
+        if (options.issue) await provision(store, redis, [name]);
       });
       process.stdout.write(`${name}: cleared${options.issue ? ', enqueued for issuance' : ''}\n`);
     });
@@ -199,10 +200,10 @@ function oneName(input: string): string {
 }
 
 /** Enqueues pre-provisioning for the exact names among `entries`; returns how many. */
-async function provision(store: Store, entries: readonly string[]): Promise<number> {
+async function provision(store: Store, redis: Redis, entries: readonly string[]): Promise<number> {
   const names = entries.filter((entry) => !entry.startsWith('*.'));
   if (names.length === 0) return 0;
-  const queue = createIssueQueue({ connection: store.redis, prefix: store.keys.queuePrefix });
+  const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
   try {
     const now = Date.now();
     await Promise.all(names.map((name) => requestIssuance(queue, { name, reason: 'provision', requestedAt: now })));

@@ -28,7 +28,7 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   const redis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-dashboard' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   const store = createStore(redis, config.prefix);
-  const queue = createIssueQueue({ connection: redis, prefix: store.keys.queuePrefix });
+  const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
 
   const app = Fastify({ logger: false });
   const throttle = createLoginThrottle({

@@ -1,5 +1,5 @@
 import type { BucketSpec, TokenBuckets } from '@certfleet/budget';
-import type { RedisKeys } from '@certfleet/store';
+import type { BudgetKeys } from '@certfleet/store';
 import { LocalBuckets } from './local-buckets.js';
 import type { LimitName } from './metrics.js';
 
@@ -12,7 +12,7 @@ const MAX_CLIENT_KEYS = 65_536;
 
 export interface NewNameAdmissionOptions {
   buckets: TokenBuckets;
-  keys: RedisKeys;
+  keys: Pick<BudgetKeys, 'newNamesPerClient' | 'newNamesFleet'>;
   /** One client's allowance (an IPv4 address, an IPv6 /64: see clientKey), in each process and in Redis. */
   perIp: BucketSpec;
   /** The fleet's allowance in Redis; each process also keeps it as its own ceiling. */
@@ -42,8 +42,8 @@ export function createNewNameAdmission(options: NewNameAdmissionOptions) {
   // No process may evaluate more than the whole fleet may: a distributed flood (many clients)
   // stops here, after its one read, without a second round trip for the fleet's bucket.
   const processWide = new LocalBuckets({ spec: options.fleet, maxKeys: 1, clock });
-  const perIpClaim = (client: string) => ({ key: options.keys.bucket(`new-names-ip:${client}`), spec: options.perIp });
-  const fleetClaim = { key: options.keys.bucket('new-names-fleet'), spec: options.fleet };
+  const perIpClaim = (client: string) => ({ key: options.keys.newNamesPerClient(client), spec: options.perIp });
+  const fleetClaim = { key: options.keys.newNamesFleet, spec: options.fleet };
 
   return {
     /** Synchronous, no I/O, takes nothing: the limit that refuses `client` now, or null. */

@@ -4,16 +4,16 @@ import type { BudgetClaim, TokenBuckets } from '@certfleet/budget';
 import { createLogger, createRegistry } from '@certfleet/observability';
 import { createDecisionService, createPolicyChain } from '@certfleet/policy';
 import type { IssuanceOutcome } from '@certfleet/queue';
-import type {
-  CertificateStore,
-  ChallengeStore,
-  DecisionStore,
-  NameState,
-  NameStateStore,
-  Pause,
-  PauseStore,
-  RedisKeys,
-  StoredDecision,
+import {
+  budgetKeys,
+  type CertificateStore,
+  type ChallengeStore,
+  type DecisionStore,
+  type NameState,
+  type NameStateStore,
+  type Pause,
+  type PauseStore,
+  type StoredDecision,
 } from '@certfleet/store';
 import type { SecureContextCache } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
@@ -73,6 +73,7 @@ function edge(options: Options = {}) {
   const contexts = new Map<string, { context: SecureContext; rsaContext: undefined; serial: string; notAfter: number }>();
   const decisionsInRedis = new Map<string, StoredDecision>();
   const bucketTokens = new Map<string, number>();
+  const bucketKeys = budgetKeys('t');
 
   const context = (name: string) => ({
     context: { name } as unknown as SecureContext,
@@ -158,7 +159,7 @@ function edge(options: Options = {}) {
     decisions: createDecisionService({ chain, store: decisionStore, localMax: 1_000, evaluationTimeoutMs: 1_000, clock }),
     admitNewName: createNewNameAdmission({
       buckets,
-      keys: { bucket: (key: string) => `bucket:${key}` } as unknown as RedisKeys,
+      keys: bucketKeys,
       perIp: { capacity: options.perIp ?? 5, refillIntervalMs: 60_000 },
       fleet: { capacity: options.fleet ?? 1_000, refillIntervalMs: 60_000 },
       clock,
@@ -204,7 +205,7 @@ function edge(options: Options = {}) {
     return `r${serial}.flood.example`;
   };
   /** Spends `client`'s allowance in the fleet's Redis bucket (as other edges would). */
-  const spendInRedis = (client: string) => bucketTokens.set(`bucket:new-names-ip:${client}`, 0);
+  const spendInRedis = (client: string) => bucketTokens.set(bucketKeys.newNamesPerClient(client), 0);
   return { handshake, cost, counted, randomName, spendInRedis, stored, local, allowed, jobs, waits, advance: (ms: number) => (now += ms) };
 }
 

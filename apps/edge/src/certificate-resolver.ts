@@ -3,6 +3,7 @@ import { checkHostname, type HostnameOptions } from '@certfleet/domain';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
 import type { IssuanceOutcome } from '@certfleet/queue';
+import { createSingleflight } from '@certfleet/singleflight';
 import { blocksIssuance, type CertificateStore, type NameStateStore, type PauseStore } from '@certfleet/store';
 import type { AlpnChallenges } from './alpn-challenges.js';
 import type { CachedContext, LoadedPem, SecureContextCache } from '@certfleet/tls';
@@ -79,7 +80,7 @@ type Resolved = { context: SecureContext; rsaContext?: SecureContext | undefined
  */
 export function createCertificateResolver(deps: CertificateResolverDeps) {
   const clock = deps.clock ?? Date.now;
-  const inflight = new Map<string, Promise<Resolved>>();
+  const lookups = createSingleflight<string, Resolved>();
   const refused = new RefusedNames({ ttlMs: deps.refusedNameTtlMs, max: MAX_REFUSED_NAMES, clock });
   let pendingIssues = 0;
   let waitingHandshakes = 0;
@@ -167,14 +168,12 @@ export function createCertificateResolver(deps: CertificateResolverDeps) {
   }
 
   function resolveShared(name: string, client: string): Promise<Resolved> {
-    const pending = inflight.get(name);
+    const pending = lookups.pending(name);
     if (pending) return pending;
     // Joining a lookup in flight needs no allowance; starting one needs a token left.
     const limit = deps.admitNewName.check(client);
     if (limit) return Promise.resolve(limited(name, client, limit));
-    const promise = resolve(name, client).finally(() => inflight.delete(name));
-    inflight.set(name, promise);
-    return promise;
+    return lookups.run(name, () => resolve(name, client));
   }
 
   // A function, not an arrow: Node calls the SNI callback with the TLS socket as `this`,

@@ -2,12 +2,11 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import type { Server } from 'node:net';
 import { DEFAULT_CIPHERS } from 'node:tls';
 import type { ConnectionLimitsConfig, EdgeConfig } from '@certfleet/config';
-import { createTokenBuckets } from '@certfleet/budget';
 import { DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
 import { createRegistry, errorMessage, serveMetrics, shareMetricsWithClusterPrimary, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
-import { connectRedis, createStore, redisReady, subscribeCertChanged } from '@certfleet/store';
+import { connectRedis, createStore, redisReady } from '@certfleet/store';
 import { SecureContextCache, createNativeMemoryReclaimer, createSelfSignedCertificate } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
 import { createAlpnChallenges } from './alpn-challenges.js';
@@ -73,7 +72,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
   if (!redisUp) logger.warn({ localCertificates: localStore?.count }, 'Redis is not answering; serving the local store until it does');
   const store = createStore(redis, config.prefix);
   const backgroundStore = createStore(backgroundRedis, config.prefix);
-  const queueOptions = { prefix: store.keys.queuePrefix };
+  const queueOptions = { prefix: store.queuePrefix };
   const queue = createIssueQueue({ ...queueOptions, connection: redis });
   const events = createIssueQueueEvents({ ...queueOptions, connection: bullRedis });
   queue.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'issue queue error'));
@@ -104,16 +103,11 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     });
   redis.on('ready', () => void local?.checkPending());
   // A stored certificate also ends a refusal this process remembered for the name (issued through another edge).
-  const unsubscribe = await subscribeCertChanged(
-    redis,
-    store.keys,
-    (name) => {
-      cache.invalidate(name);
-      local?.changed(name);
-      sniCallback.forget(name);
-    },
-    alpn.onChanged,
-  );
+  const unsubscribe = await store.subscribeCertChanged((name) => {
+    cache.invalidate(name);
+    local?.changed(name);
+    sniCallback.forget(name);
+  }, alpn.onChanged);
   const registry = createRegistry('edge');
   if (options.clusterWorker) shareMetricsWithClusterPrimary(registry);
   const metrics = createEdgeMetrics(registry);
@@ -137,8 +131,8 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     alpn,
     decisions,
     admitNewName: createNewNameAdmission({
-      buckets: createTokenBuckets(redis),
-      keys: store.keys,
+      buckets: store.budgets,
+      keys: store.budgetKeys,
       perIp: config.limits.newNamesPerIp,
       fleet: config.limits.newNamesFleet,
     }),

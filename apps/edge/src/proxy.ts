@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { UpstreamConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
-import { subscribeRouteChanged, type Store } from '@certfleet/store';
+import type { Store } from '@certfleet/store';
 import type { EdgeMetrics } from './metrics.js';
 import { createForwarder, type ForwardTarget } from './upstreams/forward.js';
 import { upstreamRequestHeaders } from './upstreams/headers.js';
@@ -29,7 +29,7 @@ export interface UpstreamProxyDeps {
   upstreamUrl: URL;
   config: UpstreamConfig;
   /** Routes are read from here; their changes arrive by pub/sub. */
-  store: Pick<Store, 'redis' | 'keys' | 'routes'>;
+  store: Pick<Store, 'routes' | 'subscribeRouteChanged'>;
   /**
    * Whether this process holds a certificate for the name (synchronous, no I/O). Asked for
    * resumed sessions, where the certificate of the original handshake cannot be read back.
@@ -76,7 +76,7 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
   });
   await pools.get(deps.upstreamUrl).ready();
   const routes = createRouteCache({ fetch: (name) => deps.store.routes.get(name), ttlMs: ROUTE_TTL_MS, max: ROUTE_CACHE_MAX, logger: log });
-  const unsubscribe = await subscribeRouteChanged(deps.store.redis, deps.store.keys, routes.invalidate, routes.clear);
+  const unsubscribe = await deps.store.subscribeRouteChanged(routes.invalidate, routes.clear);
   const forwarder = createForwarder({
     connectTimeoutMs: config.connectTimeoutMs,
     headerTimeoutMs: config.headerTimeoutMs,

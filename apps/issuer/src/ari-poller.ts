@@ -1,6 +1,6 @@
 import type { Logger } from '@certfleet/observability';
 import { errorMessage } from '@certfleet/observability';
-import { withLease, type Store } from '@certfleet/store';
+import type { Store } from '@certfleet/store';
 import { runAriPollTick } from './ari-poll.js';
 import type { CaHandle } from './ca-pool.js';
 
@@ -20,7 +20,7 @@ export function startAriPoller(deps: { store: Store; cas: readonly CaHandle[]; t
 
   async function tick(): Promise<void> {
     try {
-      await withLease(store.redis, store.keys, 'ari-poll-tick', Math.max(60_000, deps.tickMs * 5), async () => {
+      await store.leases.run('ari-poll-tick', Math.max(60_000, deps.tickMs * 5), async () => {
         const outcomes = await runAriPollTick({
           renewals: store.renewals,
           certificates: store.certificates,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadCaConfigs } from '@certfleet/config';
-import { redisKeys } from '@certfleet/store';
+import { budgetKeys } from '@certfleet/store';
 import { orderClaims } from './ca-pool.js';
 
-const store = { keys: redisKeys('t') };
+const store = { budgetKeys: budgetKeys('t') };
 const [withShare] = loadCaConfigs({ ACME_DIRECTORY_URL: 'https://ca.example/dir', ACME_RENEWAL_BUDGET: '20/20s' });
 const [withoutShare] = loadCaConfigs({ ACME_DIRECTORY_URL: 'https://ca.example/dir' });
 

@@ -4,7 +4,7 @@ import type { BudgetClaim } from '@certfleet/budget';
 import { redactUrl, type CaConfig } from '@certfleet/config';
 import type { Logger } from '@certfleet/observability';
 import type { IssueReason } from '@certfleet/queue';
-import type { Store } from '@certfleet/store';
+import type { BudgetKeys, Store } from '@certfleet/store';
 
 /** One CA as an issuer uses it: its configuration and its account, opened on first use. */
 export interface CaHandle {
@@ -75,22 +75,23 @@ async function checkProfile(config: CaConfig, account: AcmeAccount, logger: Logg
  * reserve only a waiting visitor may use, so renewals and bulk imports cannot starve visitors.
  * Renewals (not ARI-exempt; exempt ones claim nothing) also take from the CA's renewal budget.
  */
-export function orderClaims(ca: CaConfig, store: Pick<Store, 'keys'>, names: readonly string[], reason: IssueReason): BudgetClaim[] {
+export function orderClaims(ca: CaConfig, store: { budgetKeys: BudgetKeys }, names: readonly string[], reason: IssueReason): BudgetClaim[] {
+  const keys = store.budgetKeys;
   const { budgets } = ca;
   const reserve = reason === 'visitor' ? 0 : Math.ceil(budgets.orders.capacity * ca.visitorReserve);
   const domains = [...new Set(names.map((name) => getDomain(name) ?? name))];
   // Renewals that reach here are not ARI-exempt: they also draw on their own share, so a backlog drains at its pace.
   const renewalShare: BudgetClaim[] =
-    reason === 'renewal' && ca.renewalBudget ? [{ key: store.keys.bucket(`renewals:${ca.name}`), spec: ca.renewalBudget }] : [];
+    reason === 'renewal' && ca.renewalBudget ? [{ key: keys.caRenewals(ca.name), spec: ca.renewalBudget }] : [];
   return [
     ...renewalShare,
-    { key: store.keys.bucket(`orders:${ca.name}`), spec: budgets.orders, floor: reserve },
-    ...domains.map((domain) => ({ key: store.keys.bucket(`domain:${ca.name}:${domain}`), spec: budgets.registeredDomain })),
-    { key: store.keys.bucket(`name-set:${ca.name}:${[...names].sort().join(',')}`), spec: budgets.nameSet },
+    { key: keys.caOrders(ca.name), spec: budgets.orders, floor: reserve },
+    ...domains.map((domain) => ({ key: keys.registeredDomain(ca.name, domain), spec: budgets.registeredDomain })),
+    { key: keys.nameSet(ca.name, names), spec: budgets.nameSet },
   ];
 }
 
 /** The failed-authorization budget of one name at one CA, taken when a validation fails. */
-export function failedAuthzClaim(ca: CaConfig, store: Pick<Store, 'keys'>, name: string): BudgetClaim {
-  return { key: store.keys.bucket(`failed-authz:${ca.name}:${name}`), spec: ca.budgets.failedAuthz };
+export function failedAuthzClaim(ca: CaConfig, store: { budgetKeys: BudgetKeys }, name: string): BudgetClaim {
+  return { key: store.budgetKeys.failedAuthz(ca.name, name), spec: ca.budgets.failedAuthz };
 }

@@ -1,5 +1,4 @@
 import { configureAcmeHttp } from '@certfleet/acme';
-import { createTokenBuckets } from '@certfleet/budget';
 import type { IssuerConfig } from '@certfleet/config';
 import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
@@ -43,14 +42,13 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     labelNames: ['kind'] as const,
     registers: [registry],
   });
-  const budgets = createTokenBuckets(redis);
   const responder = config.challenge === 'tls-alpn-01' ? tlsAlpn01Responder(store) : http01Responder(store);
   const worker = createIssueWorker(
-    { connection: redis, prefix: store.keys.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
+    { connection: redis, prefix: store.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
     (job, token) =>
       runIssueJob(job, token, {
         store,
-        budgets,
+        budgets: store.budgets,
         cas,
         decisions,
         responder,

@@ -2,7 +2,7 @@ import type { RenewerConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { runRenewalTick } from '@certfleet/renewal';
-import { connectRedis, createStore, withLease } from '@certfleet/store';
+import { connectRedis, createStore } from '@certfleet/store';
 
 /**
  * The renewer: on every tick, enqueues renewals for the certificates that are due. Any number
@@ -12,7 +12,7 @@ export async function startRenewer(config: RenewerConfig, logger: Logger, clock:
   const redis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-renewer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   const store = createStore(redis, config.prefix);
-  const queue = createIssueQueue({ connection: redis, prefix: store.keys.queuePrefix });
+  const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
   queue.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'issue queue error'));
   await queue.waitUntilReady();
 
@@ -23,7 +23,7 @@ export async function startRenewer(config: RenewerConfig, logger: Logger, clock:
   async function tick(): Promise<void> {
     try {
       // The lease outlives a slow tick by far; a tick that dies frees it when it expires.
-      const outcome = await withLease(redis, store.keys, 'renewal-tick', Math.max(30_000, config.tickMs * 5), () =>
+      const outcome = await store.leases.run('renewal-tick', Math.max(30_000, config.tickMs * 5), () =>
         runRenewalTick({
           renewals: store.renewals,
           certificates: store.certificates,

@@ -4,7 +4,9 @@ import type { BucketSpec } from './bucket-spec.js';
 // All-or-nothing take from several buckets, on Redis's clock: every bucket is refilled, then
 // checked against its floor (tokens that must stay for others); only if all have enough are
 // `count` tokens taken from each. Returns {granted, waitMs, index of the first bucket that refused}.
-const TAKE_ALL = `
+// The same arithmetic, with no I/O, is takeAllAt (bucket-math.ts): change both together.
+// KEYS: the buckets; ARGV[1] count, then capacity, refill interval, floor of each bucket.
+const TAKE_ALL_LUA = `
 local count = tonumber(ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -68,14 +70,21 @@ export interface TakeAllResult {
   refusedBy: BudgetClaim | undefined;
 }
 
+/** The script as an ioredis command: sent once per connection, then run by its SHA (EVALSHA, EVAL on NOSCRIPT). */
+const COMMAND = 'certfleetTakeAll';
+
+type TakeAllCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<[number, number, number]>;
+
+function takeAllCommand(redis: Redis): TakeAllCommand {
+  const scripted = redis as Redis & { [COMMAND]?: TakeAllCommand };
+  if (!scripted[COMMAND]) redis.defineCommand(COMMAND, { lua: TAKE_ALL_LUA });
+  return (scripted[COMMAND] as TakeAllCommand).bind(redis);
+}
+
 /** Takes `count` tokens from every claimed bucket, or none from any. */
 export async function takeAll(redis: Redis, claims: readonly BudgetClaim[], count = 1): Promise<TakeAllResult> {
   if (claims.length === 0) return { granted: true, retryAfterMs: 0, refusedBy: undefined };
   const args = [count, ...claims.flatMap((c) => [c.spec.capacity, c.spec.refillIntervalMs, c.floor ?? 0])];
-  const [granted, wait, refused] = (await redis.eval(TAKE_ALL, claims.length, ...claims.map((c) => c.key), ...args)) as [
-    number,
-    number,
-    number,
-  ];
+  const [granted, wait, refused] = await takeAllCommand(redis)(claims.length, ...claims.map((c) => c.key), ...args);
   return { granted: granted === 1, retryAfterMs: Math.max(0, wait), refusedBy: refused ? claims[refused - 1] : undefined };
 }

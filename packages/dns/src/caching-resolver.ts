@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { createSingleflight } from '@certfleet/singleflight';
 import type { CachedAnswer } from './aliases.js';
 import { relevantCaa, type RelevantCaa } from './caa-lookup.js';
 import { resolveChain, type ChainResult } from './chain.js';
@@ -53,7 +54,7 @@ export function createCachingResolver(options: CachingResolverOptions): CachingR
   validate(options);
   const clock = options.clock ?? Date.now;
   const cache = new LRUCache<string, Entry>({ max: options.maxEntries });
-  const inflight = new Map<string, Promise<CachedAnswer>>();
+  const lookups = createSingleflight<string, CachedAnswer>();
 
   const ttlFor = (response: DnsResponse): number => {
     if (response.rcode === 'NXDOMAIN' || response.answers.length === 0) {
@@ -85,12 +86,7 @@ export function createCachingResolver(options: CachingResolverOptions): CachingR
     const key = `${type} ${name}`;
     const hit = cache.get(key);
     if (hit && clock() < hit.expiresAt) return Promise.resolve({ ...hit, stale: false });
-    let pending = inflight.get(key);
-    if (!pending) {
-      pending = refresh(key, name, type).finally(() => inflight.delete(key));
-      inflight.set(key, pending);
-    }
-    return pending;
+    return lookups.run(key, () => refresh(key, name, type));
   };
 
   const deps = { query, clock };

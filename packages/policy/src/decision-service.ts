@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { createSingleflight } from '@certfleet/singleflight';
 import type { DecisionStore, StoredDecision } from '@certfleet/store';
 import type { PolicyChain } from './chain.js';
 import type { Decision } from './types.js';
@@ -23,7 +24,7 @@ export interface DecisionServiceOptions {
 export function createDecisionService(options: DecisionServiceOptions) {
   const clock = options.clock ?? Date.now;
   const local = new LRUCache<string, StoredDecision>({ max: options.localMax });
-  const inflight = new Map<string, Promise<StoredDecision>>();
+  const evaluations = createSingleflight<string, StoredDecision>();
 
   const fresh = (decision: StoredDecision | null | undefined): decision is StoredDecision =>
     decision !== null && decision !== undefined && decision.expiresAt > clock();
@@ -85,11 +86,7 @@ export function createDecisionService(options: DecisionServiceOptions) {
 
   /** Evaluates `name` now (collapsing concurrent calls), stores and returns the decision. */
   function evaluate(name: string): Promise<StoredDecision> {
-    const pending = inflight.get(name);
-    if (pending) return pending;
-    const promise = evaluateOnce(name).finally(() => inflight.delete(name));
-    inflight.set(name, promise);
-    return promise;
+    return evaluations.run(name, () => evaluateOnce(name));
   }
 
   return {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { createTokenBuckets } from '@certfleet/budget';
 import { createAllowlistStore } from './allowlist.js';
 import { createCertificateStore } from './certificates.js';
 import { createChallengeStore } from './challenges.js';
@@ -6,14 +7,16 @@ import { createDecisionStore } from './decisions.js';
 import { createNameStateStore } from './name-state.js';
 import { createPauseStore } from './pauses.js';
 import { redisKeys } from './keys.js';
+import { createLeaseStore } from './leases.js';
+import { subscribeCertChanged } from './events.js';
 import { createRenewalIndex } from './renewals.js';
-import { createRouteStore } from './routes.js';
+import { createRouteStore, subscribeRouteChanged } from './routes.js';
 import { createServedNameStore } from './served.js';
 import { createSharedSecretStore } from './shared-secrets.js';
 import { createTicketKeyStore } from './ticket-keys.js';
 
-export { redisKeys } from './keys.js';
-export type { RedisKeys } from './keys.js';
+export { budgetKeys, redisKeys } from './keys.js';
+export type { BudgetKeys, RedisKeys } from './keys.js';
 export type { StoredCertificate, CertificateSummary, CertificateStore, RetirementKind } from './certificates.js';
 export { RETIREMENT_KINDS } from './certificates.js';
 export type { ServedNameStore } from './served.js';
@@ -25,22 +28,24 @@ export type { RenewalIndex } from './renewals.js';
 export type { SharedSecretStore, AcmeAccountRecord } from './shared-secrets.js';
 export { TICKET_KEY_BYTES } from './ticket-keys.js';
 export type { TicketKeySet, TicketKeyStore } from './ticket-keys.js';
-export { withLease } from './leases.js';
+export type { LeaseStore } from './leases.js';
 export { blocksIssuance } from './name-state.js';
 export type { IssuanceState, NameState, NameStateStore } from './name-state.js';
 export type { Pause, PauseStore } from './pauses.js';
-export { subscribeCertChanged } from './events.js';
-export { InvalidRouteError, parseRouteUrl, subscribeRouteChanged } from './routes.js';
+export { InvalidRouteError, parseRouteUrl } from './routes.js';
 export type { Route, RouteStore } from './routes.js';
 export { connectRedis, connectTo, redisReady } from './connect.js';
 export type { RedisClient } from './connect.js';
 
-/** Every store of one deployment (one prefix) over one Redis connection. */
+/**
+ * Every store of one deployment (one prefix) over one Redis connection. The connection and the
+ * key model stay inside: callers get named operations, never a raw key or `redis`.
+ */
 export function createStore(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
   return {
-    redis,
-    keys,
+    /** BullMQ's key prefix for this deployment's queues (pass it with a connection of BullMQ's own). */
+    queuePrefix: keys.queuePrefix,
     certificates: createCertificateStore(redis, keys),
     allowlist: createAllowlistStore(redis, keys),
     challenges: createChallengeStore(redis, keys),
@@ -52,6 +57,23 @@ export function createStore(redis: Redis, prefix: string) {
     served: createServedNameStore(redis, keys),
     routes: createRouteStore(redis, keys),
     ticketKeys: createTicketKeyStore(redis, keys),
+    leases: createLeaseStore(redis, keys),
+    /** The fleet's token buckets (CA budgets, new-name limits) over this store's connection. */
+    budgets: createTokenBuckets(redis),
+    /** The buckets' keys, by the limit each mirrors. */
+    budgetKeys: keys.buckets,
+    /**
+     * Subscribes to "a name's certificate (or tls-alpn-01 answer) changed" on a connection of
+     * its own; returns a function that unsubscribes. See events.ts.
+     */
+    subscribeCertChanged: (onChange: (name: string) => void, onAlpnChange?: (name: string) => void) =>
+      subscribeCertChanged(redis, keys, onChange, onAlpnChange),
+    /**
+     * Subscribes to "a name's route changed"; `onResubscribed` after a reconnect (messages may
+     * have been lost meanwhile). Returns a function that unsubscribes. See routes.ts.
+     */
+    subscribeRouteChanged: (onChange: (name: string) => void, onResubscribed: () => void) =>
+      subscribeRouteChanged(redis, keys, onChange, onResubscribed),
   };
 }
 

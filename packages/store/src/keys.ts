@@ -34,8 +34,8 @@ export function redisKeys(prefix: string) {
     caPause: (ca: string) => `${prefix}:ca-pause:${ca}`,
     /** String with a TTL: no CA can take a visitor's order until then; edges serve the fallback at once. */
     issuanceBlocked: `${prefix}:issuance-blocked`,
-    /** Hash: a token bucket (abuse limits, CA budgets). */
-    bucket: (name: string) => `${prefix}:bucket:${name}`,
+    /** Hashes: the token buckets (abuse limits, CA budgets), one key per named budget. */
+    buckets: budgetKeys(prefix),
     /** String with a TTL: the tls-alpn-01 answer (certificate and key, JSON) for a name being validated. */
     alpnChallenge: (name: string) => `${prefix}:alpn-challenge:{${name}}`,
     /** Pub/sub channel: a name's tls-alpn-01 answer was set or removed. */
@@ -64,3 +64,29 @@ export function redisKeys(prefix: string) {
 }
 
 export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/**
+ * The token buckets' keys (hashes: tokens, ts), named after the limit each one mirrors, so
+ * callers never spell a bucket's key. `ca` is the CA's configured name.
+ */
+export function budgetKeys(prefix: string) {
+  const bucket = (name: string) => `${prefix}:bucket:${name}`;
+  return {
+    /** New orders per ACME account (Let's Encrypt: 300 / 3 h). */
+    caOrders: (ca: string) => bucket(`orders:${ca}`),
+    /** The share of a CA's orders that renewals not exempt through ARI may use. */
+    caRenewals: (ca: string) => bucket(`renewals:${ca}`),
+    /** Certificates per registered domain (50 / 7 d). */
+    registeredDomain: (ca: string, domain: string) => bucket(`domain:${ca}:${domain}`),
+    /** Certificates per exact set of names (5 / 7 d), in any order. */
+    nameSet: (ca: string, names: readonly string[]) => bucket(`name-set:${ca}:${[...names].sort().join(',')}`),
+    /** Failed authorizations per name per account (5 / h). */
+    failedAuthz: (ca: string, name: string) => bucket(`failed-authz:${ca}:${name}`),
+    /** New names one client (an IPv4 address, an IPv6 /64) may make the fleet look up. */
+    newNamesPerClient: (client: string) => bucket(`new-names-ip:${client}`),
+    /** New names the whole fleet looks up. */
+    newNamesFleet: bucket('new-names-fleet'),
+  } as const;
+}
+
+export type BudgetKeys = ReturnType<typeof budgetKeys>;

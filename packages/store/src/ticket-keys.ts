@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
+import { scriptCommand } from './script-command.js';
 
 /** Bytes of one session-ticket key: 16 name, 16 HMAC secret, 16 AES key (what Node and OpenSSL use). */
 export const TICKET_KEY_BYTES = 48;
@@ -30,7 +31,7 @@ export interface TicketKeyStore {
 
 // KEYS[1] ticket keys; ARGV[1] interval ms, ARGV[2..3] two fresh random keys (base64) for the
 // server to use if it rotates or creates. Returns the stored JSON.
-const ROTATE_IF_DUE = `
+const ROTATE_TICKET_KEYS_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local raw = redis.call('GET', KEYS[1])
@@ -48,10 +49,11 @@ return raw
 `;
 
 export function createTicketKeyStore(redis: Redis, keys: RedisKeys): TicketKeyStore {
+  const rotate = scriptCommand<string>(redis, 'certfleetRotateTicketKeys', ROTATE_TICKET_KEYS_LUA, 1);
   return {
     async rotateIfDue(intervalMs) {
       const fresh = () => randomBytes(TICKET_KEY_BYTES).toString('base64');
-      const raw = (await redis.eval(ROTATE_IF_DUE, 1, keys.ticketKeys, String(intervalMs), fresh(), fresh())) as string;
+      const raw = await rotate(keys.ticketKeys, String(intervalMs), fresh(), fresh());
       return parseTicketKeySet(raw);
     },
   };

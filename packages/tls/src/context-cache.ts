@@ -1,5 +1,6 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { LRUCache } from 'lru-cache';
+import { createSingleflight } from '@certfleet/singleflight';
 
 export interface CachedContext {
   context: SecureContext;
@@ -21,12 +22,6 @@ export interface LoadedPem {
   notAfter: number;
   /** An RSA pair for the same name: OpenSSL picks per client, ECDSA for those that offer it. */
   rsa?: { chainPem: string; keyPem: string } | undefined;
-}
-
-/** One load in progress; `stale` once the name was invalidated while it ran. */
-interface Flight {
-  stale: boolean;
-  promise: Promise<CachedContext | null>;
 }
 
 export interface SecureContextCacheOptions {
@@ -56,7 +51,8 @@ export function estimatedContextBytes(pem: LoadedPem): number {
  */
 export class SecureContextCache {
   private readonly cache: LRUCache<string, CachedContext & { bytes: number }>;
-  private readonly loading = new Map<string, Flight>();
+  /** Loads in progress; {@link invalidate} forgets a name's, so what it read is served once, not kept. */
+  private readonly loading = createSingleflight<string, CachedContext | null>();
 
   constructor(
     options: SecureContextCacheOptions,
@@ -86,22 +82,16 @@ export class SecureContextCache {
   async get(name: string, load: () => Promise<LoadedPem | null>): Promise<CachedContext | null> {
     const hit = this.peek(name);
     if (hit) return hit;
-    const pending = this.loading.get(name);
-    if (pending) return pending.promise;
-    const flight: Flight = { stale: false, promise: Promise.resolve(null) };
-    flight.promise = Promise.resolve()
-      .then(load)
-      .then((pem) => {
-        if (!pem || pem.notAfter <= this.clock()) return null;
-        const entry = toEntry(pem);
-        if (!flight.stale) this.cache.set(name, entry);
-        return entry;
-      })
-      .finally(() => {
-        if (this.loading.get(name) === flight) this.loading.delete(name);
-      });
-    this.loading.set(name, flight);
-    return flight.promise;
+    return this.loading.run(name, (flight) =>
+      Promise.resolve()
+        .then(load)
+        .then((pem) => {
+          if (!pem || pem.notAfter <= this.clock()) return null;
+          const entry = toEntry(pem);
+          if (!flight.forgotten) this.cache.set(name, entry);
+          return entry;
+        }),
+    );
   }
 
   /**
@@ -118,12 +108,9 @@ export class SecureContextCache {
   /** Forgets `name`, so the next handshake loads the stored certificate again. */
   invalidate(name: string): void {
     this.cache.delete(name);
-    const flight = this.loading.get(name);
-    if (!flight) return;
     // A load in flight may have read the old certificate: it must not be cached, and the next
     // handshake must start a load of its own.
-    flight.stale = true;
-    this.loading.delete(name);
+    this.loading.forget(name);
   }
 
   get size(): number {

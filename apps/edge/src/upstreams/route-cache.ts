@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { createSingleflight } from '@certfleet/singleflight';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { parseRouteUrl } from '@certfleet/store';
 
@@ -35,7 +36,7 @@ interface Entry {
 export function createRouteCache(options: RouteCacheOptions) {
   const clock = options.clock ?? Date.now;
   const entries = new LRUCache<string, Entry>({ max: options.max });
-  const inflight = new Map<string, Promise<string | null>>();
+  const loads = createSingleflight<string, string | null>();
   let failing = false;
 
   /** The route to use for `url` as stored: itself, or null when it is not usable. */
@@ -55,27 +56,20 @@ export function createRouteCache(options: RouteCacheOptions) {
     }
   };
 
-  const load = (name: string): Promise<string | null> => {
-    let pending = inflight.get(name);
-    if (pending) return pending;
-    pending = options
-      .fetch(name)
-      .then((stored) => {
-        const entry = { ...usable(name, stored), fetchedAt: clock() };
+  const load = (name: string): Promise<string | null> =>
+    loads.run(name, async () => {
+      try {
+        const entry = { ...usable(name, await options.fetch(name)), fetchedAt: clock() };
         entries.set(name, entry);
         failing = false;
         return entry.url;
-      })
-      .catch((error: unknown) => {
+      } catch (error) {
         if (!failing)
           options.logger.warn({ err: errorMessage(error) }, 'route lookup failed; using what is known, else the default upstream');
         failing = true;
         return entries.get(name)?.url ?? null;
-      })
-      .finally(() => inflight.delete(name));
-    inflight.set(name, pending);
-    return pending;
-  };
+      }
+    });
 
   return {
     /**
@@ -104,4 +98,3 @@ export function createRouteCache(options: RouteCacheOptions) {
   };
 }
 
-export type RouteCache = ReturnType<typeof createRouteCache>;

@@ -7,7 +7,7 @@ import type {
   CertificateStore,
   NameStateStore,
   PauseStore,
-  RedisKeys,
+  BudgetKeys,
   RenewalIndex,
   RetirementKind,
   ServedNameStore,
@@ -25,7 +25,7 @@ export interface IssuingCa {
 /** The parts of the store an issuance reads and writes; the whole `Store` is one. */
 export interface IssueStore {
   /** Bucket key names, for the CA budgets' claims. */
-  keys: RedisKeys;
+  budgetKeys: BudgetKeys;
   certificates: Pick<CertificateStore, 'get' | 'save' | 'reschedule' | 'retire'>;
   nameStates: Pick<NameStateStore, 'get' | 'markIssuing' | 'markActive' | 'markCooling' | 'markFailed' | 'noteError'>;
   pauses: Pick<PauseStore, 'caPause' | 'pauseCa' | 'blockIssuance'>;

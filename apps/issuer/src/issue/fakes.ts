@@ -48,7 +48,7 @@ function fakeStore() {
     });
   };
   const store: IssueStore = {
-    keys: redisKeys('t'),
+    budgetKeys: redisKeys('t').buckets,
     certificates: {
       get: async (name) => certificates.get(name) ?? null,
       async save(cert, renewAt) {

@@ -1,0 +1,2 @@
+export { createSingleflight } from './singleflight.js';
+export type { Flight, Singleflight } from './singleflight.js';
