@@ -161,6 +161,9 @@ describe('the decision service', () => {
     expect(await service(fleet, chain).evaluate(name)).toMatchObject({ allowed: true, policy: 'fake' });
     expect(chain.calls()).toBe(1);
     expect(fleet.log.filter((entry) => entry === 'get')).toHaveLength(2);
+    // The lock it waited on is the other process's: it is left for its holder (or its TTL).
+    expect(fleet.log).not.toContain('unlock');
+    expect(fleet.locks.get(name)).toBe(T0 + 10_000);
   });
 
   it('takes the decision stored between its lookup and its lock, releasing the lock without evaluating', async () => {

@@ -50,7 +50,8 @@ export function createDecisionService(options: DecisionServiceOptions) {
 
   async function evaluateOnce(name: string): Promise<StoredDecision> {
     const lockMs = options.evaluationTimeoutMs + 1_000;
-    if (!(await options.store.lock(name, lockMs))) {
+    const held = await options.store.lock(name, lockMs);
+    if (!held) {
       // Another process is evaluating this name: wait for its answer rather than ask again.
       const deadline = clock() + lockMs;
       while (clock() < deadline) {
@@ -80,7 +81,9 @@ export function createDecisionService(options: DecisionServiceOptions) {
       options.onEvaluated?.(name, decision);
       return keep(name, stored);
     } finally {
-      await options.store.unlock(name).catch(() => undefined);
+      // Only our own lock: after waiting out another process's, we evaluate without one, and
+      // its lock (or a third process's, taken since) is not ours to remove.
+      if (held) await options.store.unlock(name).catch(() => undefined);
     }
   }
 

@@ -96,4 +96,24 @@ describe('createSingleflight', () => {
     expect(await second).toBe('new');
     expect(flights.size).toBe(0);
   });
+
+  it('forgets every call in flight at once (a subscription that lost messages)', async () => {
+    const flights = createSingleflight<string, string>();
+    const seen: boolean[] = [];
+    const gates = [deferred<string>(), deferred<string>()];
+    const calls = ['a', 'b'].map((key, i) =>
+      flights.run(key, async (flight) => {
+        const value = await gates[i]!.promise;
+        seen.push(flight.forgotten);
+        return value;
+      }),
+    );
+    flights.forgetAll();
+    expect(flights.size).toBe(0);
+    expect(flights.pending('a')).toBeUndefined();
+    gates[0]!.resolve('x');
+    gates[1]!.resolve('y');
+    expect(await Promise.all(calls)).toEqual(['x', 'y']);
+    expect(seen).toEqual([true, true]);
+  });
 });

@@ -23,6 +23,8 @@ export interface Singleflight<K, V> {
    * a new call, and the dropped call sees `flight.forgotten`. Returns whether one was in flight.
    */
   forget(key: K): boolean;
+  /** {@link forget} for every call in flight. */
+  forgetAll(): void;
   /** Calls in flight. */
   readonly size: number;
 }
@@ -60,6 +62,10 @@ export function createSingleflight<K, V>(): Singleflight<K, V> {
       running.forgotten = true;
       flights.delete(key);
       return true;
+    },
+    forgetAll() {
+      for (const running of flights.values()) running.forgotten = true;
+      flights.clear();
     },
     get size() {
       return flights.size;

@@ -70,6 +70,32 @@ describe('route cache', () => {
     expect(fetched).toHaveLength(3);
   });
 
+  it('does not keep, nor share, a load the route changed under', async () => {
+    const routes = new Map([['shop.example', 'http://10.0.0.5:8080']]);
+    const reads: { url: string | null; answer: () => void }[] = [];
+    const c = createRouteCache({
+      // Each read sees the route as it is when it starts, and answers when the test says.
+      fetch: (name) => {
+        const url = routes.get(name) ?? null;
+        return new Promise((resolve) => reads.push({ url, answer: () => resolve(url) }));
+      },
+      ttlMs: 30_000,
+      max: 100,
+      logger: createLogger({ role: 'test', level: 'silent' }),
+    });
+    const stale = c.lookup('shop.example') as Promise<string | null>;
+    routes.set('shop.example', 'http://10.0.0.9:8080');
+    c.invalidate('shop.example');
+    const fresh = c.lookup('shop.example') as Promise<string | null>;
+    expect(reads).toHaveLength(2);
+    reads[1]!.answer();
+    expect(await fresh).toBe('http://10.0.0.9:8080');
+    reads[0]!.answer();
+    expect(await stale).toBe('http://10.0.0.5:8080');
+    // The read that started before the change answered its caller and left the new route in place.
+    expect(c.lookup('shop.example')).toBe('http://10.0.0.9:8080');
+  });
+
   it('keeps what it knows when Redis fails, and uses the default upstream for a name never seen', async () => {
     const { c, advance, failRedis } = cache(new Map([['shop.example', 'http://10.0.0.5']]));
     await c.lookup('shop.example');

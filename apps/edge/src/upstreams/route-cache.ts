@@ -57,10 +57,11 @@ export function createRouteCache(options: RouteCacheOptions) {
   };
 
   const load = (name: string): Promise<string | null> =>
-    loads.run(name, async () => {
+    loads.run(name, async (flight) => {
       try {
         const entry = { ...usable(name, await options.fetch(name)), fetchedAt: clock() };
-        entries.set(name, entry);
+        // A load the route changed under may have read the old route: answer its callers, keep nothing.
+        if (!flight.forgotten) entries.set(name, entry);
         failing = false;
         return entry.url;
       } catch (error) {
@@ -90,11 +91,12 @@ export function createRouteCache(options: RouteCacheOptions) {
     /** The route of `name` changed: forget it, so the next request asks Redis. */
     invalidate(name: string): void {
       entries.delete(name);
+      loads.forget(name);
     },
     /** Messages may have been lost (the subscription reconnected): forget everything. */
     clear(): void {
       entries.clear();
+      loads.forgetAll();
     },
   };
 }
-
