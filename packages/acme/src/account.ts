@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import acme from 'acme-client';
 import { clampRetryAfter, type RenewalWindow } from './ari.js';
-import { AcmeProblemError, AcmeValidationError, parseRetryAfter } from './problem.js';
+import { isNetworkError, PROBLEM_PREFIX } from './classify.js';
+import { AcmeProblemError, AcmeValidationError, authorizationProblems, type ChallengeProblem, parseRetryAfter } from './problem.js';
 
 /** One pending challenge, as a responder needs it. */
 export interface PendingChallenge {
@@ -100,6 +101,19 @@ export class AcmeAccount {
     };
   }
 
+  /**
+   * What the CA recorded on `domain`'s failed authorization: asked again (acme-client's error
+   * holds the document only as text). Nothing when that read fails too: the caller's error stands.
+   */
+  private async validationProblems(order: acme.Order, domain: string): Promise<ChallengeProblem[]> {
+    try {
+      const authorizations = await this.client.getAuthorizations(order);
+      return authorizationProblems(authorizations.find((a) => a.identifier.value === domain));
+    } catch {
+      return [];
+    }
+  }
+
   private readDirectory(): Promise<Record<string, unknown>> {
     this.directory ??= acme.axios.get(this.directoryUrl).then((answer) => answer.data as Record<string, unknown>);
     return this.directory;
@@ -190,8 +204,11 @@ export class AcmeAccount {
           try {
             await this.client.waitForValidStatus(authorization);
           } catch (error) {
-            if (error instanceof AcmeProblemError) throw error;
-            throw new AcmeValidationError(domain, (error as Error).message, { cause: error });
+            // The CA itself failing (a problem answer, no answer at all) is not the name's fault.
+            if (error instanceof AcmeProblemError || isNetworkError(error)) throw error;
+            const problems = await this.validationProblems(order, domain);
+            const detail = problems.map((p) => `${p.type.replace(PROBLEM_PREFIX, '')}: ${p.detail ?? 'no detail'}`).join('; ');
+            throw new AcmeValidationError(domain, detail || (error as Error).message, { cause: error, problems });
           }
         }),
       );

@@ -1,15 +1,14 @@
 import { AxiosError } from 'axios';
 import { describe, expect, it } from 'vitest';
 import { classifyAcmeFailure } from './classify.js';
-import { AcmeProblemError, AcmeValidationError } from './problem.js';
+import { AcmeProblemError, AcmeValidationError, authorizationProblems } from './problem.js';
 
 const problem = (type: string, status: number, retryAfterMs?: number) =>
   new AcmeProblemError(`urn:ietf:params:acme:error:${type}`, status, 'detail', 'https://ca/x', retryAfterMs);
 
 /**
- * A failed validation as account.ts reports it: acme-client 5.4's error for an invalid
- * authorization carries the authorization document as JSON (`util.formatResponseError`), with
- * the CA's problem on the failed challenge, as Pebble and Boulder answer it.
+ * A failed validation as account.ts reports it: the CA's problems read from the invalid
+ * authorization (asked again after acme-client's wait failed), as Pebble and Boulder answer it.
  */
 function failedValidation(problemType: string | undefined, detail = 'the CA says no') {
   const authorization = {
@@ -28,7 +27,7 @@ function failedValidation(problemType: string | undefined, detail = 'the CA says
     ],
   };
   const cause = new Error(JSON.stringify(authorization));
-  return new AcmeValidationError('a.example', cause.message, { cause });
+  return new AcmeValidationError('a.example', detail, { cause, problems: authorizationProblems(authorization) });
 }
 
 describe('classifyAcmeFailure', () => {
@@ -66,5 +65,19 @@ describe('classifyAcmeFailure', () => {
   it('reads network failures by their code, not by words in the message', () => {
     expect(classifyAcmeFailure(new Error('socket timeout while reading the network')).kind).toBe('transient');
     expect(classifyAcmeFailure(Object.assign(new Error('boom'), { code: 'ECONNRESET' })).kind).toBe('unavailable');
+  });
+
+  it('reads the problems of an authorization field by field, ignoring what is not a problem', () => {
+    expect(
+      authorizationProblems({
+        error: { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'no', status: 403 },
+        challenges: [{ error: { type: 'urn:ietf:params:acme:error:dns', detail: 7 } }, { error: 'text' }, null, {}],
+      }),
+    ).toEqual([
+      { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'no', status: 403 },
+      { type: 'urn:ietf:params:acme:error:dns', detail: undefined, status: undefined },
+    ]);
+    expect(authorizationProblems(undefined)).toEqual([]);
+    expect(authorizationProblems('{"error":{"type":"x"}}')).toEqual([]);
   });
 });

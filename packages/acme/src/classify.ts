@@ -42,7 +42,13 @@ export interface Classified {
   message: string;
 }
 
-const PROBLEM_PREFIX = 'urn:ietf:params:acme:error:';
+export const PROBLEM_PREFIX = 'urn:ietf:params:acme:error:';
+
+/** An error with no answer from the CA at all (refused, reset, timed out, not resolved). */
+export function isNetworkError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
 
 /**
  * Classifies by what the error is (its class, the CA's problem type and status, the network
@@ -57,36 +63,13 @@ export function classifyAcmeFailure(error: unknown): Classified {
     return { kind: 'transient', retryAfterMs: error.retryAfterMs, message };
   }
   if (error instanceof AcmeValidationError) {
-    const permanent = challengeProblemTypes(error.cause).some(isPermanent);
+    const permanent = error.problems.some((problem) => isPermanent(problem.type));
     return { kind: permanent ? 'permanent' : 'validation', retryAfterMs: undefined, message };
   }
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return { kind: 'unavailable', retryAfterMs: undefined, message };
+  if (isNetworkError(error)) return { kind: 'unavailable', retryAfterMs: undefined, message };
   return { kind: 'transient', retryAfterMs: undefined, message };
 }
 
 function isPermanent(type: string): boolean {
   return PERMANENT_TYPES.includes(type.replace(PROBLEM_PREFIX, ''));
-}
-
-/**
- * The problem types the CA gave for a failed validation. acme-client 5.4 throws a plain Error
- * when an authorization turns invalid, its message the authorization document as JSON
- * (`util.formatResponseError`: `JSON.stringify(resp.data)`), each failed challenge with its
- * RFC 8555 problem in `error`. The document is read as the structure it is, field by field; an
- * error that is not such a document has no types. (Carrying the problem on AcmeValidationError
- * itself, where account.ts makes it, would make this unnecessary.)
- */
-function challengeProblemTypes(cause: unknown): string[] {
-  if (!(cause instanceof Error)) return [];
-  let document: unknown;
-  try {
-    document = JSON.parse(cause.message);
-  } catch {
-    return [];
-  }
-  const authorization = document as { error?: { type?: unknown }; challenges?: { error?: { type?: unknown } }[] } | null;
-  if (typeof authorization !== 'object' || authorization === null) return [];
-  const problems = [authorization.error, ...(Array.isArray(authorization.challenges) ? authorization.challenges.map((c) => c?.error) : [])];
-  return problems.flatMap((problem) => (typeof problem?.type === 'string' ? [problem.type] : []));
 }

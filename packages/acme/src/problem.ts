@@ -26,10 +26,41 @@ export class AcmeValidationError extends Error {
   constructor(
     readonly domain: string,
     detail: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & {
+      /** The problems the CA recorded on the failed authorization's challenges (RFC 8555 7.1.4). */
+      problems?: readonly ChallengeProblem[];
+    },
   ) {
     super(`the CA could not validate ${domain}: ${detail}`, options);
+    this.problems = options?.problems ?? [];
   }
+
+  readonly problems: readonly ChallengeProblem[];
+}
+
+/** One RFC 8555 problem document as the CA put it on a challenge. */
+export interface ChallengeProblem {
+  type: string;
+  detail: string | undefined;
+  status: number | undefined;
+}
+
+/** The problems on an authorization document (its own `error` and each challenge's), read field by field. */
+export function authorizationProblems(authorization: unknown): ChallengeProblem[] {
+  const document = authorization as { error?: unknown; challenges?: { error?: unknown }[] } | null;
+  if (typeof document !== 'object' || document === null) return [];
+  const candidates = [document.error, ...(Array.isArray(document.challenges) ? document.challenges.map((c) => c?.error) : [])];
+  return candidates.flatMap((candidate) => {
+    const problem = candidate as { type?: unknown; detail?: unknown; status?: unknown } | undefined;
+    if (typeof problem?.type !== 'string') return [];
+    return [
+      {
+        type: problem.type,
+        detail: typeof problem.detail === 'string' ? problem.detail : undefined,
+        status: typeof problem.status === 'number' ? problem.status : undefined,
+      },
+    ];
+  });
 }
 
 /**
