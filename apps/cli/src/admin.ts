@@ -1,15 +1,15 @@
 import type { CommonConfig } from '@certfleet/config';
 import { checkAllowlistEntry, checkHostname } from '@certfleet/domain';
-import type { Redis } from 'ioredis';
-import { connectRedis, createStore, type Store } from '@certfleet/store';
+
+import { connectTo, createStore, type RedisClient, type Store } from '@certfleet/store';
 
 /**
  * Runs `work` with a store for the deployment in `config`, then closes the connection. `redis`
  * is the store's connection, for BullMQ (with `store.queuePrefix`) and nothing else.
  */
-export async function withStore<T>(config: CommonConfig, work: (store: Store, redis: Redis) => Promise<T>): Promise<T> {
+export async function withStore<T>(config: CommonConfig, work: (store: Store, redis: RedisClient) => Promise<T>): Promise<T> {
   // Fail after a few seconds rather than hang when Redis is unreachable.
-  const redis = connectRedis(config.redisUrl, { connectionName: 'certfleet-cli', commandTimeoutMs: 5_000 });
+  const redis = connectTo(config.redis, { connectionName: 'certfleet-cli', commandTimeoutMs: 5_000 });
   redis.on('error', () => undefined);
   try {
     return await work(createStore(redis, config.prefix), redis);

@@ -5,8 +5,8 @@ import { loadCommonConfig, loadPolicyConfig } from '@certfleet/config';
 import { checkHostname, DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
 import { createPolicyChainFromConfig } from '@certfleet/policy';
 import { createIssueQueue, requestIssuance } from '@certfleet/queue';
-import type { Store } from '@certfleet/store';
-import type { Redis } from 'ioredis';
+import type { RedisClient, Store } from '@certfleet/store';
+
 import { formatTime, splitNames, table, withStore, UsageError } from './admin.js';
 
 const IMPORT_BATCH = 1_000;
@@ -200,7 +200,7 @@ function oneName(input: string): string {
 }
 
 /** Enqueues pre-provisioning for the exact names among `entries`; returns how many. */
-async function provision(store: Store, redis: Redis, entries: readonly string[]): Promise<number> {
+async function provision(store: Store, redis: RedisClient, entries: readonly string[]): Promise<number> {
   const names = entries.filter((entry) => !entry.startsWith('*.'));
   if (names.length === 0) return 0;
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });

@@ -3,10 +3,10 @@ import { createAddressPolicy } from '@certfleet/config';
 import { UsageError } from './admin.js';
 import { checkRouteUrl } from './routes-command.js';
 
-const strict = createAddressPolicy({ redis: { addresses: ['10.0.0.9'], port: 6379 } });
+const strict = createAddressPolicy({ redis: { addresses: ['10.0.0.9'], ports: [6379] } });
 const lenient = createAddressPolicy({
   allowedNetworks: ['127.0.0.0/8', '10.0.0.0/8', '169.254.0.0/16'],
-  redis: { addresses: ['10.0.0.9'], port: 6379 },
+  redis: { addresses: ['10.0.0.9'], ports: [6379] },
 });
 
 describe('checkRouteUrl', () => {

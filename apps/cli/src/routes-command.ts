@@ -6,7 +6,8 @@ import {
   describeRefusal,
   loadCommonConfig,
   loadUpstreamConfig,
-  redisEndpointOf,
+  redisAddressesOf,
+  type RedisTarget,
   type AddressPolicy,
   type AddressRefusal,
 } from '@certfleet/config';
@@ -54,16 +55,10 @@ export function checkRouteUrl(input: string, policy: AddressPolicy): URL {
  * The edges' rules for route addresses, from the same environment: UPSTREAM_ALLOWED_NETWORKS,
  * and Redis's addresses from REDIS_URL (looked up as the Redis client does; none if that fails).
  */
-async function routeAddressPolicy(env: NodeJS.ProcessEnv, redisUrl: string): Promise<AddressPolicy> {
-  const { host, port } = redisEndpointOf(redisUrl);
-  const addresses =
-    isIP(host) !== 0
-      ? [host]
-      : await lookup(host, { all: true }).then(
-          (found) => found.map((entry) => entry.address),
-          () => [],
-        );
-  return createAddressPolicy({ allowedNetworks: loadUpstreamConfig(env).allowedNetworks, redis: { addresses, port } });
+async function routeAddressPolicy(env: NodeJS.ProcessEnv, redis: RedisTarget): Promise<AddressPolicy> {
+  const systemResolve = async (host: string) => (await lookup(host, { all: true })).map((entry) => entry.address);
+  const { addresses, ports } = await redisAddressesOf(redis.endpoints, systemResolve);
+  return createAddressPolicy({ allowedNetworks: loadUpstreamConfig(env).allowedNetworks, redis: { addresses, ports } });
 }
 
 function checkName(input: string): string {
@@ -86,7 +81,7 @@ export function routesCommand(): Command {
     .action(async (input: string, urlInput: string) => {
       const name = checkName(input);
       const common = loadCommonConfig(process.env);
-      const url = checkRouteUrl(urlInput, await routeAddressPolicy(process.env, common.redisUrl));
+      const url = checkRouteUrl(urlInput, await routeAddressPolicy(process.env, common.redis));
       // Stored as given, minus a lone trailing slash the URL parser adds to a bare origin.
       const stored = url.pathname === '/' && !urlInput.endsWith('/') ? url.href.replace(/\/$/, '') : url.href;
       await withStore(common, (store) => store.routes.set(name, stored));

@@ -6,7 +6,7 @@ import { DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
 import { createRegistry, errorMessage, serveMetrics, shareMetricsWithClusterPrimary, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
-import { connectRedis, createStore, redisReady } from '@certfleet/store';
+import { connectTo, createStore, redisReady } from '@certfleet/store';
 import { SecureContextCache, createNativeMemoryReclaimer, createSelfSignedCertificate } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
 import { createAlpnChallenges } from './alpn-challenges.js';
@@ -42,11 +42,11 @@ export interface RunningEdge {
  */
 export async function startEdge(config: EdgeConfig, logger: Logger, options: { clusterWorker?: boolean } = {}): Promise<RunningEdge> {
   // The handshake path must fail fast when Redis is away: no offline queue, bounded commands.
-  const redis = connectRedis(config.redisUrl, { failFast: true, commandTimeoutMs: 1_000, connectionName: 'certfleet-edge' });
-  const bullRedis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-edge-events' });
+  const redis = connectTo(config.redis, { failFast: true, commandTimeoutMs: 1_000, connectionName: 'certfleet-edge' });
+  const bullRedis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-edge-events' });
   // Work off the handshake path (served-name records, ticket-key refreshes) has a connection of
   // its own, so the handshake path's connection carries only what handshakes need.
-  const backgroundRedis = connectRedis(config.redisUrl, {
+  const backgroundRedis = connectTo(config.redis, {
     failFast: true,
     commandTimeoutMs: 5_000,
     connectionName: 'certfleet-edge-background',
@@ -161,7 +161,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     hasCertificate: (name) => cache.peek(name) !== undefined,
     hasStoredCertificate: async (name) => local?.has(name) || (await store.certificates.get(name)) !== null,
     publicHttpsPort: config.publicHttpsPort,
-    redisUrl: config.redisUrl,
+    redisEndpoints: config.redis.endpoints,
     metrics,
     logger,
   });

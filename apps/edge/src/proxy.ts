@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { UpstreamConfig } from '@certfleet/config';
+import type { HostPort, UpstreamConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import type { Store } from '@certfleet/store';
 import type { EdgeMetrics } from './metrics.js';
@@ -40,7 +40,7 @@ export interface UpstreamProxyDeps {
   /** EDGE_PUBLIC_HTTPS_PORT: what X-Forwarded-Port says. */
   publicHttpsPort: number;
   /** REDIS_URL: routes may not reach Redis's addresses (unless allowed), nor ever its port there. */
-  redisUrl: string;
+  redisEndpoints: readonly HostPort[];
   metrics: Pick<EdgeMetrics, 'proxyAnswers' | 'upstreamRetries' | 'droppedResponseHeaders' | 'requests'>;
   logger: Logger;
 }
@@ -72,7 +72,11 @@ export async function createUpstreamProxy(deps: UpstreamProxyDeps) {
     failTimeoutMs: config.failTimeoutMs,
     logger: log,
     // Routes' addresses are filtered on every resolution (UPSTREAM_URL's are the operator's own).
-    addressPolicy: await createRouteAddressPolicy({ allowedNetworks: config.allowedNetworks, redisUrl: deps.redisUrl, logger: log }),
+    addressPolicy: await createRouteAddressPolicy({
+      allowedNetworks: config.allowedNetworks,
+      redisEndpoints: deps.redisEndpoints,
+      logger: log,
+    }),
   });
   await pools.get(deps.upstreamUrl).ready();
   const routes = createRouteCache({ fetch: (name) => deps.store.routes.get(name), ttlMs: ROUTE_TTL_MS, max: ROUTE_CACHE_MAX, logger: log });

@@ -3,7 +3,7 @@ import type { IssuerConfig } from '@certfleet/config';
 import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
-import { connectRedis, createStore } from '@certfleet/store';
+import { connectTo, createStore } from '@certfleet/store';
 import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
 import { runIssueJob } from './issue-job.js';
@@ -21,7 +21,7 @@ export interface RunningRole {
  */
 export async function startIssuer(config: IssuerConfig, logger: Logger): Promise<RunningRole> {
   configureAcmeHttp({ caBundlePems: config.cas.flatMap((ca) => (ca.caBundlePem ? [ca.caBundlePem] : [])) });
-  const redis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-issuer' });
+  const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-issuer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   const store = createStore(redis, config.prefix);
   const cas = createCaPool(config.cas, { store, logger });

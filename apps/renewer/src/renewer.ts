@@ -2,14 +2,14 @@ import type { RenewerConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { runRenewalTick } from '@certfleet/renewal';
-import { connectRedis, createStore } from '@certfleet/store';
+import { connectTo, createStore } from '@certfleet/store';
 
 /**
  * The renewer: on every tick, enqueues renewals for the certificates that are due. Any number
  * may run; a fleet-wide lease lets one tick run at a time. Ticks drain a backlog page by page.
  */
 export async function startRenewer(config: RenewerConfig, logger: Logger, clock: () => number = Date.now) {
-  const redis = connectRedis(config.redisUrl, { forBullmq: true, connectionName: 'certfleet-renewer' });
+  const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-renewer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   const store = createStore(redis, config.prefix);
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { BucketSpec } from './bucket-spec.js';
 
 // All-or-nothing take from several buckets, on Redis's clock: every bucket is refilled, then
@@ -75,14 +75,14 @@ const COMMAND = 'certfleetTakeAll';
 
 type TakeAllCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<[number, number, number]>;
 
-function takeAllCommand(redis: Redis): TakeAllCommand {
+function takeAllCommand(redis: Redis | Cluster): TakeAllCommand {
   const scripted = redis as Redis & { [COMMAND]?: TakeAllCommand };
   if (!scripted[COMMAND]) redis.defineCommand(COMMAND, { lua: TAKE_ALL_LUA });
   return (scripted[COMMAND] as TakeAllCommand).bind(redis);
 }
 
 /** Takes `count` tokens from every claimed bucket, or none from any. */
-export async function takeAll(redis: Redis, claims: readonly BudgetClaim[], count = 1): Promise<TakeAllResult> {
+export async function takeAll(redis: Redis | Cluster, claims: readonly BudgetClaim[], count = 1): Promise<TakeAllResult> {
   if (claims.length === 0) return { granted: true, retryAfterMs: 0, refusedBy: undefined };
   const args = [count, ...claims.flatMap((c) => [c.spec.capacity, c.spec.refillIntervalMs, c.floor ?? 0])];
   const [granted, wait, refused] = await takeAllCommand(redis)(claims.length, ...claims.map((c) => c.key), ...args);

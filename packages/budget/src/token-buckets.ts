@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { BucketSpec } from './bucket-spec.js';
 import { takeAll, type BudgetClaim, type TakeAllResult } from './multi-take.js';
 
@@ -16,7 +16,7 @@ export interface TokenBuckets {
 }
 
 /** Buckets on one Redis: a single claim, or several all-or-nothing. */
-export function createTokenBuckets(redis: Redis): TokenBuckets {
+export function createTokenBuckets(redis: Redis | Cluster): TokenBuckets {
   return {
     async take(key, spec, count = 1) {
       const result = await takeAll(redis, [{ key, spec }], count);

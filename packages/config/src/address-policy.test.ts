@@ -4,7 +4,7 @@ import {
   describeRefusal,
   METADATA_ADDRESSES,
   parseNetwork,
-  redisEndpointOf,
+  redisAddressesOf,
   specialRangeOf,
 } from './address-policy.js';
 
@@ -154,7 +154,7 @@ describe('createAddressPolicy', () => {
   });
 
   describe("the fleet's Redis", () => {
-    const redis = { addresses: ['203.0.113.7', '2001:db8::7'], port: 6379 };
+    const redis = { addresses: ['203.0.113.7', '2001:db8::7'], ports: [6379] };
 
     it('refuses its addresses, public or not, unless allowed', () => {
       const policy = createAddressPolicy({ redis });
@@ -166,7 +166,7 @@ describe('createAddressPolicy', () => {
     });
 
     it('names the range of a Redis on a special address', () => {
-      const local = createAddressPolicy({ redis: { addresses: ['127.0.0.1'], port: 6379 } });
+      const local = createAddressPolicy({ redis: { addresses: ['127.0.0.1'], ports: [6379] } });
       expect(local.refusal('127.0.0.1', 8080)).toEqual({ address: '127.0.0.1', range: 'loopback', allowable: true });
       expect(local.refusal('127.0.0.1', 6379)).toEqual({ address: '127.0.0.1', range: 'redis', allowable: false });
     });
@@ -188,7 +188,7 @@ describe('createAddressPolicy', () => {
   });
 });
 
-describe('describeRefusal and redisEndpointOf', () => {
+describe('describeRefusal and redisAddressesOf', () => {
   it('says what the address is in words', () => {
     expect(describeRefusal({ address: '127.0.0.1', range: 'loopback', allowable: true })).toBe(
       '127.0.0.1 is a loopback address (127.0.0.0/8 or ::1)',
@@ -198,11 +198,21 @@ describe('describeRefusal and redisEndpointOf', () => {
     );
   });
 
-  it.each([
-    ['redis://127.0.0.1:6380', { host: '127.0.0.1', port: 6380 }],
-    ['rediss://user:secret@redis.internal', { host: 'redis.internal', port: 6379 }],
-    ['redis://[::1]:7000/2', { host: '::1', port: 7000 }],
-  ])('finds the host and port of %s', (url, endpoint) => {
-    expect(redisEndpointOf(url)).toEqual(endpoint);
+  it('collects the addresses and ports of every Redis endpoint, a host that does not resolve named, not fatal', async () => {
+    const resolve = async (host: string) => {
+      if (host === 'redis.internal') return ['10.0.0.7', 'fd00::7'];
+      throw new Error('ENOTFOUND');
+    };
+    const found = await redisAddressesOf(
+      [
+        { host: '127.0.0.1', port: 26379 },
+        { host: 'redis.internal', port: 26379 },
+        { host: 'gone.internal', port: 26380 },
+      ],
+      resolve,
+    );
+    expect(found.addresses).toEqual(['127.0.0.1', '10.0.0.7', 'fd00::7']);
+    expect(found.ports).toEqual([26379, 26380]);
+    expect(found.unresolved.map((u) => u.host)).toEqual(['gone.internal']);
   });
 });

@@ -139,7 +139,7 @@ export interface AddressPolicyOptions {
    * addresses are refused like a private range, so they can be allowed; the Redis port itself
    * on them never is (no route has any business speaking HTTP to the fleet's database).
    */
-  redis?: { addresses: readonly string[]; port: number };
+  redis?: { addresses: readonly string[]; ports: readonly number[] };
 }
 
 /** Says whether a route may dial an address. Synchronous and cheap: it runs on every resolution. */
@@ -165,7 +165,7 @@ export function createAddressPolicy(options: AddressPolicyOptions = {}): Address
       const family = familyOf(address);
       if (metadataList.check(address, family)) return { address, range: 'metadata', allowable: false };
       const isRedis = redis.check(address, family);
-      if (isRedis && port === options.redis?.port) return { address, range: 'redis', allowable: false };
+      if (isRedis && options.redis?.ports.includes(port)) return { address, range: 'redis', allowable: false };
       if (allowed.check(address, family)) return undefined;
       // The range first: it says more of a Redis on loopback or a private address than "Redis" does.
       const range = specialRangeOf(address) ?? (isRedis ? 'redis' : undefined);
@@ -174,8 +174,26 @@ export function createAddressPolicy(options: AddressPolicyOptions = {}): Address
   };
 }
 
-/** The host and port of a redis:// or rediss:// URL (6379 when none is given), without IPv6 brackets. */
-export function redisEndpointOf(redisUrl: string): { host: string; port: number } {
-  const url = new URL(redisUrl);
-  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) || 6379 };
+/**
+ * The addresses and ports of every Redis endpoint a role may reach (the server, the sentinels or
+ * the cluster seeds), host names looked up with `resolve`, for the route address policy. A host
+ * that does not resolve is named in `unresolved`: not fatal, the special ranges still hold.
+ */
+export async function redisAddressesOf(
+  endpoints: readonly { host: string; port: number }[],
+  resolve: (host: string) => Promise<string[]>,
+): Promise<{ addresses: string[]; ports: number[]; unresolved: { host: string; error: unknown }[] }> {
+  const unresolved: { host: string; error: unknown }[] = [];
+  const found = await Promise.all(
+    endpoints.map(async ({ host }) => {
+      if (isIP(host) !== 0) return [host];
+      try {
+        return await resolve(host);
+      } catch (error) {
+        unresolved.push({ host, error });
+        return [];
+      }
+    }),
+  );
+  return { addresses: [...new Set(found.flat())], ports: [...new Set(endpoints.map((e) => e.port))], unresolved };
 }

@@ -22,7 +22,7 @@ export {
   describeRefusal,
   METADATA_ADDRESSES,
   parseNetwork,
-  redisEndpointOf,
+  redisAddressesOf,
   specialRangeOf,
 } from './address-policy.js';
 export type { AddressPolicy, AddressPolicyOptions, AddressRefusal, Network, RefusedRange, SpecialRange } from './address-policy.js';

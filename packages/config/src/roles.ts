@@ -28,7 +28,6 @@ const common = {
 };
 
 export interface CommonConfig {
-  redisUrl: string;
   /** Where Redis is (one server, Sentinel or Cluster), as whom, and over TLS or not. */
   redis: RedisTarget;
   /** Prefix of every Redis key and queue: two prefixes on one Redis never see each other. */
@@ -39,7 +38,7 @@ export interface CommonConfig {
 }
 
 function commonOf(env: ReturnType<typeof parseEnv<typeof common>>, warnings: string[] = []): CommonConfig {
-  return { redisUrl: env.REDIS_URL.href, redis: redisTargetOf(env), prefix: env.CERTFLEET_PREFIX, logLevel: env.LOG_LEVEL, warnings };
+  return { redis: redisTargetOf(env), prefix: env.CERTFLEET_PREFIX, logLevel: env.LOG_LEVEL, warnings };
 }
 
 export function loadCommonConfig(env: NodeJS.ProcessEnv): CommonConfig {

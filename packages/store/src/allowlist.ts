@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 /**
@@ -22,7 +22,7 @@ export function coveringEntries(name: string): string[] {
   return entries;
 }
 
-export function createAllowlistStore(redis: Redis, keys: RedisKeys): AllowlistStore {
+export function createAllowlistStore(redis: RedisClient, keys: RedisKeys): AllowlistStore {
   return {
     add: async (entries) => (entries.length ? redis.sadd(keys.allowlist, ...entries) : 0),
     remove: async (entries) => (entries.length ? redis.srem(keys.allowlist, ...entries) : 0),

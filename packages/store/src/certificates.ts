@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 /** A certificate as certfleet stores it: the full chain as issued, its key and what we need to serve and renew it. */
@@ -63,7 +63,7 @@ export interface CertificateStore {
   count(): Promise<number>;
 }
 
-export function createCertificateStore(redis: Redis, keys: RedisKeys): CertificateStore {
+export function createCertificateStore(redis: RedisClient, keys: RedisKeys): CertificateStore {
   async function get(name: string): Promise<StoredCertificate | null> {
     const h = await redis.hgetall(keys.cert(name));
     if (!h.chain || !h.key) return null;

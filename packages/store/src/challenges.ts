@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 /**
@@ -15,7 +15,7 @@ export interface ChallengeStore {
   removeAlpn(name: string): Promise<void>;
 }
 
-export function createChallengeStore(redis: Redis, keys: RedisKeys): ChallengeStore {
+export function createChallengeStore(redis: RedisClient, keys: RedisKeys): ChallengeStore {
   return {
     put: async (token, keyAuthorization, ttlMs) => {
       await redis.set(keys.challenge(token), keyAuthorization, 'PX', ttlMs);

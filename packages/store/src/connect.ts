@@ -76,6 +76,19 @@ export function connectTo(target: RedisTarget, options: ConnectOptions = {}): Re
   }
 }
 
+/**
+ * A second connection like `redis`, for a subscriber (a subscribed connection can do nothing
+ * else): it queues its SUBSCRIBE until connected and never times commands out, whatever the
+ * parent's fail-fast settings. On a Cluster, pub/sub reaches every node, so any one will do.
+ */
+export function subscriberConnection(redis: RedisClient): RedisClient {
+  const overrides = { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined };
+  if (redis instanceof Cluster) {
+    return redis.duplicate(undefined, { enableOfflineQueue: true, redisOptions: { ...redis.options.redisOptions, ...overrides } });
+  }
+  return redis.duplicate(overrides);
+}
+
 /** Resolves once `redis` is connected and ready; it keeps retrying meanwhile. */
 export async function redisReady(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') return;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 /** A domain-policy decision as the fleet shares it. */
@@ -31,7 +31,7 @@ export interface DecisionStore {
   forget(names: readonly string[]): Promise<void>;
 }
 
-export function createDecisionStore(redis: Redis, keys: RedisKeys): DecisionStore {
+export function createDecisionStore(redis: RedisClient, keys: RedisKeys): DecisionStore {
   return {
     async get(name) {
       const raw = await redis.get(keys.decision(name));

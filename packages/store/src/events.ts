@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { subscriberConnection, type RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 /**
@@ -7,13 +7,13 @@ import type { RedisKeys } from './keys.js';
  * correctness, only for freshness. Returns a function that unsubscribes and closes.
  */
 export async function subscribeCertChanged(
-  redis: Redis,
+  redis: RedisClient,
   keys: RedisKeys,
   onChange: (name: string) => void,
   onAlpnChange?: (name: string) => void,
 ): Promise<() => Promise<void>> {
   // A subscriber must queue its SUBSCRIBE until connected, whatever the parent's fail-fast settings.
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+  const subscriber = subscriberConnection(redis);
   subscriber.on('error', () => undefined);
   subscriber.on('message', (channel: string, name: string) => {
     if (channel === keys.certChanged) onChange(name);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import { createTokenBuckets } from '@certfleet/budget';
 import { createAllowlistStore } from './allowlist.js';
 import { createCertificateStore } from './certificates.js';
@@ -41,7 +41,7 @@ export type { RedisClient } from './connect.js';
  * Every store of one deployment (one prefix) over one Redis connection. The connection and the
  * key model stay inside: callers get named operations, never a raw key or `redis`.
  */
-export function createStore(redis: Redis, prefix: string) {
+export function createStore(redis: RedisClient, prefix: string) {
   const keys = redisKeys(prefix);
   return {
     /** BullMQ's key prefix for this deployment's queues (pass it with a connection of BullMQ's own). */

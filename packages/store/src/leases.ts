@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 import { scriptCommand } from './script-command.js';
 
@@ -17,7 +17,7 @@ export interface LeaseStore {
   run<T>(name: string, ttlMs: number, job: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
 }
 
-export function createLeaseStore(redis: Redis, keys: RedisKeys): LeaseStore {
+export function createLeaseStore(redis: RedisClient, keys: RedisKeys): LeaseStore {
   const release = scriptCommand<number>(redis, 'certfleetReleaseLease', RELEASE_LEASE_LUA, 1);
   return {
     async run(name, ttlMs, job) {

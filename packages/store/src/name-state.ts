@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 export type IssuanceState = 'issuing' | 'active' | 'cooling' | 'failed';
@@ -39,7 +39,7 @@ export function blocksIssuance(state: NameState | null, now: number): boolean {
   return state.state === 'cooling' && (state.coolUntil ?? 0) > now;
 }
 
-export function createNameStateStore(redis: Redis, keys: RedisKeys): NameStateStore {
+export function createNameStateStore(redis: RedisClient, keys: RedisKeys): NameStateStore {
   const error = (text: string) => text.slice(0, 500);
   return {
     async get(name) {

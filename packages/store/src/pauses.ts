@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 export interface Pause {
@@ -17,7 +17,7 @@ export interface PauseStore {
   blockIssuance(pause: Pause, now: number): Promise<void>;
 }
 
-export function createPauseStore(redis: Redis, keys: RedisKeys): PauseStore {
+export function createPauseStore(redis: RedisClient, keys: RedisKeys): PauseStore {
   const read = async (key: string): Promise<Pause | null> => {
     const raw = await redis.get(key);
     return raw ? (JSON.parse(raw) as Pause) : null;

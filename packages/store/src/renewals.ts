@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 /**
@@ -19,7 +19,7 @@ export interface RenewalIndex {
   dropAriPoll(name: string): Promise<void>;
 }
 
-export function createRenewalIndex(redis: Redis, keys: RedisKeys): RenewalIndex {
+export function createRenewalIndex(redis: RedisClient, keys: RedisKeys): RenewalIndex {
   const score = async (key: string, name: string) => {
     const value = await redis.zscore(key, name);
     return value === null ? null : Number(value);

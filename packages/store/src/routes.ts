@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { subscriberConnection, type RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 /** A route's URL the edge cannot use: the message names it (credentials masked), what is wrong and what to give. */
@@ -65,7 +65,7 @@ export interface RouteStore {
   list(): Promise<Route[]>;
 }
 
-export function createRouteStore(redis: Redis, keys: RedisKeys): RouteStore {
+export function createRouteStore(redis: RedisClient, keys: RedisKeys): RouteStore {
   return {
     async set(name, url) {
       parseRouteUrl(url);
@@ -101,12 +101,12 @@ export function createRouteStore(redis: Redis, keys: RedisKeys): RouteStore {
  * so the caller should forget what it cached. Returns a function that unsubscribes and closes.
  */
 export async function subscribeRouteChanged(
-  redis: Redis,
+  redis: RedisClient,
   keys: RedisKeys,
   onChange: (name: string) => void,
   onResubscribed: () => void,
 ): Promise<() => Promise<void>> {
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+  const subscriber = subscriberConnection(redis);
   subscriber.on('error', () => undefined);
   subscriber.on('message', (channel: string, name: string) => {
     if (channel === keys.routeChanged) onChange(name);

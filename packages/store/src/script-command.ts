@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 
 /** A Lua script as a command of one connection: its keys, then its arguments. */
 export type ScriptCommand<T> = (...keysAndArgs: (string | number)[]) => Promise<T>;
@@ -8,8 +8,8 @@ export type ScriptCommand<T> = (...keysAndArgs: (string | number)[]) => Promise<
  * sends it by SHA (EVALSHA) and falls back to EVAL when the server does not know it (a
  * restarted or flushed Redis), instead of sending the whole script on every call.
  */
-export function scriptCommand<T>(redis: Redis, name: string, lua: string, numberOfKeys: number): ScriptCommand<T> {
-  const scripted = redis as Redis & Record<string, ScriptCommand<T> | undefined>;
+export function scriptCommand<T>(redis: RedisClient, name: string, lua: string, numberOfKeys: number): ScriptCommand<T> {
+  const scripted = redis as RedisClient & Record<string, ScriptCommand<T> | undefined>;
   if (!scripted[name]) redis.defineCommand(name, { lua, numberOfKeys });
   return (scripted[name] as ScriptCommand<T>).bind(redis);
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 /**
@@ -12,7 +12,7 @@ export interface ServedNameStore {
   lastServed(name: string): Promise<number | null>;
 }
 
-export function createServedNameStore(redis: Redis, keys: RedisKeys): ServedNameStore {
+export function createServedNameStore(redis: RedisClient, keys: RedisKeys): ServedNameStore {
   return {
     async record(entries) {
       if (entries.length === 0) return;

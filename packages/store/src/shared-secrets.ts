@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
 export interface AcmeAccountRecord {
@@ -19,7 +19,7 @@ export interface SharedSecretStore {
   fallback(generate: () => Promise<{ certPem: string; keyPem: string }>): Promise<{ certPem: string; keyPem: string }>;
 }
 
-export function createSharedSecretStore(redis: Redis, keys: RedisKeys): SharedSecretStore {
+export function createSharedSecretStore(redis: RedisClient, keys: RedisKeys): SharedSecretStore {
   return {
     async account(directoryUrl, generate) {
       const key = keys.account(directoryUrl);

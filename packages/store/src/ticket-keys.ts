@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 import { scriptCommand } from './script-command.js';
 
@@ -48,7 +48,7 @@ redis.call('SET', KEYS[1], raw)
 return raw
 `;
 
-export function createTicketKeyStore(redis: Redis, keys: RedisKeys): TicketKeyStore {
+export function createTicketKeyStore(redis: RedisClient, keys: RedisKeys): TicketKeyStore {
   const rotate = scriptCommand<string>(redis, 'certfleetRotateTicketKeys', ROTATE_TICKET_KEYS_LUA, 1);
   return {
     async rotateIfDue(intervalMs) {

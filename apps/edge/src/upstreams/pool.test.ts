@@ -246,7 +246,7 @@ describe('upstream pool', () => {
     it('keeps what UPSTREAM_ALLOWED_NETWORKS allows, never metadata nor the Redis port', async () => {
       const policy = createAddressPolicy({
         allowedNetworks: ['127.0.0.0/8', '169.254.0.0/16'],
-        redis: { addresses: ['127.0.0.1'], port: 6379 },
+        redis: { addresses: ['127.0.0.1'], ports: [6379] },
       });
       const dns = fakeResolver(['127.0.0.1', '169.254.169.254', '169.254.1.1']);
       const { pool: p } = pool('http://customer.example:8080', dns.resolve, { addressPolicy: policy });

@@ -9,7 +9,7 @@ describe('createRouteAddressPolicy', () => {
     const asked: string[] = [];
     const policy = await createRouteAddressPolicy({
       allowedNetworks: ['10.0.0.0/8'],
-      redisUrl: 'redis://:secret@redis.internal:6380/0',
+      redisEndpoints: [{ host: 'redis.internal', port: 6380 }],
       logger,
       resolve: async (host) => {
         asked.push(host);
@@ -26,14 +26,14 @@ describe('createRouteAddressPolicy', () => {
   it('uses an IP literal as is, and still filters when the host cannot be resolved', async () => {
     const literal = await createRouteAddressPolicy({
       allowedNetworks: [],
-      redisUrl: 'redis://198.51.100.4:6379',
+      redisEndpoints: [{ host: '198.51.100.4', port: 6379 }],
       logger,
       resolve: async () => [],
     });
     expect(literal.refusal('198.51.100.4', 80)).toMatchObject({ range: 'redis' });
     const unresolved = await createRouteAddressPolicy({
       allowedNetworks: [],
-      redisUrl: 'redis://redis.internal',
+      redisEndpoints: [{ host: 'redis.internal', port: 6379 }],
       logger,
       resolve: async () => {
         throw new Error('ENOTFOUND');
