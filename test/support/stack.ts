@@ -3,6 +3,7 @@ import { startAcmeProxy, type AcmeProxy } from './acme-proxy.js';
 import { startPebble, type Pebble, type PebbleOptions } from './pebble.js';
 import type { Proc } from './processes.js';
 import { startRedis, type RedisServer } from './redis.js';
+import { startRedisCluster, startSentinelTopology, type RedisClusterTopology, type SentinelTopology } from './redis-topologies.js';
 import { startUpstream, type Upstream } from './upstream.js';
 
 export interface StackOptions {
@@ -13,6 +14,11 @@ export interface StackOptions {
   validitySeconds?: number;
   /** Redis keeps an append-only file, so it can be restarted without losing data. */
   persistentRedis?: boolean;
+  /**
+   * The Redis the roles use: one server (the default), a Sentinel group (a master, a replica,
+   * three sentinels) or a Cluster of three masters. `stack.redis` is the single server only.
+   */
+  topology?: 'single' | 'sentinel' | 'cluster';
   /** Put the fault-injecting ACME proxy between the issuers and Pebble. */
   proxy?: boolean;
   /** More Pebble options (environment, EAB). */
@@ -24,7 +30,10 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  /** The single server (topology 'single' only: reading it in another topology throws). */
   redis: RedisServer;
+  sentinel: SentinelTopology | undefined;
+  cluster: RedisClusterTopology | undefined;
   pebble: Pebble;
   /** The fault-injecting proxy in front of Pebble, when asked for. */
   proxy: AcmeProxy | undefined;
@@ -47,8 +56,11 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const edgeCount = options.edges ?? 1;
-  const [redis, upstream, ports] = await Promise.all([
-    startRedis('redis', { persistent: options.persistentRedis ?? false }),
+  const topology = options.topology ?? 'single';
+  const [redis, sentinel, cluster, upstream, ports] = await Promise.all([
+    topology === 'single' ? startRedis('redis', { persistent: options.persistentRedis ?? false }) : undefined,
+    topology === 'sentinel' ? startSentinelTopology() : undefined,
+    topology === 'cluster' ? startRedisCluster() : undefined,
     startUpstream(),
     Promise.all(Array.from({ length: edgeCount }, () => edgePorts())),
   ]);
@@ -64,7 +76,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await options.beforeRoles?.({ pebble, proxy, edgePorts: ports });
   const prefix = newPrefix();
   const env: NodeJS.ProcessEnv = {
-    REDIS_URL: redis.url,
+    ...(redis ? { REDIS_URL: redis.url } : {}),
+    ...(sentinel ? { REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_MASTER: sentinel.masterName } : {}),
+    ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes.join(',') } : {}),
     CERTFLEET_PREFIX: prefix,
     ACME_DIRECTORY_URL: proxy?.directoryUrl ?? pebble.directoryUrl,
     ACME_CA_BUNDLE: pebble.listenerCertPath,
@@ -88,7 +102,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const renewer = options.renewer ? await startRole('renewer', env, `renewer-${prefix}`) : undefined;
   const rootPem = await pebble.rootPem();
   return {
-    redis,
+    get redis(): RedisServer {
+      if (!redis) throw new Error(`stack.redis is the single server; this stack runs a ${topology}: use stack.${topology}`);
+      return redis;
+    },
+    sentinel,
+    cluster,
     pebble,
     proxy,
     upstream,
@@ -101,7 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       await Promise.all([...edges.map((e) => e.proc.stop()), ...issuers.map((p) => p.stop()), renewer?.stop()]);
       await proxy?.stop();
-      await Promise.all([pebble.stop(), redis.stop(), upstream.close()]);
+      await Promise.all([pebble.stop(), redis?.stop(), sentinel?.stop(), cluster?.stop(), upstream.close()]);
     },
   };
 }
