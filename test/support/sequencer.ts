@@ -6,7 +6,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * longer add their minutes to the end of a run; vitest's own order (longest first from its
  * cache) only knows them after a first run, and CI starts from a fresh clone.
  */
-const WAITS_ON_REAL_TIME = ['renewal-backlog', 'renewal', 'issuance-budget', 'renewal-ari-poll', 'issuance-faults'];
+const WAITS_ON_REAL_TIME = ['renewal-ari', 'renewal-ari-poll', 'renewal-backlog', 'renewal', 'issuance-budget', 'issuance-faults'];
 
 const rank = (spec: TestSpecification) => {
   const file =
