@@ -8,13 +8,16 @@ import { handshake } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
 
 const CAPACITY = 3;
-const REFILL_MS = 5_000;
+/** Seven refills for ten names: 14 s of pacing, where a burst takes a second. */
+const REFILL_MS = 2_000;
+/** The CA's Retry-After on its 429, in seconds. */
+const RETRY_AFTER_S = 10;
 /** The proxy sees an order a few ms after its token was taken on Redis's clock. */
 const CLOCK_SLACK_MS = 250;
 
 /**
  * Issuance through a fault-injecting proxy in front of Pebble, with a small order budget
- * (capacity 3, one more every 5 s), two issuers.
+ * (capacity 3, one more every 2 s), two issuers.
  */
 describe('issuance guards the CA account', () => {
   let stack: Stack;
@@ -60,12 +63,19 @@ describe('issuance guards the CA account', () => {
     expect((orders[9] as number) - (orders[0] as number)).toBeGreaterThanOrEqual(7 * REFILL_MS - CLOCK_SLACK_MS);
   }, 120_000);
 
-  it('after a 429 with Retry-After: 20, no issuer sends a new order for 20 s, then issuance resumes', async () => {
+  it(`after a 429 with Retry-After: ${RETRY_AFTER_S}, no issuer sends a new order for ${RETRY_AFTER_S} s, then issuance resumes`, async () => {
     const proxy = stack.proxy!;
-    proxy.addRule({ kind: 'newOrder', times: 1, respond: { status: 429, retryAfter: '20', detail: 'too many new orders' } });
+    proxy.addRule({
+      kind: 'newOrder',
+      times: 1,
+      respond: { status: 429, retryAfter: String(RETRY_AFTER_S), detail: 'too many new orders' },
+    });
     const names = ['after-429-a.example.com', 'after-429-b.example.com', 'after-429-c.example.com'];
     const seenBefore = proxy.records().length;
-    await cli(['domains', 'add', '--issue', ...names], stack.env);
+    // One name first, so that a single order is in flight when the 429 comes back (an order
+    // already on its way then is not a new one); the others are enqueued once it has.
+    const [firstName, ...otherNames] = names as [string, ...string[]];
+    await cli(['domains', 'add', '--issue', firstName], stack.env);
     await until(
       'the 429',
       () =>
@@ -76,6 +86,14 @@ describe('issuance guards the CA account', () => {
       30_000,
       100,
     );
+    // The issuer has paused the CA (in Redis) and put the job off.
+    await until(
+      'the job delayed',
+      () => stack.issuers.some((issuer) => issuer.logs('no CA can take the order now; job delayed').some((r) => r.domain === firstName)),
+      10_000,
+      50,
+    );
+    await cli(['domains', 'add', '--issue', ...otherNames], stack.env);
     // While the CA is paused, a visitor's new name gets the fallback at once; its job waits.
     const visitors = ['paused-visitor-a.example.com', 'paused-visitor-b.example.com'];
     await cli(['domains', 'add', ...visitors], stack.env);
@@ -104,7 +122,7 @@ describe('issuance guards the CA account', () => {
     expect(limited).toBeDefined();
     const after = orders.filter((r) => r.at > (limited?.at ?? 0));
     expect(after.length).toBeGreaterThanOrEqual(3);
-    for (const order of after) expect(order.at - (limited?.at ?? 0)).toBeGreaterThanOrEqual(20_000 - CLOCK_SLACK_MS);
+    for (const order of after) expect(order.at - (limited?.at ?? 0)).toBeGreaterThanOrEqual(RETRY_AFTER_S * 1000 - CLOCK_SLACK_MS);
   }, 120_000);
 
   it('cools a name down after a failed validation: 50 more handshakes make no new order', async () => {
@@ -131,8 +149,13 @@ describe('issuance guards the CA account', () => {
     expect(state.lastError).toMatch(/could not validate unreachable\.example\.com/);
     expect(ordersFor(stack.pebble, name)).toBe(1);
     const ordersBefore = stack.proxy!.newOrders().length;
+    const edge = stack.edges[0]!.proc;
+    const coolingFallbacks = () => edge.logs('name cooling down or failed; fallback').filter((r) => r.domain === name).length;
+    const fallbacksBefore = coolingFallbacks();
     for (let i = 0; i < 50; i += 1) expect((await handshake(port, name)).subjectaltname).toBe('DNS:certfleet-fallback.invalid');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Each handshake was refused for the cooling state, before anything is enqueued (the edge's
+    // log arrives through a pipe: wait for all 50 lines), so no job can order behind them.
+    await until('50 fallbacks for the cooling name', () => coolingFallbacks() - fallbacksBefore === 50, 10_000, 50);
     expect(stack.proxy!.newOrders().length).toBe(ordersBefore);
     expect(ordersFor(stack.pebble, name)).toBe(1);
     const text = (await cli(['domains', 'status', name], stack.env)).stdout;
