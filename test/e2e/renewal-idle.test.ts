@@ -17,10 +17,11 @@ interface Listed {
 
 /**
  * Customers who left, both ways: one name is removed from the allowlist, one is simply never
- * visited again. 60-second certificates from Pebble (no ARI: renewal at half the lifetime), an
- * idle period of 20 s, edges recording served names at most once a second. A name visited
- * every two seconds is renewed; the idle one and the one that left are retired, and both
- * reasons are shown and counted by `certfleet certs ls --state retired`.
+ * visited again. 45-second certificates from Pebble (no ARI: renewal at half the lifetime, some
+ * 20-22 s after issuance), an idle period of 10 s, edges recording served names at most once a
+ * second. A name visited every two seconds is renewed; the idle one and the one that left are
+ * retired, and both reasons are shown and counted by `certfleet certs ls --state retired` (while
+ * the retired certificates are kept, until they expire 45 s after issuance).
  */
 describe('renewal skips customers who left', () => {
   let stack: Stack;
@@ -34,12 +35,12 @@ describe('renewal skips customers who left', () => {
       issuers: 1,
       renewer: true,
       proxy: true,
-      validitySeconds: 60,
+      validitySeconds: 45,
       env: {
         RENEW_TICK_MS: '1000',
         // Far longer than issuance needs on a loaded machine: the first handshakes get real certificates.
         EDGE_ISSUE_WAIT_MS: '30000',
-        RENEW_IDLE_AFTER: '20s',
+        RENEW_IDLE_AFTER: '10s',
         EDGE_SERVED_RECORD_INTERVAL: '1s',
         ISSUER_METRICS_PORT: String(issuerMetricsPort),
         ISSUER_METRICS_BIND: '127.0.0.1',
@@ -71,6 +72,7 @@ describe('renewal skips customers who left', () => {
     const visits = (async () => {
       while (visiting) {
         await handshake(port, busy, stack.rootPem).catch(() => undefined);
+        // A fixed pace is the point: a visitor every two seconds, well inside the idle period.
         await new Promise((resolve) => setTimeout(resolve, 2_000));
       }
     })();
@@ -87,7 +89,7 @@ describe('renewal skips customers who left', () => {
             ? rows
             : undefined;
         },
-        90_000,
+        60_000,
         1_000,
       );
       const by = (name: string) => done.find((r) => r.name === name)!;
@@ -105,7 +107,12 @@ describe('renewal skips customers who left', () => {
     // Neither retired name was ordered again.
     expect(ordersFor(stack.pebble, idle)).toBe(1);
     expect(ordersFor(stack.pebble, leaving)).toBe(1);
-    expect(ordersFor(stack.pebble, busy)).toBeGreaterThanOrEqual(2);
+    // Orders as the proxy saw them: Pebble may reuse the first authorization (about 1 time in
+    // 100 even with PEBBLE_AUTHZREUSE=0), so its validations can undercount the renewal.
+    const busyOrders = stack
+      .proxy!.newOrders()
+      .filter((r) => (r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value === busy);
+    expect(busyOrders.length).toBeGreaterThanOrEqual(2);
 
     const retired = await cli(['certs', 'ls', '--state', 'retired'], stack.env);
     expect(retired.code).toBe(0);
