@@ -10,6 +10,7 @@ import { createSelfSignedCertificate } from '@certfleet/tls';
 import { cli, edgeEnv, edgePorts, startRole } from '../support/certfleet.js';
 import { ordersFor } from '../support/pebble.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { until } from '../support/wait.js';
 import { handshake, httpGet, httpsGet } from '../support/tls-client.js';
 
 const FALLBACK_CN_SAN = 'DNS:certfleet-fallback.invalid';
@@ -120,7 +121,13 @@ describe('a certificate on the first request, over the queue, from a real ACME C
           expect(result.subjectaltname).toBe(FALLBACK_CN_SAN);
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A marker through Redis after the handshakes: MONITOR streams commands in the order Redis
+      // ran them, so once the marker is seen, any command an edge sent during them has been too.
+      const marker = `after-handshakes-${Date.now()}`;
+      const probe = new Redis(stack.redis.port, '127.0.0.1');
+      await probe.echo(marker);
+      probe.disconnect();
+      await until('the marker through MONITOR', () => commands.some((c) => c.args.includes(marker)), 5_000, 20);
       expect(commands.filter((c) => edgeAddresses.includes(c.address))).toEqual([]);
       expect(await jobCounts(stack)).toEqual(waitingBefore);
     } finally {
