@@ -12,8 +12,30 @@ const CAPACITY = 3;
 const REFILL_MS = 2_000;
 /** The CA's Retry-After on its 429, in seconds. */
 const RETRY_AFTER_S = 10;
-/** The proxy sees an order a few ms after its token was taken on Redis's clock. */
-const CLOCK_SLACK_MS = 250;
+/**
+ * An issuer logs "issuance started" a Redis write after its token was taken on Redis's clock,
+ * in a process running several jobs at once: seen to lag by up to 170 ms more for one order
+ * than for another here. Half a second is a quarter of a refill: a burst beyond the capacity
+ * still shows.
+ */
+const CLOCK_SLACK_MS = 500;
+/**
+ * The proxy sees a newOrder after a nonce request and the order's own round trip, through this
+ * (busy) test process: on the loaded 2-core machine that latency was seen to vary by up to 1.4 s
+ * (see renewal-backlog), which can bring two orders closer together than their tokens were.
+ */
+const PROXY_SLACK_MS = 3_000;
+
+/** The first two of `times` (sorted) closer together than a bucket of CAPACITY, refilled every REFILL_MS, allows, with `slackMs` of room. */
+function overBucket(times: readonly number[], slackMs: number): string | undefined {
+  for (let i = 0; i < times.length; i += 1) {
+    for (let j = i; j < times.length; j += 1) {
+      const span = (times[j] as number) - (times[i] as number);
+      if (j - i + 1 > CAPACITY + Math.floor((span + slackMs) / REFILL_MS)) return `${j - i + 1} orders (${i}..${j}) within ${span} ms`;
+    }
+  }
+  return undefined;
+}
 
 /**
  * Issuance through a fault-injecting proxy in front of Pebble, with a small order budget
@@ -51,16 +73,28 @@ describe('issuance guards the CA account', () => {
     await until('all 10 issued', () => stored(names), 90_000, 500);
     const orders = stack.proxy!.newOrders().map((r) => r.at);
     expect(orders).toHaveLength(10);
-    // A token bucket: in any window from one order to a later one, at most capacity + refills.
-    for (let i = 0; i < orders.length; i += 1) {
-      for (let j = i; j < orders.length; j += 1) {
-        const window = (orders[j] as number) - (orders[i] as number) + CLOCK_SLACK_MS;
-        expect(j - i + 1, `orders ${i}..${j} within ${window} ms`).toBeLessThanOrEqual(CAPACITY + Math.floor(window / REFILL_MS));
-      }
-    }
+    // When each order took its token, as the issuers logged it (through a pipe: wait for all ten).
+    const started = await until(
+      'ten "issuance started" lines',
+      () => {
+        const times = stack.issuers
+          .flatMap((issuer) => issuer.logs('issuance started'))
+          .filter((r) => names.includes(r.domain as string))
+          .map((r) => Date.parse(r.time as string))
+          .sort((a, b) => a - b);
+        return times.length === 10 && times;
+      },
+      5_000,
+      50,
+    );
+    // A token bucket: in any window from one order to a later one, at most capacity + refills;
+    // held strictly on the token times, and with room for the proxy's latency on the CA's side.
+    expect(overBucket(started, CLOCK_SLACK_MS)).toBeUndefined();
+    expect(overBucket(orders, PROXY_SLACK_MS)).toBeUndefined();
     // The first three went at once, the rest waited for refills.
-    expect((orders[2] as number) - (orders[0] as number)).toBeLessThan(REFILL_MS);
-    expect((orders[9] as number) - (orders[0] as number)).toBeGreaterThanOrEqual(7 * REFILL_MS - CLOCK_SLACK_MS);
+    expect((started[2] as number) - (started[0] as number)).toBeLessThan(REFILL_MS);
+    expect((started[9] as number) - (started[0] as number)).toBeGreaterThanOrEqual(7 * REFILL_MS - CLOCK_SLACK_MS);
+    expect((orders[9] as number) - (orders[0] as number)).toBeGreaterThanOrEqual(7 * REFILL_MS - PROXY_SLACK_MS);
   }, 120_000);
 
   it(`after a 429 with Retry-After: ${RETRY_AFTER_S}, no issuer sends a new order for ${RETRY_AFTER_S} s, then issuance resumes`, async () => {
@@ -122,7 +156,8 @@ describe('issuance guards the CA account', () => {
     expect(limited).toBeDefined();
     const after = orders.filter((r) => r.at > (limited?.at ?? 0));
     expect(after.length).toBeGreaterThanOrEqual(3);
-    for (const order of after) expect(order.at - (limited?.at ?? 0)).toBeGreaterThanOrEqual(RETRY_AFTER_S * 1000 - CLOCK_SLACK_MS);
+    // Both the proxy's times, and the pause starts once the issuer has the 429: a few ms of room.
+    for (const order of after) expect(order.at - (limited?.at ?? 0)).toBeGreaterThanOrEqual(RETRY_AFTER_S * 1000 - 250);
   }, 120_000);
 
   it('cools a name down after a failed validation: 50 more handshakes make no new order', async () => {
