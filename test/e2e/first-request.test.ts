@@ -233,14 +233,18 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     expect(imported.stdout).toContain('imported 2 entries (2 new), skipped 2');
     expect(imported.stderr).toContain(`${file}:5: skipped "bad_name.example.org"`);
     expect(imported.stderr).toContain(`${file}:6: skipped "*.com": a single-label name cannot get a public certificate`);
-    const deep = await handshake(edgeA.ports.httpsPort, 'deep.shop.customers.example.net', stack.rootPem);
+    // Independent of each other once imported: asked together (each CLI call is a node start-up).
+    const [deep, bare, explained, refused] = await Promise.all([
+      handshake(edgeA.ports.httpsPort, 'deep.shop.customers.example.net', stack.rootPem),
+      handshake(edgeA.ports.httpsPort, 'customers.example.net', stack.rootPem),
+      cli(['domains', 'check', 'Other.Customers.example.net'], stack.env),
+      cli(['domains', 'check', 'bad_name.example.org'], stack.env),
+    ]);
     expect(deep.authorized).toBe(true);
-    expect((await handshake(edgeA.ports.httpsPort, 'customers.example.net', stack.rootPem)).subjectaltname).toBe(FALLBACK_CN_SAN);
-    const explained = await cli(['domains', 'check', 'Other.Customers.example.net'], stack.env);
+    expect(bare.subjectaltname).toBe(FALLBACK_CN_SAN);
     expect(explained.stdout.trim()).toBe(
       'other.customers.example.net: allowed by allowlist: on the allowlist under "*.customers.example.net"',
     );
-    const refused = await cli(['domains', 'check', 'bad_name.example.org'], stack.env);
     expect(refused.code).toBe(1);
     expect(refused.stdout.trim()).toBe(
       'bad_name.example.org: denied by name: a host name has only letters, digits, hyphens and dots (rule: bad-characters)',
@@ -277,17 +281,20 @@ describe('a certificate on the first request, over the queue, from a real ACME C
   });
 
   it('lists and shows stored certificates with the CLI', async () => {
-    const ls = await cli(['certs', 'ls'], stack.env);
+    // Three reads, asked together.
+    const [ls, show, missing] = await Promise.all([
+      cli(['certs', 'ls'], stack.env),
+      cli(['certs', 'show', 'SHOP.example.com.', '--json'], stack.env),
+      cli(['certs', 'show', 'nothing.example.com'], stack.env),
+    ]);
     expect(ls.code).toBe(0);
     expect(ls.stdout).toMatch(/^NAME\s+SERIAL\s+NOT AFTER\s+STATE\s+ISSUER/);
     expect(ls.stdout).toContain('shop.example.com');
-    const show = await cli(['certs', 'show', 'SHOP.example.com.', '--json'], stack.env);
     expect(show.code, show.stderr).toBe(0);
     const shown = JSON.parse(show.stdout) as Record<string, unknown>;
     expect(shown.names).toEqual(['shop.example.com']);
     expect(shown.issuer).toMatch(/Pebble Intermediate CA/);
     expect(shown).not.toHaveProperty('keyPem');
-    const missing = await cli(['certs', 'show', 'nothing.example.com'], stack.env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no certificate is stored for nothing.example.com');
   });
