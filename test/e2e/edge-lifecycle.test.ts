@@ -92,12 +92,17 @@ describe('the edge across processes, outages and shutdown', () => {
   let stack: Stack;
   let slowUpstream: Server;
   let slowUpstreamUrl: string;
+  /** The paths the slow upstream was asked for, in order: a request has reached it once listed. */
+  const upstreamRequests: string[] = [];
+  const reached = (path: string, count: number, from: number) =>
+    until(`${count} × ${path} at the upstream`, () => upstreamRequests.slice(from).filter((p) => p === path).length >= count, 10_000, 20);
   const name = 'life.example.com';
 
   beforeAll(async () => {
     stack = await startStack({ edges: 2, issuers: 1, persistentRedis: true });
     // An upstream whose /slow answers after 1.5 s and whose /hang never answers: requests in flight at SIGTERM.
     slowUpstream = createServer((req, res) => {
+      upstreamRequests.push(req.url ?? '');
       if (req.url === '/slow') setTimeout(() => res.end('slow answer\n'), 1_500);
       else if (req.url === '/hang') return;
       else res.end('quick answer\n');
@@ -136,20 +141,28 @@ describe('the edge across processes, outages and shutdown', () => {
     const redis = new Redis(stack.redis.url);
     try {
       const rotatedAt = async () => JSON.parse((await redis.get(redisKeys(stack.prefix).ticketKeys)) ?? '{}').rotatedAt as number;
+      /**
+       * The next rotation as this edge has taken it in: it logs one once its ring holds the new
+       * keys (it rotates them itself, this being the only edge on a 4 s interval).
+       */
+      const rotation = async (what: string) => {
+        const line = await edge.proc.waitForLine(
+          (l) => l.includes('"msg":"session-ticket keys rotated"'),
+          20_000,
+          what,
+          edge.proc.lines.length,
+        );
+        const at = Date.parse((JSON.parse(line) as { rotatedAt: string }).rotatedAt);
+        expect(await rotatedAt()).toBe(at);
+        return at;
+      };
       // Start right after a rotation, so the next one is a known 4 s away.
-      const start = await rotatedAt();
-      await until('a rotation', async () => (await rotatedAt()) !== start, 20_000);
-      // The edge refreshes its keys a few times per interval: let it learn the new current key.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await rotation('a rotation');
       const ticket = await visit(edge.ports.httpsPort, name);
-      const issuedUnder = await rotatedAt();
-      await until('one more rotation', async () => (await rotatedAt()) !== issuedUnder, 20_000);
-      // The edge refreshes its keys a few times per interval; the old ticket works under "previous".
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await rotation('one more rotation');
+      // The old ticket works under "previous".
       expect((await visit(edge.ports.httpsPort, name, ticket.session)).resumed).toBe(true);
-      const second = await rotatedAt();
-      await until('a second rotation', async () => (await rotatedAt()) !== second, 20_000);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await rotation('a second rotation');
       expect((await visit(edge.ports.httpsPort, name, ticket.session)).resumed).toBe(false);
     } finally {
       redis.disconnect();
@@ -188,8 +201,9 @@ describe('the edge across processes, outages and shutdown', () => {
       expect(now).not.toContain(workers[0]);
 
       // SIGTERM to the primary: a request in flight on a worker still gets its answer, then all exit.
+      const seen = upstreamRequests.length;
       const inFlight = get(edge.ports.httpsPort, name, '/slow');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await reached('/slow', 1, seen);
       edge.proc.child.kill('SIGTERM');
       expect(await inFlight).toEqual({ status: 200, body: 'slow answer\n' });
       expect((await edge.proc.exited).code).toBe(0);
@@ -237,6 +251,7 @@ describe('the edge across processes, outages and shutdown', () => {
 
   it('drains on SIGTERM: refuses new connections, finishes the request in flight, closes the rest at the timeout', async () => {
     const edge = await extraEdge({ UPSTREAM_URL: slowUpstreamUrl, EDGE_WORKERS: '1', EDGE_DRAIN_TIMEOUT: '3s' }, 'draining');
+    const seen = upstreamRequests.length;
     const slow = get(edge.ports.httpsPort, name, '/slow');
     const hanging = get(edge.ports.httpsPort, name, '/hang').then(
       (response) => `answered ${response.status}`,
@@ -250,7 +265,8 @@ describe('the edge across processes, outages and shutdown', () => {
       (reply) => `answered ${reply.status}`,
       (error: NodeJS.ErrnoException) => `closed (${error.code ?? error.message})`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // All four in flight: at the upstream.
+    await Promise.all([reached('/slow', 2, seen), reached('/hang', 2, seen)]);
     edge.proc.child.kill('SIGTERM');
     await until('the listener to close', () => refused(edge.ports.httpsPort), 5_000, 50);
     expect(await goaway).toBe(0);

@@ -294,9 +294,8 @@ describe.each<Protocol>(['http/1.1', 'h2'])(
       await until('route followed', async () => (await visit(port(), name, name)).server === '127.0.0.2');
       const routed = await Promise.all(Array.from({ length: 6 }, () => visit(port(), name, name)));
       expect(routed.map((r) => r.server)).toEqual(Array(6).fill('127.0.0.2'));
-      const ls = await cli(['routes', 'ls', '--json'], stack.env);
+      const [ls, table] = await Promise.all([cli(['routes', 'ls', '--json'], stack.env), cli(['routes', 'ls'], stack.env)]);
       expect(JSON.parse(ls.stdout)).toEqual([{ name, url: `http://127.0.0.2:${upstreamPort}` }]);
-      const table = await cli(['routes', 'ls'], stack.env);
       expect(table.stdout).toContain(`${name}  http://127.0.0.2:${upstreamPort}`);
 
       expect((await cli(['routes', 'rm', name], stack.env)).code).toBe(0);
@@ -362,15 +361,18 @@ describe.each<Protocol>(['http/1.1', 'h2'])(
     );
 
     it('refuses a route for an invalid name or a URL that is not http(s), saying why', async () => {
-      const badName = await cli(['routes', 'set', 'not_a_name', 'http://127.0.0.2'], stack.env);
+      // Four refusals, independent of each other: asked together.
+      const [badName, badUrl, notUrl, noRoute] = await Promise.all([
+        cli(['routes', 'set', 'not_a_name', 'http://127.0.0.2'], stack.env),
+        cli(['routes', 'set', 'shop.proxy-test.example', 'ftp://127.0.0.2'], stack.env),
+        cli(['routes', 'set', 'shop.proxy-test.example', 'upstream:8080'], stack.env),
+        cli(['routes', 'rm', 'nothing.proxy-test.example'], stack.env),
+      ]);
       expect(badName.code).toBe(1);
       expect(badName.stderr).toContain('"not_a_name" is not a valid domain name');
-      const badUrl = await cli(['routes', 'set', 'shop.proxy-test.example', 'ftp://127.0.0.2'], stack.env);
       expect(badUrl.code).toBe(1);
       expect(badUrl.stderr).toContain('"ftp://127.0.0.2" must start with http:// or https://');
-      const notUrl = await cli(['routes', 'set', 'shop.proxy-test.example', 'upstream:8080'], stack.env);
       expect(notUrl.code).toBe(1);
-      const noRoute = await cli(['routes', 'rm', 'nothing.proxy-test.example'], stack.env);
       expect(noRoute.code).toBe(1);
       expect(noRoute.stderr).toContain('nothing.proxy-test.example has no route');
     });

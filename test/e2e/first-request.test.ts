@@ -10,6 +10,7 @@ import { createSelfSignedCertificate } from '@certfleet/tls';
 import { cli, edgeEnv, edgePorts, startRole } from '../support/certfleet.js';
 import { ordersFor } from '../support/pebble.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { until } from '../support/wait.js';
 import { handshake, httpGet, httpsGet } from '../support/tls-client.js';
 import { issueQueue } from '../support/queue.js';
 
@@ -121,7 +122,13 @@ describe('a certificate on the first request, over the queue, from a real ACME C
           expect(result.subjectaltname).toBe(FALLBACK_CN_SAN);
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A marker through Redis after the handshakes: MONITOR streams commands in the order Redis
+      // ran them, so once the marker is seen, any command an edge sent during them has been too.
+      const marker = `after-handshakes-${Date.now()}`;
+      const probe = new Redis(stack.redis.port, '127.0.0.1');
+      await probe.echo(marker);
+      probe.disconnect();
+      await until('the marker through MONITOR', () => commands.some((c) => c.args.includes(marker)), 5_000, 20);
       expect(commands.filter((c) => edgeAddresses.includes(c.address))).toEqual([]);
       expect(await jobCounts(stack)).toEqual(waitingBefore);
     } finally {
@@ -227,14 +234,18 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     expect(imported.stdout).toContain('imported 2 entries (2 new), skipped 2');
     expect(imported.stderr).toContain(`${file}:5: skipped "bad_name.example.org"`);
     expect(imported.stderr).toContain(`${file}:6: skipped "*.com": a single-label name cannot get a public certificate`);
-    const deep = await handshake(edgeA.ports.httpsPort, 'deep.shop.customers.example.net', stack.rootPem);
+    // Independent of each other once imported: asked together (each CLI call is a node start-up).
+    const [deep, bare, explained, refused] = await Promise.all([
+      handshake(edgeA.ports.httpsPort, 'deep.shop.customers.example.net', stack.rootPem),
+      handshake(edgeA.ports.httpsPort, 'customers.example.net', stack.rootPem),
+      cli(['domains', 'check', 'Other.Customers.example.net'], stack.env),
+      cli(['domains', 'check', 'bad_name.example.org'], stack.env),
+    ]);
     expect(deep.authorized).toBe(true);
-    expect((await handshake(edgeA.ports.httpsPort, 'customers.example.net', stack.rootPem)).subjectaltname).toBe(FALLBACK_CN_SAN);
-    const explained = await cli(['domains', 'check', 'Other.Customers.example.net'], stack.env);
+    expect(bare.subjectaltname).toBe(FALLBACK_CN_SAN);
     expect(explained.stdout.trim()).toBe(
       'other.customers.example.net: allowed by allowlist: on the allowlist under "*.customers.example.net"',
     );
-    const refused = await cli(['domains', 'check', 'bad_name.example.org'], stack.env);
     expect(refused.code).toBe(1);
     expect(refused.stdout.trim()).toBe(
       'bad_name.example.org: denied by name: a host name has only letters, digits, hyphens and dots (rule: bad-characters)',
@@ -271,17 +282,20 @@ describe('a certificate on the first request, over the queue, from a real ACME C
   });
 
   it('lists and shows stored certificates with the CLI', async () => {
-    const ls = await cli(['certs', 'ls'], stack.env);
+    // Three reads, asked together.
+    const [ls, show, missing] = await Promise.all([
+      cli(['certs', 'ls'], stack.env),
+      cli(['certs', 'show', 'SHOP.example.com.', '--json'], stack.env),
+      cli(['certs', 'show', 'nothing.example.com'], stack.env),
+    ]);
     expect(ls.code).toBe(0);
     expect(ls.stdout).toMatch(/^NAME\s+SERIAL\s+NOT AFTER\s+STATE\s+ISSUER/);
     expect(ls.stdout).toContain('shop.example.com');
-    const show = await cli(['certs', 'show', 'SHOP.example.com.', '--json'], stack.env);
     expect(show.code, show.stderr).toBe(0);
     const shown = JSON.parse(show.stdout) as Record<string, unknown>;
     expect(shown.names).toEqual(['shop.example.com']);
     expect(shown.issuer).toMatch(/Pebble Intermediate CA/);
     expect(shown).not.toHaveProperty('keyPem');
-    const missing = await cli(['certs', 'show', 'nothing.example.com'], stack.env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no certificate is stored for nothing.example.com');
   });

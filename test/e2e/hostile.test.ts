@@ -31,6 +31,7 @@ const MALFORMED: Record<string, (socket: Socket) => void> = {
   '/length-twice': (s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nok!'),
   '/close-mid-body': (s) => {
     s.write('HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\npartial');
+    // The hostile upstream's own behaviour, not a wait: the connection drops mid-body.
     setTimeout(() => s.destroy(), 20);
   },
   '/close-mid-head': (s) => s.end('HTTP/1.1 200 OK\r\ncontent-le'),

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAskEndpoint } from '../support/ask-endpoint.js';
-import { cli, edgeEnv, edgePorts, metric, newPrefix, startRole } from '../support/certfleet.js';
+import { cli, edgeEnv, edgePorts, metric, newPrefix, startRole, type EdgePorts } from '../support/certfleet.js';
 import { ordersFor } from '../support/pebble.js';
+import type { Proc } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
 import { issueQueue } from '../support/queue.js';
+import { until } from '../support/wait.js';
 
 const FALLBACK = 'DNS:certfleet-fallback.invalid';
 const TIMEOUT_MS = 500;
@@ -77,8 +79,9 @@ describe('ask policy', () => {
     expect((await handshake(edge(1).httpsPort, kept, stack.rootPem)).authorized).toBe(true);
     await ask.down();
     try {
-      // Past the allow TTL (2 s): the endpoint must be asked again, and cannot be.
-      await new Promise((resolve) => setTimeout(resolve, 2_200));
+      // Past the allow TTL (2 s) of the answer: the endpoint must be asked again, and cannot be.
+      // A fixed time is the point (the answer must age), counted from when it was given.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (ask.lastCalledAt(kept) ?? 0) + 2_200 - Date.now())));
       expect(await explain(kept)).toMatch(
         new RegExp(
           `^${kept}: allowed by ask: the ask endpoint answered 200 \\(\\d+ s ago; now: the ask endpoint is unreachable.*\\) \\[stale\\]$`,
@@ -97,72 +100,71 @@ describe('ask policy', () => {
   });
 
   describe('abuse limits', () => {
-    it('evaluates at most the per-IP bucket of new names, then serves the fallback at once', async () => {
-      const ports = await edgePorts();
-      const proc = await startRole(
-        'edge',
-        { ...stack.env, ...edgeEnv(ports), CERTFLEET_PREFIX: newPrefix('limits'), EDGE_NEW_NAME_LIMIT_PER_IP: '3/60s' },
-        `edge-limits-${stack.prefix}`,
-      );
-      try {
-        const names = Array.from({ length: 6 }, (_, i) => `scan-${i}.customer.example`);
-        for (const name of names) expect((await handshake(ports.httpsPort, name)).subjectaltname).toBe(FALLBACK);
-        expect(names.map((name) => ask.calls(name))).toEqual([1, 1, 1, 0, 0, 0]);
-        // One process: its own copy of the client's bucket refuses first, from memory, before Redis's.
-        expect(await metric(ports.metricsPort, 'certfleet_edge_limited_total', { limit: 'new_names_per_ip_local' })).toBe(3);
-      } finally {
-        await proc.stop();
-      }
-    });
-
-    // A prefix no issuer serves: an allowed name's job waits its full EDGE_ISSUE_WAIT.
-    const capsEdge = async (label: string, extra: NodeJS.ProcessEnv) => {
+    type ExtraEdge = { ports: EdgePorts; proc: Proc; prefix: string };
+    let limits: ExtraEdge;
+    let waiting: ExtraEdge;
+    let pending: ExtraEdge;
+    // An edge of its own per case, on a prefix no issuer serves (an allowed name's job waits its
+    // full EDGE_ISSUE_WAIT); the three start together.
+    const extraEdge = async (label: string, extra: NodeJS.ProcessEnv): Promise<ExtraEdge> => {
       const ports = await edgePorts();
       const env = { CERTFLEET_PREFIX: newPrefix(label), ...extra };
-      const proc = await startRole(
-        'edge',
-        { ...stack.env, ...edgeEnv(ports), EDGE_ISSUE_WAIT: '1500ms', ...env },
-        `edge-${label}-${stack.prefix}`,
-      );
+      const proc = await startRole('edge', { ...stack.env, ...edgeEnv(ports), ...env }, `edge-${label}-${stack.prefix}`);
       return { ports, proc, prefix: env.CERTFLEET_PREFIX };
     };
+    beforeAll(async () => {
+      [limits, waiting, pending] = await Promise.all([
+        extraEdge('limits', { EDGE_NEW_NAME_LIMIT_PER_IP: '3/60s' }),
+        extraEdge('waiting', { EDGE_ISSUE_WAIT: '1500ms', EDGE_MAX_WAITING_HANDSHAKES: '1' }),
+        extraEdge('pending', { EDGE_ISSUE_WAIT: '1500ms', EDGE_MAX_PENDING_ISSUES: '1' }),
+      ]);
+    });
+    afterAll(async () => {
+      await Promise.all([limits, waiting, pending].map((edge) => edge?.proc.stop()));
+    });
+
+    it('evaluates at most the per-IP bucket of new names, then serves the fallback at once', async () => {
+      const { ports } = limits;
+      const names = Array.from({ length: 6 }, (_, i) => `scan-${i}.customer.example`);
+      for (const name of names) expect((await handshake(ports.httpsPort, name)).subjectaltname).toBe(FALLBACK);
+      expect(names.map((name) => ask.calls(name))).toEqual([1, 1, 1, 0, 0, 0]);
+      // One process: its own copy of the client's bucket refuses first, from memory, before Redis's.
+      expect(await metric(ports.metricsPort, 'certfleet_edge_limited_total', { limit: 'new_names_per_ip_local' })).toBe(3);
+    });
 
     it('caps handshakes waiting: over the cap, the fallback at once, nothing evaluated', async () => {
-      const { ports, proc } = await capsEdge('waiting', { EDGE_MAX_WAITING_HANDSHAKES: '1' });
-      try {
-        ask.set('wait-1.customer.example', 'allow');
-        ask.set('wait-2.customer.example', 'allow');
-        const first = handshake(ports.httpsPort, 'wait-1.customer.example');
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        const second = await handshake(ports.httpsPort, 'wait-2.customer.example');
-        expect(second.subjectaltname).toBe(FALLBACK);
-        expect(ask.calls('wait-2.customer.example')).toBe(0);
-        expect(await metric(ports.metricsPort, 'certfleet_edge_limited_total', { limit: 'waiting_handshakes' })).toBe(1);
-        expect((await first).subjectaltname).toBe(FALLBACK);
-      } finally {
-        await proc.stop();
-      }
+      const { ports } = waiting;
+      ask.set('wait-1.customer.example', 'allow');
+      ask.set('wait-2.customer.example', 'allow');
+      const first = handshake(ports.httpsPort, 'wait-1.customer.example');
+      // Asked about, so waiting in the handshake (then for its job, EDGE_ISSUE_WAIT).
+      await until('the first handshake waiting', () => ask.calls('wait-1.customer.example') === 1, 10_000, 20);
+      const second = await handshake(ports.httpsPort, 'wait-2.customer.example');
+      expect(second.subjectaltname).toBe(FALLBACK);
+      expect(ask.calls('wait-2.customer.example')).toBe(0);
+      expect(await metric(ports.metricsPort, 'certfleet_edge_limited_total', { limit: 'waiting_handshakes' })).toBe(1);
+      expect((await first).subjectaltname).toBe(FALLBACK);
     });
 
     it('caps names waiting for issuance: over the cap, the fallback at once, no job', async () => {
-      const { ports, proc, prefix } = await capsEdge('pending', { EDGE_MAX_PENDING_ISSUES: '1' });
+      const { ports, prefix } = pending;
+      ask.set('pending-1.customer.example', 'allow');
+      ask.set('pending-2.customer.example', 'allow');
+      const queue = issueQueue(stack.redis.port, prefix);
       try {
-        ask.set('pending-1.customer.example', 'allow');
-        ask.set('pending-2.customer.example', 'allow');
+        const jobNames = async () => (await queue.getJobs(['prioritized', 'waiting'])).map((job) => job.data.name);
         const first = handshake(ports.httpsPort, 'pending-1.customer.example');
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Its job enqueued, so the first name is pending (for EDGE_ISSUE_WAIT).
+        await until('the first name pending', async () => (await jobNames()).length === 1, 10_000, 20);
         const second = await handshake(ports.httpsPort, 'pending-2.customer.example');
         expect(second.subjectaltname).toBe(FALLBACK);
         // Allowed, but never enqueued: only the first name has a job.
         expect(ask.calls('pending-2.customer.example')).toBe(1);
-        const queue = issueQueue(stack.redis.port, prefix);
-        const jobs = await queue.getJobs(['prioritized', 'waiting']);
-        await queue.close();
-        expect(jobs.map((job) => job.data.name)).toEqual(['pending-1.customer.example']);
+        expect(await jobNames()).toEqual(['pending-1.customer.example']);
         expect(await metric(ports.metricsPort, 'certfleet_edge_limited_total', { limit: 'pending_issues' })).toBe(1);
         expect((await first).subjectaltname).toBe(FALLBACK);
       } finally {
-        await proc.stop();
+        await queue.close();
       }
     });
   });

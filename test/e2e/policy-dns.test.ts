@@ -82,6 +82,7 @@ describe('dns policy: a name is ours when its owner points it at us', () => {
     const during = await check(name);
     expect(during.code).toBe(0);
     expect(during.line).toMatch(new RegExp(`^${name}: allowed by dns: CNAME chain .* \\[stale\\]$`));
+    // A fixed time is the point: the last good answer must grow older than DNS_MAX_STALE.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, goodAt + MAX_STALE_S * 1000 + 1_500 - Date.now())));
     const after = await check(name);
     expect(after.code).toBe(1);

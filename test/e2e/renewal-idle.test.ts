@@ -5,7 +5,6 @@ import { ordersFor } from '../support/pebble.js';
 import { freePort } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake, normalSerial } from '../support/tls-client.js';
-import { until } from '../support/wait.js';
 import { hideRenewalInfo } from '../support/acme-proxy.js';
 import { redisKeys } from '@certfleet/store';
 
@@ -18,10 +17,11 @@ interface Listed {
 
 /**
  * Customers who left, both ways: one name is removed from the allowlist, one is simply never
- * visited again. 60-second certificates from Pebble (no ARI: renewal at half the lifetime), an
- * idle period of 20 s, edges recording served names at most once a second. A name visited
- * every two seconds is renewed; the idle one and the one that left are retired, and both
- * reasons are shown and counted by `certfleet certs ls --state retired`.
+ * visited again. 45-second certificates from Pebble (no ARI: renewal at half the lifetime, some
+ * 20-22 s after issuance), an idle period of 10 s, edges recording served names at most once a
+ * second. A name visited every two seconds is renewed; the idle one and the one that left are
+ * retired, and both reasons are shown and counted by `certfleet certs ls --state retired` (while
+ * the retired certificates are kept, until they expire 45 s after issuance).
  */
 describe('renewal skips customers who left', () => {
   let stack: Stack;
@@ -35,12 +35,12 @@ describe('renewal skips customers who left', () => {
       issuers: 1,
       renewer: true,
       proxy: true,
-      validitySeconds: 60,
+      validitySeconds: 45,
       env: {
         RENEW_TICK: '1s',
         // Far longer than issuance needs on a loaded machine: the first handshakes get real certificates.
         EDGE_ISSUE_WAIT: '30s',
-        RENEW_IDLE_AFTER: '20s',
+        RENEW_IDLE_AFTER: '10s',
         EDGE_SERVED_RECORD_INTERVAL: '1s',
         ISSUER_METRICS_PORT: String(issuerMetricsPort),
         ISSUER_METRICS_BIND: '127.0.0.1',
@@ -72,25 +72,22 @@ describe('renewal skips customers who left', () => {
     const visits = (async () => {
       while (visiting) {
         await handshake(port, busy, stack.rootPem).catch(() => undefined);
+        // A fixed pace is the point: a visitor every two seconds, well inside the idle period.
         await new Promise((resolve) => setTimeout(resolve, 2_000));
       }
     })();
     try {
-      const list = async () => JSON.parse((await cli(['certs', 'ls', '--json'], stack.env)).stdout) as Listed[];
-      const done = await until(
-        'the busy name renewed, the other two retired',
-        async () => {
-          const rows = await list();
-          const by = (name: string) => rows.find((r) => r.name === name);
-          return normalSerial(by(busy)?.serial ?? '') !== normalSerial(firsts[0]!.serial) &&
-            by(idle)?.retiredKind &&
-            by(leaving)?.retiredKind
-            ? rows
-            : undefined;
-        },
-        90_000,
-        1_000,
-      );
+      // The issuer's word for each (logs, not the CLI every second: each CLI start costs a node process).
+      const issuer = stack.issuers[0]!;
+      const logged = (msg: string, name: string) =>
+        issuer.waitForLine((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"domain":"${name}"`), 60_000, `${msg}: ${name}`);
+      await Promise.all([
+        logged('certificate renewed', busy),
+        logged('certificate retired: not renewed, kept until it expires', idle),
+        logged('certificate retired: not renewed, kept until it expires', leaving),
+      ]);
+      const done = JSON.parse((await cli(['certs', 'ls', '--json'], stack.env)).stdout) as Listed[];
+      expect(normalSerial(done.find((r) => r.name === busy)?.serial ?? '')).not.toBe(normalSerial(firsts[0]!.serial));
       const by = (name: string) => done.find((r) => r.name === name)!;
       expect(by(busy).retiredKind).toBeUndefined();
       expect(by(idle)).toMatchObject({ retiredKind: 'idle', retiredReason: expect.stringMatching(/^idle \(not served since /) });
@@ -106,7 +103,12 @@ describe('renewal skips customers who left', () => {
     // Neither retired name was ordered again.
     expect(ordersFor(stack.pebble, idle)).toBe(1);
     expect(ordersFor(stack.pebble, leaving)).toBe(1);
-    expect(ordersFor(stack.pebble, busy)).toBeGreaterThanOrEqual(2);
+    // Orders as the proxy saw them: Pebble may reuse the first authorization (about 1 time in
+    // 100 even with PEBBLE_AUTHZREUSE=0), so its validations can undercount the renewal.
+    const busyOrders = stack
+      .proxy!.newOrders()
+      .filter((r) => (r.payload as { identifiers: { value: string }[] }).identifiers[0]?.value === busy);
+    expect(busyOrders.length).toBeGreaterThanOrEqual(2);
 
     const retired = await cli(['certs', 'ls', '--state', 'retired'], stack.env);
     expect(retired.code).toBe(0);

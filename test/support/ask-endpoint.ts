@@ -4,15 +4,18 @@ export type AskMode = 'allow' | 'deny' | 'slow' | 'error';
 
 /**
  * A provider's "ask" endpoint: GET /?domain=NAME answers by the mode set for the name
- * (allow: 200, deny: 403, slow: 200 after `slowMs`, error: 503), default deny; counts calls.
+ * (allow: 200, deny: 403, slow: 200 after `slowMs`, error: 503), default deny; counts calls
+ * and keeps the time of the last.
  * `down()` stops listening (connection refused), `up()` listens again on the same port.
  */
 export async function startAskEndpoint(options: { slowMs?: number } = {}) {
   const modes = new Map<string, AskMode>();
   const calls = new Map<string, number>();
+  const lastCalled = new Map<string, number>();
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
     const domain = new URL(req.url ?? '/', 'http://x').searchParams.get('domain') ?? '';
     calls.set(domain, (calls.get(domain) ?? 0) + 1);
+    lastCalled.set(domain, Date.now());
     const mode = modes.get(domain) ?? 'deny';
     const answer = () => {
       const status = mode === 'allow' || mode === 'slow' ? 200 : mode === 'error' ? 503 : 403;
@@ -31,6 +34,8 @@ export async function startAskEndpoint(options: { slowMs?: number } = {}) {
       modes.set(domain, mode);
     },
     calls: (domain: string) => calls.get(domain) ?? 0,
+    /** When the endpoint was last asked about `domain` (ms since the epoch), or undefined. */
+    lastCalledAt: (domain: string) => lastCalled.get(domain),
     async down() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
