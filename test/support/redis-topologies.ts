@@ -203,7 +203,7 @@ export async function startRedisCluster(): Promise<RedisClusterTopology> {
   };
 }
 
-export interface TlsRedis {
+interface TlsRedis {
   /** `rediss://` URL of the TLS port (the plain port is closed). */
   url: string;
   port: number;
@@ -215,6 +215,7 @@ export interface TlsRedis {
 }
 
 /**
+ * @public (the TLS e2e's; knip cannot see it before that test lands)
  * A redis-server reachable only over TLS, with a certificate for 127.0.0.1 from a throwaway CA.
  * `requireClientCertificate` makes it refuse clients without a certificate from that CA.
  */
