@@ -33,7 +33,7 @@ describe('ACME profiles', () => {
           shortlived: { description: 'short-lived certificates', validityPeriod: SHORT_SECONDS },
         },
       },
-      env: { ACME_PROFILE: 'shortlived', EDGE_ISSUE_WAIT: '20s' },
+      env: { ACME_PROFILE: 'shortlived', EDGE_ISSUE_WAIT: '20s', EDGE_HANDSHAKE_TIMEOUT: '30s' },
     });
   });
   afterAll(async () => {

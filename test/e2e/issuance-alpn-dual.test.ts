@@ -42,7 +42,7 @@ describe('tls-alpn-01, dual ECDSA + RSA certificates, and a CA that rejects 30 %
     stack = await startStack({
       edges: 1,
       // Two orders per name, through a CA that rejects nonces: let a visitor wait for both.
-      env: { ACME_CHALLENGE: 'tls-alpn-01', ACME_KEY_TYPES: 'ecdsa,rsa', EDGE_ISSUE_WAIT: '20s' },
+      env: { ACME_CHALLENGE: 'tls-alpn-01', ACME_KEY_TYPES: 'ecdsa,rsa', EDGE_ISSUE_WAIT: '20s', EDGE_HANDSHAKE_TIMEOUT: '30s' },
       pebble: { env: { PEBBLE_WFE_NONCEREJECT: '30' } },
     });
   });

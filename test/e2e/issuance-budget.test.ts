@@ -55,6 +55,8 @@ describe('issuance guards the CA account', () => {
         ISSUER_CONCURRENCY: '4',
         // Far longer than any test waits: a visitor served at once was not served by a timeout.
         EDGE_ISSUE_WAIT: '30s',
+        // Node's handshake timeout bounds the wait too: it must outlast it.
+        EDGE_HANDSHAKE_TIMEOUT: '40s',
       },
     });
     redis = new Redis(stack.redis.port, '127.0.0.1');

@@ -27,7 +27,14 @@ describe('priorities and several CAs', () => {
       edges: 1,
       issuers: 2,
       proxy: true,
-      env: { ISSUER_CONCURRENCY: '2', EDGE_ISSUE_WAIT: '15s', ACME_CAS_FILE: casFile, ACME_DIRECTORY_URL: '', ACME_CA_BUNDLE: '' },
+      env: {
+        ISSUER_CONCURRENCY: '2',
+        EDGE_ISSUE_WAIT: '15s',
+        EDGE_HANDSHAKE_TIMEOUT: '25s',
+        ACME_CAS_FILE: casFile,
+        ACME_DIRECTORY_URL: '',
+        ACME_CA_BUNDLE: '',
+      },
       // The CA list is written once both CAs are known (below), before any issuer starts.
       beforeRoles: async (s) => {
         second = await startPebble({ httpPort: s.edgePorts[0]!.httpPort, eabKeys: { [EAB_KID]: EAB_KEY }, name: 'pebble-second' });

@@ -69,6 +69,8 @@ describe('a renewal backlog without ARI', () => {
         ACME_BUDGET_REGISTERED_DOMAIN: '100000/1s',
         // Far longer than the visitor needs: a visitor served a real certificate was not served by a timeout.
         EDGE_ISSUE_WAIT: '30s',
+        // Node's handshake timeout bounds the wait too: it must outlast it.
+        EDGE_HANDSHAKE_TIMEOUT: '40s',
       },
       beforeRoles: async ({ proxy }) => {
         hideRenewalInfo(proxy);

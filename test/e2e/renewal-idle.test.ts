@@ -40,6 +40,8 @@ describe('renewal skips customers who left', () => {
         RENEW_TICK: '1s',
         // Far longer than issuance needs on a loaded machine: the first handshakes get real certificates.
         EDGE_ISSUE_WAIT: '30s',
+        // Node's handshake timeout bounds the wait too: it must outlast it.
+        EDGE_HANDSHAKE_TIMEOUT: '40s',
         RENEW_IDLE_AFTER: '10s',
         EDGE_SERVED_RECORD_INTERVAL: '1s',
         ISSUER_METRICS_PORT: String(issuerMetricsPort),
