@@ -5,7 +5,7 @@ import { RESEAL_KINDS, type ResealReport } from '@certfleet/store';
 import { withStore } from './admin.js';
 
 /** One line of counts per kind of record, e.g. `certificate: 1200 seen, 1150 resealed, 50 current, 0 failed`. */
-export function formatResealCounts(report: ResealReport): string {
+function formatResealCounts(report: ResealReport): string {
   return RESEAL_KINDS.filter((kind) => report.counts[kind].seen > 0)
     .map((kind) => {
       const c = report.counts[kind];
