@@ -29,15 +29,15 @@ const rsaOf = (serial: string) => ({
   notAfter: Date.now() + 86_400_000,
 });
 
-/** `redis` with `before` run once, just before the first HMGET of `key` answers (a renewal racing the rotation). */
+/** `redis` with `before` run once, just before the first GET of `key` answers (a renewal racing the rotation). */
 function racing(redis: Redis, key: string, before: () => Promise<unknown>): Redis {
   let raced = false;
   return new Proxy(redis, {
     get(target, property, receiver) {
-      if (property === 'hmget') {
-        return async (...args: [string, ...string[]]) => {
-          const answer = await target.hmget(...args);
-          if (args[0] === key && !raced) {
+      if (property === 'getBuffer') {
+        return async (wanted: string) => {
+          const answer = await target.getBuffer(wanted);
+          if (wanted === key && !raced) {
             raced = true;
             await before();
           }
@@ -63,17 +63,27 @@ describe('the store at rest, against a real Redis', () => {
 
   it('stores each intermediate chain once, by hash, and serves the full chain back', async () => {
     const prefix = newPrefix();
+    const keys = redisKeys(prefix);
     const store = createStore(redis, prefix, { keyring: keyringOf(writeKeyFile([newKeyLine()])) });
     await store.certificates.save(cert('a.example', '01'), Date.now());
-    await store.certificates.save(cert('b.example', '02'), Date.now());
+    await store.certificates.save({ ...cert('b.example', '02'), rsa: rsaOf('R2') }, Date.now());
     expect(await redis.keys(`${prefix}:chain:*`)).toHaveLength(1);
-    const hash = await redis.hgetall(redisKeys(prefix).cert('a.example'));
-    expect(hash.leaf).toBe(cert('a.example', '01').chainPem.replace(INTERMEDIATE, ''));
+    const hash = await redis.hgetall(keys.cert('a.example'));
     expect(hash).not.toHaveProperty('chain');
-    expect(await redis.get(redisKeys(prefix).chain(hash.chainId as string))).toBe(INTERMEDIATE);
+    expect(hash).not.toHaveProperty('key');
+    expect(await redis.get(keys.chain(hash.chainId as string))).toBe(INTERMEDIATE);
+    // Small fields only: Redis keeps the hash in its compact encoding.
+    expect(await redis.object('ENCODING', keys.cert('a.example'))).toBe('listpack');
+    expect((await redis.getBuffer(keys.certBody('a.example')))?.toString('latin1')).not.toContain('PRIVATE KEY');
     // Another process, whose chain cache is empty, reads the whole chain.
     const other = createStore(redis, prefix, { keyring: keyringOf(writeKeyFile([newKeyLine()])) });
-    expect((await other.certificates.describe('b.example'))?.chainPem).toBe(cert('b.example', '02').chainPem);
+    expect(await other.certificates.describe('b.example')).toMatchObject({
+      chainPem: cert('b.example', '02').chainPem,
+      rsa: { chainPem: rsaOf('R2').chainPem, serial: 'R2' },
+    });
+    // Removing a name removes both its keys.
+    await store.certificates.remove('b.example');
+    expect(await redis.exists(keys.cert('b.example'), keys.certBody('b.example'))).toBe(0);
   });
 
   it('reads records written before sealing and rewrites them sealed, with the chain shared, at the next save', async () => {
@@ -96,8 +106,9 @@ describe('the store at rest, against a real Redis', () => {
     expect((await store.ticketKeys.rotateIfDue(3_600_000)).current).toHaveLength(48);
     await store.certificates.save(old, Date.now());
     const hash = await redis.hgetall(keys.cert('old.example'));
-    expect(hash.key).toMatch(/^cfseal1\./);
     expect(hash).not.toHaveProperty('chain');
+    expect(hash).not.toHaveProperty('key');
+    expect(await redis.exists(keys.certBody('old.example'))).toBe(1);
     expect(await store.certificates.get('old.example')).toMatchObject({ chainPem: old.chainPem, keyPem: old.keyPem });
   });
 
@@ -132,7 +143,7 @@ describe('the store at rest, against a real Redis', () => {
     const renewal = { ...cert('renewed.example', '08'), rsa: rsaOf('R8') };
     const issuerB = createStore(redis, prefix, { keyring: ringBA });
     const rotating = createStore(
-      racing(redis, keys.cert('renewed.example'), () => issuerB.certificates.save(renewal, 2)),
+      racing(redis, keys.certBody('renewed.example'), () => issuerB.certificates.save(renewal, 2)),
       prefix,
       {
         keyring: ringBA,
@@ -167,6 +178,7 @@ describe('the store at rest, against a real Redis', () => {
 
     // A second run finds everything current; a record moved to another name is reported, not fatal.
     await redis.hset(keys.cert('moved.example'), await redis.hgetall(keys.cert('steady.example')));
+    await redis.set(keys.certBody('moved.example'), (await redis.getBuffer(keys.certBody('steady.example'))) as Buffer);
     const again = await storeB.resealAll();
     expect(again.counts.certificate).toEqual({ seen: 3, resealed: 0, current: 3, failed: 0 });
     const ringCB = keyringOf(writeKeyFile([newKeyLine(), lineB]));

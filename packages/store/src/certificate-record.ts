@@ -1,36 +1,51 @@
+import { type BodyEntry, decodeBody, encodeBody, keyPemOf, keyPlaintext } from './certificate-body.js';
 import type { ChainStore } from './chains.js';
 import { splitChain } from './chains.js';
-import { purposes, type SealedValues } from './sealed-values.js';
 import type { CertificateDetails, RetirementKind, StoredCertificate } from './certificates.js';
+import { purposes, type SealedValues } from './sealed-values.js';
 
 /**
- * The fields of a certificate's hash (`cert:{name}`).
+ * A certificate in Redis: two keys in the name's slot, written together (MULTI).
  *
- * Written now: `leaf` (the leaf's PEM), `chainId` (the intermediates, stored once under
- * `chain:<id>`, see chains.ts), `key` (the private key, sealed for `cert-key:<name>:ecdsa`),
- * the dates and names; for a dual-key name also `rsaLeaf`, `rsaChainId`, `rsaKey` (sealed for
- * `cert-key:<name>:rsa`), `rsaSerial`, `rsaNotAfter`.
+ * - `cert:{name}`, a hash of small fields (names, serial, dates, issuer, ca, ariId, renewAt,
+ *   `chainId`, `rsaChainId`/`rsaSerial`/`rsaNotAfter`, retired*): every value fits Redis's
+ *   compact hash encoding (listpack, values up to 64 bytes), which costs a few bytes a field
+ *   where a hash holding a certificate costs about 70.
+ * - `cert-body:{name}`, a string: the leaf (DER) and the private key sealed for
+ *   `cert-key:<name>:ecdsa`, and the RSA twin's (`…:rsa`); see certificate-body.ts.
+ * - The intermediates are stored once per chain (`chain:<id>`, see chains.ts).
  *
- * Still read: `chain` / `rsaChain` (the whole chain, written before the chain was shared) and
- * plain PEM keys (written before sealing). Both are replaced at the next save (a renewal);
- * `certfleet keys rotate` seals the keys sooner.
+ * Still read: hashes written before (fields `chain` and `key`, `rsaChain` and `rsaKey`: the
+ * whole chain and the key, plain PEM or sealed by `certfleet keys rotate`). The next save (a
+ * renewal) writes the body and removes them.
  */
-export const LEGACY_CHAIN_FIELDS = ['chain', 'rsaChain'] as const;
-export const RSA_FIELDS = ['rsaLeaf', 'rsaChainId', 'rsaKey', 'rsaSerial', 'rsaNotAfter', 'rsaChain'] as const;
+export const LEGACY_FIELDS = ['chain', 'key', 'rsaChain', 'rsaKey'] as const;
+export const RSA_FIELDS = ['rsaChainId', 'rsaSerial', 'rsaNotAfter'] as const;
 export const RETIREMENT_FIELDS = ['retiredAt', 'retiredReason', 'retiredKind'] as const;
-/** The fields that hold a private key, and the key type each is sealed for. */
-export const KEY_FIELDS = [
+/** The legacy hash fields that hold a private key, and the key type each is sealed for. */
+export const LEGACY_KEY_FIELDS = [
   { field: 'key', keyType: 'ecdsa' },
   { field: 'rsaKey', keyType: 'rsa' },
 ] as const;
 
-/** The hash fields for `cert`, its keys sealed and its intermediates stored apart. */
-export async function fieldsOf(cert: StoredCertificate, renewAt: number, chains: ChainStore, sealed: SealedValues) {
-  const main = splitChain(cert.chainPem);
+/** What Redis holds for a name: its hash and its body (null when none, or written before bodies). */
+export interface CertificateRecord {
+  hash: Record<string, string>;
+  body: Buffer | null;
+}
+
+/** The hash fields and the body for `cert`, its keys sealed and its intermediates stored apart. */
+export async function recordOf(cert: StoredCertificate, renewAt: number, chains: ChainStore, sealed: SealedValues) {
+  const entry = (chainPem: string, keyPem: string, keyType: 'ecdsa' | 'rsa') => {
+    const { leaf, intermediates } = splitChain(chainPem);
+    const { plaintext, keyForm } = keyPlaintext(keyPem);
+    const body: BodyEntry = { leafPem: leaf, sealedKey: sealed.seal(plaintext, purposes.certKey(cert.name, keyType)), keyForm };
+    return { body, intermediates };
+  };
+  const main = entry(cert.chainPem, cert.keyPem, 'ecdsa');
+  const rsa = cert.rsa && entry(cert.rsa.chainPem, cert.rsa.keyPem, 'rsa');
   const fields: Record<string, string> = {
-    leaf: main.leaf,
     chainId: await chains.put(main.intermediates),
-    key: sealed.seal(cert.keyPem, purposes.certKey(cert.name, 'ecdsa')),
     names: JSON.stringify(cert.names),
     serial: cert.serial,
     notBefore: String(cert.notBefore),
@@ -41,31 +56,29 @@ export async function fieldsOf(cert: StoredCertificate, renewAt: number, chains:
     ariId: cert.ariId ?? '',
     renewAt: String(renewAt),
   };
-  if (cert.rsa) {
-    const rsa = splitChain(cert.rsa.chainPem);
+  if (cert.rsa && rsa) {
     Object.assign(fields, {
-      rsaLeaf: rsa.leaf,
       rsaChainId: await chains.put(rsa.intermediates),
-      rsaKey: sealed.seal(cert.rsa.keyPem, purposes.certKey(cert.name, 'rsa')),
       rsaSerial: cert.rsa.serial,
       rsaNotAfter: String(cert.rsa.notAfter),
     });
   }
-  return fields;
+  return { fields, body: encodeBody({ ecdsa: main.body, rsa: rsa?.body }) };
 }
 
-/** Whether a hash holds a certificate (a retire or reschedule on a missing name leaves a stub). */
-export const holdsCertificate = (h: Record<string, string>) => Boolean(h.key && (h.leaf || h.chain));
+/** Whether a record holds a certificate (a retire or reschedule on a missing name leaves a stub hash). */
+export const holdsCertificate = ({ hash, body }: CertificateRecord) => body !== null || Boolean(hash.chain && hash.key);
 
-/** A certificate's hash read back, everything but the private keys. */
-export async function detailsOf(name: string, h: Record<string, string>, chains: ChainStore): Promise<CertificateDetails> {
-  const chainOf = async (leaf: string | undefined, chainId: string | undefined, whole: string | undefined) =>
-    leaf !== undefined ? leaf + (await chains.get(chainId ?? '')) : (whole ?? '');
-  const rsaChainPem = h.rsaKey ? await chainOf(h.rsaLeaf, h.rsaChainId, h.rsaChain) : '';
+/** A certificate read back, everything but the private keys. */
+export async function detailsOf(name: string, record: CertificateRecord, chains: ChainStore): Promise<CertificateDetails> {
+  const h = record.hash;
+  const body = record.body && decodeBody(record.body);
+  const chainPem = body ? body.ecdsa.leafPem + (await chains.get(h.chainId ?? '')) : (h.chain ?? '');
+  const rsaChainPem = body ? body.rsa && body.rsa.leafPem + (await chains.get(h.rsaChainId ?? '')) : h.rsaKey && h.rsaChain;
   return {
     name,
     names: JSON.parse(h.names ?? '[]') as string[],
-    chainPem: await chainOf(h.leaf, h.chainId, h.chain),
+    chainPem,
     serial: h.serial ?? '',
     notBefore: Number(h.notBefore),
     notAfter: Number(h.notAfter),
@@ -81,12 +94,17 @@ export async function detailsOf(name: string, h: Record<string, string>, chains:
   };
 }
 
-/** `details` with its private keys, opened from the hash `h`. */
-export function withKeys(details: CertificateDetails, h: Record<string, string>, sealed: SealedValues): StoredCertificate {
+/** `details` with its private keys, opened from `record`. */
+export function withKeys(details: CertificateDetails, record: CertificateRecord, sealed: SealedValues): StoredCertificate {
   const { rsa, ...rest } = details;
-  return {
-    ...rest,
-    keyPem: sealed.open(h.key ?? '', purposes.certKey(details.name, 'ecdsa')),
-    rsa: rsa && h.rsaKey ? { ...rsa, keyPem: sealed.open(h.rsaKey, purposes.certKey(details.name, 'rsa')) } : undefined,
-  };
+  const purpose = (keyType: 'ecdsa' | 'rsa') => purposes.certKey(details.name, keyType);
+  const body = record.body && decodeBody(record.body);
+  const open = (entry: BodyEntry, keyType: 'ecdsa' | 'rsa') =>
+    keyPemOf(
+      sealed.openBytes(entry.sealedKey, purpose(keyType), (plain) => Buffer.from(plain)),
+      entry.keyForm,
+    );
+  const keyPem = body ? open(body.ecdsa, 'ecdsa') : sealed.open(record.hash.key ?? '', purpose('ecdsa'));
+  const rsaKeyPem = body ? body.rsa && open(body.rsa, 'rsa') : record.hash.rsaKey && sealed.open(record.hash.rsaKey, purpose('rsa'));
+  return { ...rest, keyPem, rsa: rsa && rsaKeyPem ? { ...rsa, keyPem: rsaKeyPem } : undefined };
 }

@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { ChainStore } from './chains.js';
 import {
+  type CertificateRecord,
   detailsOf,
-  fieldsOf,
   holdsCertificate,
-  LEGACY_CHAIN_FIELDS,
+  LEGACY_FIELDS,
   RETIREMENT_FIELDS,
   RSA_FIELDS,
+  recordOf,
   withKeys,
 } from './certificate-record.js';
 import type { RedisKeys } from './keys.js';
@@ -83,21 +84,30 @@ export interface CertificateStore {
 }
 
 export function createCertificateStore(redis: Redis, keys: RedisKeys, chains: ChainStore, sealed: SealedValues): CertificateStore {
+  /** The name's hash and body, in one round trip (one slot). */
+  async function read(name: string): Promise<CertificateRecord | null> {
+    const results = (await redis.pipeline().hgetall(keys.cert(name)).getBuffer(keys.certBody(name)).exec()) ?? [];
+    const failed = results.find(([error]) => error)?.[0];
+    if (failed) throw failed;
+    const record = { hash: (results[0]?.[1] ?? {}) as Record<string, string>, body: (results[1]?.[1] ?? null) as Buffer | null };
+    return holdsCertificate(record) ? record : null;
+  }
+
   async function describe(name: string): Promise<CertificateDetails | null> {
-    const h = await redis.hgetall(keys.cert(name));
-    return holdsCertificate(h) ? detailsOf(name, h, chains) : null;
+    const record = await read(name);
+    return record && detailsOf(name, record, chains);
   }
 
   async function get(name: string): Promise<StoredCertificate | null> {
-    const h = await redis.hgetall(keys.cert(name));
-    return holdsCertificate(h) ? withKeys(await detailsOf(name, h, chains), h, sealed) : null;
+    const record = await read(name);
+    return record && withKeys(await detailsOf(name, record, chains), record, sealed);
   }
 
   async function remove(name: string): Promise<boolean> {
     const [[, removed] = []] =
       (await redis
         .pipeline()
-        .del(keys.cert(name))
+        .del(keys.cert(name), keys.certBody(name))
         .zrem(keys.renewals, name)
         .zrem(keys.ariPolls, name)
         .zrem(keys.served, name)
@@ -116,13 +126,14 @@ export function createCertificateStore(redis: Redis, keys: RedisKeys, chains: Ch
       // the indexes live in other Redis Cluster slots than the name's own hash.
       const key = keys.cert(cert.name);
       // Sealed, and the chain stored, before the hash names them.
-      const fields = await fieldsOf(cert, renewAt, chains, sealed);
-      // One name's fields share a slot: MULTI keeps them consistent. A new certificate is never
-      // retired; the whole chain of a record written before chains were shared goes.
+      const { fields, body } = await recordOf(cert, renewAt, chains, sealed);
+      // A name's hash and body share a slot: MULTI keeps them consistent. A new certificate is
+      // never retired; the fields of a record written before bodies go.
       const write = redis
         .multi()
         .hset(key, fields)
-        .hdel(key, ...RETIREMENT_FIELDS, ...LEGACY_CHAIN_FIELDS);
+        .set(keys.certBody(cert.name), body)
+        .hdel(key, ...RETIREMENT_FIELDS, ...LEGACY_FIELDS);
       if (!cert.rsa) write.hdel(key, ...RSA_FIELDS);
       await write.exec();
       await redis

@@ -16,8 +16,12 @@ export function splitChain(chainPem: string): { leaf: string; intermediates: str
   return { leaf, intermediates: rest.join('') };
 }
 
-/** The name of an intermediate chain in the store: SHA-256 of its PEM, hex. */
-export const chainIdOf = (intermediates: string) => createHash('sha256').update(intermediates).digest('hex');
+/**
+ * The name of an intermediate chain in the store: the first 128 bits of the SHA-256 of its PEM,
+ * hex (32 characters: it keeps a certificate's hash in Redis's compact encoding; a fleet has a
+ * handful of chains, so a collision is out of reach).
+ */
+export const chainIdOf = (intermediates: string) => createHash('sha256').update(intermediates).digest('hex').slice(0, 32);
 
 /** Chains held in memory per process: a CA has one or two intermediates, a fleet a handful of CAs. */
 const CACHED_CHAINS = 64;

@@ -8,9 +8,11 @@ import { createHash } from 'node:crypto';
 export function redisKeys(prefix: string) {
   return {
     prefix,
-    /** Hash: one name's certificate (leaf, chain id), private key (sealed) and dates. */
+    /** Hash: one name's certificate as small fields (serial, dates, chain id, renewal, retirement); see certificate-record.ts. */
     cert: (name: string) => `${prefix}:cert:{${name}}`,
-    /** String: a CA's intermediate chain (PEM), stored once by its SHA-256 and named by the certificates it issued. */
+    /** String (binary): one name's leaf (DER) and private key (sealed), and its RSA twin's. */
+    certBody: (name: string) => `${prefix}:cert-body:{${name}}`,
+    /** String: a CA's intermediate chain (PEM), stored once by its SHA-256 (first 32 hex digits) and named by the certificates it issued. */
     chain: (sha256: string) => `${prefix}:chain:${sha256}`,
     /** Sorted set: name -> when its certificate should be renewed (ms since epoch). */
     renewals: `${prefix}:renewals`,

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { UnknownKeyError, type Keyring } from '@certfleet/sealing';
-import { KEY_FIELDS } from './certificate-record.js';
+import { decodeBody, encodeBody } from './certificate-body.js';
+import { LEGACY_KEY_FIELDS } from './certificate-record.js';
 import type { RedisKeys } from './keys.js';
 import { scriptCommand } from './script-command.js';
 import { purposes } from './sealed-values.js';
@@ -16,7 +17,7 @@ end
 for i = 1, #ARGV, 3 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2]) end
 return 1
 `;
-// KEYS[1] a string; ARGV[1] the value expected, ARGV[2] its replacement (the TTL is kept).
+// KEYS[1] a string; ARGV[1] the value expected, ARGV[2] its replacement (the TTL is kept). Binary-safe.
 const RESEAL_STRING_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
@@ -90,17 +91,32 @@ export function createResealer(redis: Redis, keys: RedisKeys, keyring: Keyring) 
   };
   const nameIn = (key: string) => key.slice(key.indexOf('{') + 1, key.lastIndexOf('}'));
 
+  /** A certificate: its body's sealed keys, or the key fields of a hash written before bodies. */
   async function certificate(key: string): Promise<Outcome> {
     const name = nameIn(key);
-    const stored = await redis.hmget(key, ...KEY_FIELDS.map((k) => k.field));
-    if (stored.every((value) => value === null)) return 'gone';
+    const bodyKey = keys.certBody(name);
+    const stored = await redis.getBuffer(bodyKey);
+    if (stored) {
+      const body = decodeBody(stored);
+      const ecdsa = resealed(body.ecdsa.sealedKey, purposes.certKey(name, 'ecdsa'));
+      const rsa = body.rsa && resealed(body.rsa.sealedKey, purposes.certKey(name, 'rsa'));
+      if (!ecdsa && !rsa) return 'current';
+      const next = encodeBody({
+        ecdsa: { ...body.ecdsa, sealedKey: ecdsa ?? body.ecdsa.sealedKey },
+        rsa: body.rsa && { ...body.rsa, sealedKey: rsa ?? body.rsa.sealedKey },
+      });
+      return (await resealString(bodyKey, stored, next)) === 1 ? 'resealed' : 'changed';
+    }
+    const legacy = await redis.hmget(key, ...LEGACY_KEY_FIELDS.map((k) => k.field));
+    if (legacy.every((value) => value === null)) return 'gone';
     const args: string[] = [];
-    KEY_FIELDS.forEach(({ field, keyType }, i) => {
-      const value = stored[i];
+    LEGACY_KEY_FIELDS.forEach(({ field, keyType }, i) => {
+      const value = legacy[i];
       const next = value ? resealed(value, purposes.certKey(name, keyType)) : null;
       if (value && next) args.push(field, value, next);
     });
     if (args.length === 0) return 'current';
+    // A renewal meanwhile writes a body and removes these fields: the script then finds them changed.
     return (await resealFields(key, ...args)) === 1 ? 'resealed' : 'changed';
   }
 
