@@ -68,7 +68,7 @@ async function issueBenchCertificate(stack: Stack, dir: string) {
   if (!first.real) throw new Error(`the edge did not serve a Pebble certificate for ${NAME}: ${first.error}`);
   const redis = stack.redis.client();
   cleanups.push(() => redis.disconnect());
-  const cert = await createStore(redis, stack.prefix).certificates.get(NAME);
+  const cert = await createStore(redis, stack.prefix, { keyring: stack.keyring }).certificates.get(NAME);
   if (!cert) throw new Error(`no stored certificate for ${NAME} after it was served`);
   if (createPrivateKey(cert.keyPem).asymmetricKeyType !== 'ec') throw new Error(`the certificate for ${NAME} is not ECDSA`);
   const chainPath = join(dir, 'chain.pem');
@@ -180,6 +180,7 @@ async function main(): Promise<void> {
       prefix: stack.prefix,
       env: stack.env,
       cert,
+      keyring: stack.keyring,
       count: MANY,
       workers: WORKERS,
       maxSeconds: MANY_SECONDS,

@@ -8,7 +8,7 @@
  * summed (shared pages counted once, split between the processes sharing them: the figure for
  * "what does this edge cost the machine").
  */
-import { createStore, type StoredCertificate } from '../../test/support/workspace.js';
+import { createStore, type Keyring, type StoredCertificate } from '../../test/support/workspace.js';
 import type { RedisServer } from '../../test/support/redis.js';
 import { CLI, edgeEnv, edgePorts } from '../../test/support/certfleet.js';
 import { spawnProc } from '../../test/support/processes.js';
@@ -71,13 +71,15 @@ export async function manyNames(o: {
   prefix: string;
   env: NodeJS.ProcessEnv;
   cert: StoredCertificate;
+  /** The stack's keyring: the records are sealed as the edge reads them. */
+  keyring: Keyring;
   count: number;
   workers: number;
   /** The handshakes stop after this long, counted as failed if not done. */
   maxSeconds: number;
   log: (line: string) => void;
 }): Promise<ManyNamesResult> {
-  const store = createStore(o.redis, o.prefix);
+  const store = createStore(o.redis, o.prefix, { keyring: o.keyring });
   const pattern = 'n%d.many.example.org';
   const names = Array.from({ length: o.count }, (_, i) => pattern.replace('%d', String(i)));
   const started = performance.now();
@@ -96,7 +98,7 @@ export async function manyNames(o: {
   // The same start with a single stored name, to tell the edge's start-up from the cost of the names.
   const controlPrefix = `${o.prefix}-one`;
   const probe = names[Math.floor(names.length / 2)] as string;
-  await createStore(o.redis, controlPrefix).certificates.save({ ...o.cert, name: probe, names: [probe] }, renewAt);
+  await createStore(o.redis, controlPrefix, { keyring: o.keyring }).certificates.save({ ...o.cert, name: probe, names: [probe] }, renewAt);
   const control = await startAndTimeFirstHandshake({ ...o.env, CERTFLEET_PREFIX: controlPrefix }, o.workers, probe, o.cert.serial);
   await control.edge.stop();
   o.log(`  control: an edge with one stored name served its first handshake ${control.ms} ms after spawn`);

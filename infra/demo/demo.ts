@@ -5,9 +5,10 @@
  * as real processes. Prints the one curl that gets a certificate on the first request, then
  * runs until Ctrl-C.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newKeyLine, writeKeyFile } from '../../test/support/at-rest-keys.js';
 import { cli, startRole } from '../../test/support/certfleet.js';
 import { startPebble } from '../../test/support/pebble.js';
 import { freePort, REPO_ROOT, stopAll, type Proc } from '../../test/support/processes.js';
@@ -34,12 +35,21 @@ async function main(): Promise<void> {
   const stale = await deletePrefix(redisUrl, PREFIX);
   say(`Redis at ${redisUrl} (keys under "${PREFIX}:"${stale ? `, ${stale} keys of an earlier demo removed` : ''})`);
 
+  const dir = join(REPO_ROOT, '.cache', 'demo');
+  mkdirSync(dir, { recursive: true });
+  // The at-rest key that seals every private key in Redis and on the edge's disk: the one named
+  // by CERTFLEET_KEK_FILE, else the demo's own, made once (what `openssl rand -base64 32` makes).
+  const kekFile = process.env.CERTFLEET_KEK_FILE || join(dir, 'kek');
+  if (!existsSync(kekFile)) writeKeyFile([newKeyLine()], kekFile);
+  say(`at-rest key file ${kekFile}`);
+
   const [httpsPort, httpPort, dashboardPort] = await Promise.all([portOr(8443), portOr(8080), portOr(3000)]);
   const pebble = await startPebble({ httpPort, name: 'demo-pebble' });
   const upstream = await startUpstream();
   const env: NodeJS.ProcessEnv = {
     REDIS_URL: redisUrl,
     CERTFLEET_PREFIX: PREFIX,
+    CERTFLEET_KEK_FILE: kekFile,
     ACME_DIRECTORY_URL: pebble.directoryUrl,
     ACME_CA_BUNDLE: pebble.listenerCertPath,
     UPSTREAM_URL: upstream.url,
@@ -61,8 +71,6 @@ async function main(): Promise<void> {
   const added = await cli(['domains', 'add', NAME], env);
   if (added.code !== 0) throw new Error(`could not allow ${NAME}: ${added.stderr}`);
 
-  const dir = join(REPO_ROOT, '.cache', 'demo');
-  mkdirSync(dir, { recursive: true });
   const rootPath = join(dir, 'pebble-root.pem');
   writeFileSync(rootPath, await pebble.rootPem());
 
@@ -75,6 +83,8 @@ ${NAME} is allowed and has no certificate yet. The first request gets one, issue
 
 Allow more names:   REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} pnpm certfleet domains add NAME
 See certificates:   REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} pnpm certfleet certs ls
+Rotate the key:     put a new line first in ${kekFile}, restart, then
+                    REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} CERTFLEET_KEK_FILE=${kekFile} pnpm certfleet keys rotate
 Logs:               .cache/test-logs/demo-*.log
 Stop:               Ctrl-C
 `);

@@ -1,10 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, cli } from '../support/certfleet.js';
 import { spawnProc } from '../support/processes.js';
 
-const base = { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'silent' };
+const kekDir = mkdtempSync(join(tmpdir(), 'certfleet-kek-'));
+const kekFile = join(kekDir, 'kek');
+writeFileSync(kekFile, `${randomBytes(32).toString('base64')}\n`);
+const shortKeyFile = join(kekDir, 'short');
+writeFileSync(shortKeyFile, `${randomBytes(16).toString('base64')}\n`);
+const base = { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'silent', CERTFLEET_KEK_FILE: kekFile };
 const edge = { ...base, UPSTREAM_URL: 'http://127.0.0.1:9' };
 const issuer = { ...base, ACME_DIRECTORY_URL: 'https://127.0.0.1:14000/dir' };
+const HOW_TO_MAKE_A_KEY = '(make one: `openssl rand -base64 32 > /path; CERTFLEET_KEK_FILE=/path`)';
 
 // Each case is one short-lived CLI process, which here waits more than it computes (1.3-2.5 s
 // of wall time for 0.5-0.7 s of CPU, measured): they run side by side (vitest's
@@ -45,6 +55,16 @@ describe.concurrent('configuration is validated at start-up', () => {
       'issuer',
       'ACME_CA_BUNDLE must be the path of a readable PEM file containing a certificate, got "/etc/hostname" (no CERTIFICATE block in the file)',
       { ...issuer, ACME_CA_BUNDLE: '/etc/hostname' },
+    ],
+    // Roles that hold private keys refuse to start without the at-rest key, and say how to make one.
+    ['edge', `CERTFLEET_KEK_FILE is required: set it to the path of a file of at-rest keys`, { ...edge, CERTFLEET_KEK_FILE: '' }],
+    ['issuer', `CERTFLEET_KEK_FILE is required: set it to the path of a file of at-rest keys`, { ...issuer, CERTFLEET_KEK_FILE: '' }],
+    ['issuer', HOW_TO_MAKE_A_KEY, { ...issuer, CERTFLEET_KEK_FILE: '' }],
+    ['edge', `got "/nonexistent-kek" (ENOENT)`, { ...edge, CERTFLEET_KEK_FILE: '/nonexistent-kek' }],
+    [
+      'issuer',
+      `line 1 holds 16 bytes, not 32: make a key with \`openssl rand -base64 32\``,
+      { ...issuer, CERTFLEET_KEK_FILE: shortKeyFile },
     ],
     ['renewer', 'RENEW_TICK must be a duration such as 500ms', { ...base, RENEW_TICK: '5000' }],
     ['dashboard', 'DASHBOARD_TOKEN is required', base],

@@ -33,7 +33,13 @@ describe("the edge's local certificate store", () => {
 
   /** Whether the edge's local store at `path` holds `name` (read from this process: LMDB is shared). */
   async function heldLocally(path: string, wanted: string): Promise<boolean> {
-    const store = LocalCertificateStore.open({ path, maxBytes: 256 * 1024 * 1024, owner: stack.prefix, servedFlushMs: 0 });
+    const store = LocalCertificateStore.open({
+      path,
+      maxBytes: 256 * 1024 * 1024,
+      owner: stack.prefix,
+      keyring: stack.keyring,
+      servedFlushMs: 0,
+    });
     try {
       return store.has(wanted);
     } finally {
@@ -104,7 +110,7 @@ describe("the edge's local certificate store", () => {
   it('serves a certificate replaced while the edge was down from the next handshakes (or once Redis answers), and one replaced while it runs at once', async () => {
     const replaced = 'replaced.example.com';
     const redis = stack.redis.client();
-    const store = createStore(redis, stack.prefix);
+    const store = createStore(redis, stack.prefix, { keyring: stack.keyring });
     /** Stores a new (self-signed) certificate for the name, as an issuer would; returns its serial. */
     const replace = async () => {
       const pair = await createSelfSignedCertificate({ commonName: replaced, validDays: 2 });
@@ -156,7 +162,13 @@ describe("the edge's local certificate store", () => {
       await until(
         'the live replacement in the local store',
         async () => {
-          const local = LocalCertificateStore.open({ path, maxBytes: 256 * 1024 * 1024, owner: stack.prefix, servedFlushMs: 0 });
+          const local = LocalCertificateStore.open({
+            path,
+            maxBytes: 256 * 1024 * 1024,
+            owner: stack.prefix,
+            keyring: stack.keyring,
+            servedFlushMs: 0,
+          });
           try {
             return local.get(replaced)?.serial === new X509Certificate((await store.certificates.get(replaced))!.chainPem).serialNumber;
           } finally {

@@ -259,7 +259,7 @@ describe('a certificate on the first request, over the queue, from a real ACME C
     const stale = await createSelfSignedCertificate({ commonName: name, validDays: 1, now: oldDay });
     const redis = new Redis(stack.redis.port, '127.0.0.1');
     try {
-      await createStore(redis, stack.prefix).certificates.save(
+      await createStore(redis, stack.prefix, { keyring: stack.keyring }).certificates.save(
         {
           name,
           names: [name],

@@ -146,7 +146,7 @@ describe('new-name abuse on the handshake path: a flood of random SNI names from
     // A certificate in Redis that the edge has never loaded: its first visitor is a cache miss.
     const storedName = 'stored-shop.example.com';
     const self = await createSelfSignedCertificate({ commonName: storedName, validDays: 2 });
-    await createStore(redis, stack.prefix).certificates.save(
+    await createStore(redis, stack.prefix, { keyring: stack.keyring }).certificates.save(
       {
         name: storedName,
         names: [storedName],

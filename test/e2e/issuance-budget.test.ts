@@ -65,7 +65,7 @@ describe('issuance guards the CA account', () => {
     redis?.disconnect();
     await stack?.stop();
   });
-  const store = () => createStore(redis, stack.prefix);
+  const store = () => createStore(redis, stack.prefix, { keyring: stack.keyring });
   const stored = async (names: string[]) => (await Promise.all(names.map((n) => store().certificates.get(n)))).every(Boolean);
 
   it('orders no faster than the token bucket allows, and issues every name in the end', async () => {

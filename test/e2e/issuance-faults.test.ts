@@ -31,7 +31,7 @@ describe('issuance survives faults', () => {
     redis?.disconnect();
     await stack?.stop();
   });
-  const store = () => createStore(redis, stack.prefix);
+  const store = () => createStore(redis, stack.prefix, { keyring: stack.keyring });
   const issuedAll = async (names: string[]) => (await Promise.all(names.map((n) => store().certificates.get(n)))).every(Boolean);
   const failedJobs = async () => {
     const queue = issueQueue(stack.redis.port, stack.prefix);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BucketState, type BudgetClaim, type BucketTakeInput, takeAll, takeAllAt } from '@certfleet/budget';
 import { createStore, redisKeys } from '@certfleet/store';
 import type { Redis } from 'ioredis';
+import { keyringOf, newKeyLine, writeKeyFile } from '../support/at-rest-keys.js';
 import { newPrefix } from '../support/certfleet.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 
@@ -100,7 +101,7 @@ describe('the Lua scripts against a real Redis', () => {
 
   it('rotates the session-ticket keys once per interval: next becomes current, current previous', async () => {
     const prefix = newPrefix();
-    const store = createStore(redis, prefix);
+    const store = createStore(redis, prefix, { keyring: keyringOf(writeKeyFile([newKeyLine()])) });
     const first = await store.ticketKeys.rotateIfDue(HOUR);
     expect(first.previous).toBeUndefined();
     expect(await store.ticketKeys.rotateIfDue(HOUR)).toEqual(first);

@@ -84,7 +84,7 @@ describe('a renewal backlog without ARI', () => {
   });
 
   it(`renews ${BACKLOG} due certificates no faster than the renewal budget, all in the end, and issues a visitor at once meanwhile`, async () => {
-    const store = createStore(redis, stack.prefix);
+    const store = createStore(redis, stack.prefix, { keyring: stack.keyring });
     expect((await cli(['domains', 'add', ...names, visitor], stack.env)).code).toBe(0);
     // A bulk import: BACKLOG stored certificates (real-shaped, self-signed), all due a moment from now.
     const imported = await createSelfSignedCertificate({ commonName: 'imported.example', validDays: 30 });

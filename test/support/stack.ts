@@ -1,3 +1,5 @@
+import type { Keyring } from '@certfleet/sealing';
+import { keyringOf, newKeyLine, writeKeyFile } from './at-rest-keys.js';
 import { startRole, edgePorts, edgeEnv, newPrefix, type EdgePorts } from './certfleet.js';
 import { startAcmeProxy, type AcmeProxy } from './acme-proxy.js';
 import { startPebble, type Pebble, type PebbleOptions } from './pebble.js';
@@ -46,6 +48,10 @@ export interface Stack {
   renewer: Proc | undefined;
   /** Pebble's root of this run. */
   rootPem: string;
+  /** The at-rest key file every role reads (CERTFLEET_KEK_FILE), made for this stack unless `env` names one. */
+  kekFile: string;
+  /** The roles' keyring, for a test's own store beside them: `createStore(redis, stack.prefix, { keyring: stack.keyring })`. */
+  keyring: Keyring;
   stop(): Promise<void>;
 }
 
@@ -76,6 +82,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await options.beforeRoles?.({ pebble, proxy, edgePorts: ports });
   const prefix = newPrefix();
   const env: NodeJS.ProcessEnv = {
+    // Each stack seals under a key of its own, as a deployment would.
+    CERTFLEET_KEK_FILE: writeKeyFile([newKeyLine()]),
     ...(redis ? { REDIS_URL: redis.url } : {}),
     ...(sentinel ? { REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_MASTER: sentinel.masterName } : {}),
     ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes.join(',') } : {}),
@@ -101,7 +109,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   );
   const renewer = options.renewer ? await startRole('renewer', env, `renewer-${prefix}`) : undefined;
   const rootPem = await pebble.rootPem();
+  const kekFile = env.CERTFLEET_KEK_FILE as string;
   return {
+    kekFile,
+    keyring: keyringOf(kekFile),
     get redis(): RedisServer {
       if (!redis) throw new Error(`stack.redis is the single server; this stack runs a ${topology}: use stack.${topology}`);
       return redis;

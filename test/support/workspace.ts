@@ -7,3 +7,5 @@ export { runRenewalTick } from '@certfleet/renewal';
 export { createStore, redisKeys } from '@certfleet/store';
 export { Redis } from 'ioredis';
 export type { StoredCertificate } from '@certfleet/store';
+export { createKeyring, keyIdOf } from '@certfleet/sealing';
+export type { Keyring } from '@certfleet/sealing';

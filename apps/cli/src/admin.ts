@@ -1,18 +1,22 @@
 import type { CommonConfig } from '@certfleet/config';
 import { checkAllowlistEntry, checkHostname } from '@certfleet/domain';
-
-import { connectTo, createStore, type RedisClient, type Store } from '@certfleet/store';
+import { connectTo, createStore, type RedisClient, type Store, type StoreOptions } from '@certfleet/store';
 
 /**
  * Runs `work` with a store for the deployment in `config`, then closes the connection. `redis`
- * is the store's connection, for BullMQ (with `store.queuePrefix`) and nothing else.
+ * is the store's connection, for BullMQ (with `store.queuePrefix`) and nothing else. Without a
+ * keyring in `options`, the store reads and writes nothing that holds key material.
  */
-export async function withStore<T>(config: CommonConfig, work: (store: Store, redis: RedisClient) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  config: CommonConfig,
+  work: (store: Store, redis: RedisClient) => Promise<T>,
+  options: StoreOptions = {},
+): Promise<T> {
   // Fail after a few seconds rather than hang when Redis is unreachable.
   const redis = connectTo(config.redis, { connectionName: 'certfleet-cli', commandTimeoutMs: 5_000 });
   redis.on('error', () => undefined);
   try {
-    return await work(createStore(redis, config.prefix), redis);
+    return await work(createStore(redis, config.prefix, options), redis);
   } finally {
     redis.disconnect();
   }

@@ -133,7 +133,7 @@ export function domainsCommand(): Command {
       const status = await withStore(loadCommonConfig(process.env), async (store) => {
         const [state, cert, renewAt, allowedBy] = await Promise.all([
           store.nameStates.get(name),
-          store.certificates.get(name),
+          store.certificates.describe(name),
           store.renewals.when(name),
           store.allowlist.match(name),
         ]);
@@ -153,7 +153,7 @@ export function domainsCommand(): Command {
               ? `failed permanently (run 'certfleet domains retry ${name}' once fixed)`
               : state.state;
       if (options.json) {
-        const { keyPem: _k, chainPem: _c, rsa, ...cert } = status.cert ?? ({} as Record<string, never>);
+        const { chainPem: _c, rsa, ...cert } = status.cert ?? ({} as Record<string, never>);
         process.stdout.write(
           `${JSON.stringify({ name, status: label, ...(state ?? {}), allowlistEntry: status.allowedBy, certificate: status.cert ? { ...cert, rsaSerial: rsa?.serial } : null, renewAt: status.renewAt })}\n`,
         );

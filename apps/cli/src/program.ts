@@ -4,6 +4,7 @@ import { loadCommonConfig, unknownVariableWarnings } from '@certfleet/config';
 import { exitOnError } from './exit.js';
 import { formatTime, splitNames, table, UsageError, withStore } from './admin.js';
 import { domainsCommand } from './domains-command.js';
+import { keysCommand } from './keys-command.js';
 import { routesCommand } from './routes-command.js';
 import { ROLE_NAMES, runRole, type Role } from './run-role.js';
 
@@ -29,6 +30,7 @@ program
 
 program.addCommand(domainsCommand());
 program.addCommand(routesCommand());
+program.addCommand(keysCommand());
 
 const certs = program.command('certs').description('inspect stored certificates');
 certs
@@ -81,14 +83,15 @@ certs
     const name = valid[0];
     if (!name) throw new UsageError(`"${input}" is not a valid domain name: ${invalid[0]?.reason}`);
     const found = await withStore(loadCommonConfig(process.env), async (store) => ({
-      cert: await store.certificates.get(name),
+      // Without the keys: `certs show` needs no key file and can never print one.
+      cert: await store.certificates.describe(name),
       renewAt: await store.renewals.when(name),
       nextAriPollAt: await store.renewals.nextAriPoll(name),
       lastServedAt: await store.served.lastServed(name),
     }));
     if (!found.cert) throw new UsageError(`no certificate is stored for ${name}: see 'certfleet certs ls'`);
-    // Neither private key is printed: the RSA certificate shows only its serial and expiry.
-    const { keyPem: _secret, chainPem, rsa, ...summary } = found.cert;
+    // The RSA certificate shows only its serial and expiry.
+    const { chainPem, rsa, ...summary } = found.cert;
     const extra = { renewAt: found.renewAt, nextAriPollAt: found.nextAriPollAt, lastServedAt: found.lastServedAt };
     if (options.json) {
       const rsaSummary = rsa ? { rsa: { serial: rsa.serial, notAfter: rsa.notAfter } } : {};

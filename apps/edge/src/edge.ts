@@ -6,6 +6,7 @@ import { DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
 import { createRegistry, errorMessage, serveMetrics, shareMetricsWithClusterPrimary, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
+import { createKeyring } from '@certfleet/sealing';
 import { connectTo, createStore, redisReady } from '@certfleet/store';
 import { SecureContextCache, createNativeMemoryReclaimer, createSelfSignedCertificate } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
@@ -54,10 +55,12 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   bullRedis.on('error', () => undefined);
   backgroundRedis.on('error', () => undefined);
+  // Every private key and secret in Redis and on disk is sealed with it (CERTFLEET_KEK_FILE).
+  const keyring = createKeyring(config.dataKeys);
   // Evictions only follow writes, which start once the edge serves (metrics exist by then).
   const localStore =
     config.localStore &&
-    openLocalStore(config.localStore, config.prefix, (count) => {
+    openLocalStore(config.localStore, config.prefix, keyring, (count) => {
       metrics.localStoreEvictions.inc(count);
       logger.info(
         { evicted: count, maxBytes: config.localStore?.maxBytes },
@@ -70,8 +73,8 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     localStore && (config.fallback || localStore.fallback()) ? REDIS_START_WAIT_MS : Infinity,
   );
   if (!redisUp) logger.warn({ localCertificates: localStore?.count }, 'Redis is not answering; serving the local store until it does');
-  const store = createStore(redis, config.prefix);
-  const backgroundStore = createStore(backgroundRedis, config.prefix);
+  const store = createStore(redis, config.prefix, { keyring });
+  const backgroundStore = createStore(backgroundRedis, config.prefix, { keyring });
   const queueOptions = { prefix: store.queuePrefix };
   const queue = createIssueQueue({ ...queueOptions, connection: redis });
   const events = createIssueQueueEvents({ ...queueOptions, connection: bullRedis });
@@ -159,7 +162,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     config: config.upstream,
     store,
     hasCertificate: (name) => cache.peek(name) !== undefined,
-    hasStoredCertificate: async (name) => local?.has(name) || (await store.certificates.get(name)) !== null,
+    hasStoredCertificate: async (name) => local?.has(name) || (await store.certificates.describe(name)) !== null,
     publicHttpsPort: config.publicHttpsPort,
     redisEndpoints: config.redis.endpoints,
     metrics,

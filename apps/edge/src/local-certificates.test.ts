@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { LocalCertificateStore } from '@certfleet/local-store';
 import { createLogger } from '@certfleet/observability';
 import type { StoredCertificate } from '@certfleet/store';
 import { createLocalCertificates, LOCAL_RECHECK_MS } from './local-certificates.js';
+import { createKeyring } from '@certfleet/sealing';
 
 const DAY = 86_400_000;
 const stores: LocalCertificateStore[] = [];
@@ -36,6 +38,7 @@ function setup() {
     path: join(mkdtempSync(join(tmpdir(), 'certfleet-edge-local-')), 'store'),
     maxBytes: 8 * 1024 * 1024,
     owner: 'test',
+    keyring: createKeyring([{ id: 'test', bytes: randomBytes(32) }]),
     servedFlushMs: 0,
     clock: () => now,
   });

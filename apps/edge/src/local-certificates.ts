@@ -1,6 +1,7 @@
 import { ConfigError } from '@certfleet/config';
 import { LocalCertificateStore, LocalStoreOwnerError, type LocalCertificate } from '@certfleet/local-store';
 import { errorMessage, type Logger } from '@certfleet/observability';
+import type { Keyring } from '@certfleet/sealing';
 import type { CertificateStore, StoredCertificate } from '@certfleet/store';
 
 /**
@@ -18,10 +19,11 @@ const LOCAL_PENDING_CHECK_MS = 15_000;
 export function openLocalStore(
   settings: { path: string; maxBytes: number },
   prefix: string,
+  keyring: Keyring,
   onEvicted: (count: number) => void,
 ): LocalCertificateStore {
   try {
-    return LocalCertificateStore.open({ path: settings.path, maxBytes: settings.maxBytes, owner: prefix, onEvicted });
+    return LocalCertificateStore.open({ path: settings.path, maxBytes: settings.maxBytes, owner: prefix, keyring, onEvicted });
   } catch (error) {
     const message =
       error instanceof LocalStoreOwnerError

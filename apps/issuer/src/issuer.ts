@@ -3,6 +3,7 @@ import type { IssuerConfig } from '@certfleet/config';
 import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
+import { createKeyring } from '@certfleet/sealing';
 import { connectTo, createStore } from '@certfleet/store';
 import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
@@ -23,7 +24,8 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   configureAcmeHttp({ caBundlePems: config.cas.flatMap((ca) => (ca.caBundlePem ? [ca.caBundlePem] : [])) });
   const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-issuer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
-  const store = createStore(redis, config.prefix);
+  // Certificate and account keys are sealed with it before they reach Redis (CERTFLEET_KEK_FILE).
+  const store = createStore(redis, config.prefix, { keyring: createKeyring(config.dataKeys) });
   const cas = createCaPool(config.cas, { store, logger });
   // Open the first CA's account now, so a misconfiguration shows at start-up; the others open on first use.
   await cas[0]?.account();

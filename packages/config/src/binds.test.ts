@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadDashboardConfig, loadEdgeConfig, loadIssuerConfig } from './roles.js';
+import { kekFileEnv } from './fakes.js';
 
-const edgeEnv = { UPSTREAM_URL: 'http://127.0.0.1:8080' };
-const issuerEnv = { ACME_DIRECTORY_URL: 'https://ca.example/dir' };
+const edgeEnv = { UPSTREAM_URL: 'http://127.0.0.1:8080', ...kekFileEnv() };
+const issuerEnv = { ACME_DIRECTORY_URL: 'https://ca.example/dir', ...kekFileEnv() };
 const dashboardEnv = { DASHBOARD_TOKEN: 'a-viewer-token-of-16+' };
 
 describe('metrics and dashboard listen on loopback unless told otherwise', () => {

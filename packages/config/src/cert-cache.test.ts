@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from './roles.js';
+import { kekFileEnv } from './fakes.js';
 
-const base = { UPSTREAM_URL: 'http://127.0.0.1:8080' };
+const base = { UPSTREAM_URL: 'http://127.0.0.1:8080', ...kekFileEnv() };
 const MB = 1024 * 1024;
 
 describe('certificate cache bounds', () => {

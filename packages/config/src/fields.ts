@@ -1,4 +1,5 @@
 import { formatDuration, parseBucketSpec, parseDuration } from '@certfleet/budget';
+import { parseKeyFile, type DataKey } from '@certfleet/sealing';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -143,6 +144,30 @@ export const pemFile = (kind: 'CERTIFICATE' | 'PRIVATE KEY') =>
         ctx.addIssue({ code: 'custom', message: (error as NodeJS.ErrnoException).code ?? 'unreadable' });
       }
       return z.NEVER;
+    }),
+  );
+
+/**
+ * The fleet's at-rest key file (CERTFLEET_KEK_FILE): one base64 key of 32 bytes a line, the
+ * first sealing, every one opening. Read once, here: sealing then stays synchronous.
+ */
+export const keyFile = () =>
+  field(
+    'the path of a file of at-rest keys, one base64 key of 32 bytes a line (make one: `openssl rand -base64 32 > /path; CERTFLEET_KEK_FILE=/path`)',
+    z.string().transform((path, ctx): { path: string; keys: DataKey[] } => {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as NodeJS.ErrnoException).code ?? 'unreadable' });
+        return z.NEVER;
+      }
+      try {
+        return { path, keys: parseKeyFile(text, path) };
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
     }),
   );
 

@@ -8,9 +8,10 @@ export {
   loadDashboardConfig,
   loadEdgeConfig,
   loadIssuerConfig,
+  loadKeysConfig,
   loadRenewerConfig,
 } from './roles.js';
-export type { CommonConfig, DashboardConfig, EdgeConfig, IssuerConfig, RenewerConfig } from './roles.js';
+export type { AtRestConfig, CommonConfig, DashboardConfig, EdgeConfig, IssuerConfig, RenewerConfig } from './roles.js';
 export { loadPolicyConfig, POLICY_NAMES } from './policy-config.js';
 export type { PolicyConfig, PolicyName } from './policy-config.js';
 export { loadCaConfigs, LETS_ENCRYPT_BUDGETS } from './ca-config.js';

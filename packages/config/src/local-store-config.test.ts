@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEdgeConfig } from './roles.js';
+import { kekFileEnv } from './fakes.js';
 
-const base = { UPSTREAM_URL: 'http://127.0.0.1:8080' };
+const base = { UPSTREAM_URL: 'http://127.0.0.1:8080', ...kekFileEnv() };
 
 describe("the edge's local certificate store settings", () => {
   it('defaults to 256 MB under the working directory, as an absolute path', () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadPolicyConfig } from './policy-config.js';
 import { loadEdgeConfig, loadIssuerConfig, loadRenewerConfig } from './roles.js';
+import { kekFileEnv } from './fakes.js';
 
-const edgeEnv = { UPSTREAM_URL: 'http://127.0.0.1:8080' };
-const issuerEnv = { ACME_DIRECTORY_URL: 'https://ca.example/dir' };
+const edgeEnv = { UPSTREAM_URL: 'http://127.0.0.1:8080', ...kekFileEnv() };
+const issuerEnv = { ACME_DIRECTORY_URL: 'https://ca.example/dir', ...kekFileEnv() };
 
 describe('durations renamed from integers of milliseconds', () => {
   it('reads each new name as a duration with its unit', () => {

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCaConfigs } from './ca-config.js';
 import { loadEdgeConfig, loadIssuerConfig } from './roles.js';
+import { kekFileEnv } from './fakes.js';
 
-const base = { ACME_DIRECTORY_URL: 'https://ca.example/dir', UPSTREAM_URL: 'http://127.0.0.1:8080' };
+const base = { ACME_DIRECTORY_URL: 'https://ca.example/dir', UPSTREAM_URL: 'http://127.0.0.1:8080', ...kekFileEnv() };
 
 describe('renewal settings', () => {
   it('reads a profile and a renewal budget for the single CA', () => {

@@ -3,7 +3,8 @@ import { parseEnv, variableNamesOf } from './env.js';
 import { availableParallelism } from 'node:os';
 import { formatDuration } from '@certfleet/budget';
 import { resolve } from 'node:path';
-import { bucket, duration, durationFormerlyMs, int, ipAddress, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+import { bucket, duration, durationFormerlyMs, int, ipAddress, keyFile, oneOf, pattern, pemFile, port, secretText, url } from './fields.js';
+import type { DataKey } from '@certfleet/sealing';
 import type { BucketSpec } from '@certfleet/budget';
 import { loadPolicyConfig, type PolicyConfig } from './policy-config.js';
 import { loadCaConfigs, type CaConfig } from './ca-config.js';
@@ -45,8 +46,26 @@ export function loadCommonConfig(env: NodeJS.ProcessEnv): CommonConfig {
   return commonOf(parseEnv(common, env));
 }
 
+/** What roles that hold private keys read besides: the at-rest keys. Required, never defaulted. */
+const atRest = {
+  CERTFLEET_KEK_FILE: keyFile(),
+};
+
+/** The at-rest keys (CERTFLEET_KEK_FILE) that seal every private key and secret in Redis and on the edge's disk. */
+export interface AtRestConfig {
+  /** The keys of CERTFLEET_KEK_FILE, the first sealing. */
+  dataKeys: DataKey[];
+}
+
+/** For commands that handle key material (`certfleet keys rotate`): the common settings and the key file. */
+export function loadKeysConfig(env: NodeJS.ProcessEnv): CommonConfig & AtRestConfig {
+  const e = parseEnv({ ...common, ...atRest }, env);
+  return { ...commonOf(e), dataKeys: e.CERTFLEET_KEK_FILE.keys };
+}
+
 const edge = {
   ...common,
+  ...atRest,
   EDGE_HTTPS_PORT: port().default('443'),
   EDGE_HTTP_PORT: port().default('80'),
   EDGE_PUBLIC_HTTPS_PORT: port().optional(),
@@ -73,7 +92,7 @@ const edge = {
   EDGE_LOCAL_STORE_MB: int(0, 1_000_000, 'megabytes').default('256'),
 };
 
-export interface EdgeConfig extends CommonConfig {
+export interface EdgeConfig extends CommonConfig, AtRestConfig {
   httpsPort: number;
   httpPort: number;
   /** The HTTPS port visitors reach (behind a port mapping, 443): where plain HTTP is redirected. */
@@ -145,6 +164,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv): EdgeConfig {
   const cache = certCacheBounds({ size: e.EDGE_CERT_CACHE_SIZE, megabytes: e.EDGE_CERT_CACHE_MB }, warnings);
   return {
     ...commonOf(e, warnings),
+    dataKeys: e.CERTFLEET_KEK_FILE.keys,
     httpsPort: e.EDGE_HTTPS_PORT,
     httpPort: e.EDGE_HTTP_PORT,
     publicHttpsPort: e.EDGE_PUBLIC_HTTPS_PORT ?? e.EDGE_HTTPS_PORT,
@@ -209,6 +229,7 @@ function checkUpstreamUrl(url: URL, raw: string): void {
 
 const issuer = {
   ...common,
+  ...atRest,
   ISSUER_CONCURRENCY: int(1, 256, 'jobs').default('8'),
   ISSUER_LOCK: durationFormerlyMs('ISSUER_LOCK_MS', 1_000, 600_000).default('30s'),
   ACME_CHALLENGE: oneOf(['http-01', 'tls-alpn-01']).default('http-01'),
@@ -221,7 +242,7 @@ const issuer = {
   ISSUER_METRICS_BIND: ipAddress().default(PRIVATE_BIND).formerly('ISSUER_METRICS_BIND_ADDRESS', ipAddress()),
 };
 
-export interface IssuerConfig extends CommonConfig {
+export interface IssuerConfig extends CommonConfig, AtRestConfig {
   /** The CAs in the order they are tried. */
   cas: CaConfig[];
   concurrency: number;
@@ -248,6 +269,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
   const e = parseEnv(issuer, env, warnings);
   return {
     ...commonOf(e, warnings),
+    dataKeys: e.CERTFLEET_KEK_FILE.keys,
     cas: loadCaConfigs(env),
     concurrency: e.ISSUER_CONCURRENCY,
     lockMs: e.ISSUER_LOCK,

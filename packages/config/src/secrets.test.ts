@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCaConfigs } from './ca-config.js';
 import { loadPolicyConfig } from './policy-config.js';
 import { loadCommonConfig, loadEdgeConfig } from './roles.js';
+import { kekFileEnv } from './fakes.js';
 
 const SECRET = 'hunter2-hunter2';
 
@@ -55,20 +56,20 @@ describe('secrets in configuration errors', () => {
 });
 
 describe('UPSTREAM_URL', () => {
-  const env = { UPSTREAM_URL: 'http://app.internal:8080' };
+  const env = { UPSTREAM_URL: 'http://app.internal:8080', ...kekFileEnv() };
 
   it('refuses a user name and password, without showing the password', () => {
-    const message = errorOf(() => loadEdgeConfig({ UPSTREAM_URL: `http://deploy:${SECRET}@app.internal:8080/shop` }));
+    const message = errorOf(() => loadEdgeConfig({ ...env, UPSTREAM_URL: `http://deploy:${SECRET}@app.internal:8080/shop` }));
     expect(message).toBe(
       'UPSTREAM_URL must not carry a user name or password, got "http://deploy:***@app.internal:8080/shop": the edge never sends them to the upstream; remove them (let the upstream trust the edge by its network address instead)',
     );
   });
 
   it('refuses a query or a fragment, which the edge would drop', () => {
-    expect(errorOf(() => loadEdgeConfig({ UPSTREAM_URL: `http://app.internal:8080/?token=${SECRET}` }))).toBe(
+    expect(errorOf(() => loadEdgeConfig({ ...env, UPSTREAM_URL: `http://app.internal:8080/?token=${SECRET}` }))).toBe(
       'UPSTREAM_URL must not carry a query or a fragment, got "http://app.internal:8080/?token=***": the edge does not send them; give scheme, host, port and an optional path prefix',
     );
-    expect(() => loadEdgeConfig({ UPSTREAM_URL: 'http://app.internal:8080/#x' })).toThrow(/must not carry a query or a fragment/);
+    expect(() => loadEdgeConfig({ ...env, UPSTREAM_URL: 'http://app.internal:8080/#x' })).toThrow(/must not carry a query or a fragment/);
   });
 
   it('accepts scheme, host, port and a path prefix', () => {

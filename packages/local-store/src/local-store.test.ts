@@ -1,10 +1,15 @@
-import { chmodSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open } from 'lmdb';
+import { createKeyring, keyIdOf, TamperedRecordError } from '@certfleet/sealing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCertificateStore, LocalStoreOwnerError, type LocalCertificate } from './index.js';
 
 const DAY = 86_400_000;
+const keyBytes = randomBytes(32);
+const keyring = createKeyring([{ id: keyIdOf(keyBytes), bytes: keyBytes }]);
 const opened: LocalCertificateStore[] = [];
 
 function tempDir(): string {
@@ -16,6 +21,7 @@ function openStore(path: string, options: { maxBytes?: number; clock?: () => num
     path,
     maxBytes: options.maxBytes ?? 16 * 1024 * 1024,
     owner: options.owner ?? 'test',
+    keyring,
     servedFlushMs: 0,
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -109,6 +115,7 @@ describe('LocalCertificateStore', () => {
       path,
       maxBytes,
       owner: 'test',
+      keyring,
       servedFlushMs: 0,
       servedResolutionMs: 1_000,
       clock: () => now,
@@ -143,6 +150,37 @@ describe('LocalCertificateStore', () => {
     await store.close();
     opened.length = 0;
     expect(openStore(path).fallback()).toEqual({ certPem: 'fallback cert', keyPem: 'fallback key' });
+  });
+
+  it('seals every private key it writes: the file holds none in clear, and a record moved to another name does not open', async () => {
+    const path = tempDir();
+    const store = openStore(path);
+    await store.put({
+      ...cert('shop.example.com', Date.now() + DAY),
+      rsa: { chainPem: 'rsa chain', keyPem: 'RSA-KEY-IN-CLEAR', serial: 'CD02', notAfter: Date.now() + DAY },
+    });
+    await store.saveFallback({ certPem: 'fallback cert', keyPem: 'FALLBACK-KEY-IN-CLEAR' });
+    expect(store.get('shop.example.com')?.rsa?.keyPem).toBe('RSA-KEY-IN-CLEAR');
+    const file = readFileSync(join(path, 'data.mdb'), 'latin1');
+    expect(file).toContain('chain of shop.example.com');
+    for (const secret of ['key of shop.example.com', 'RSA-KEY-IN-CLEAR', 'FALLBACK-KEY-IN-CLEAR']) expect(file).not.toContain(secret);
+
+    // Another process of the edge (the same environment) copies the record under another name.
+    const raw = open({ path, maxDbs: 8 }).openDB<Record<string, unknown>, string>('certificates', { encoding: 'json' });
+    await raw.put('evil.example.com', { ...raw.get('shop.example.com'), name: 'evil.example.com' });
+    expect(() => store.get('evil.example.com')).toThrow(TamperedRecordError);
+  });
+
+  it('reads a key written before sealing, and seals it when the record is written again', async () => {
+    const path = tempDir();
+    const store = openStore(path);
+    const raw = open({ path, maxDbs: 8 }).openDB<Record<string, unknown>, string>('certificates', { encoding: 'json' });
+    const legacy = cert('old.example.com', Date.now() + DAY);
+    await raw.put('old.example.com', { ...legacy, storedAt: Date.now() });
+    expect(store.get('old.example.com')).toEqual(legacy);
+    await store.put(legacy);
+    expect(String(raw.get('old.example.com')?.keyPem)).toMatch(/^cfseal1\./);
+    expect(store.get('old.example.com')).toEqual(legacy);
   });
 
   it("refuses a directory written for another deployment's prefix", async () => {

@@ -1,4 +1,5 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { isSealed, type Keyring } from '@certfleet/sealing';
 import { preparePrivateDirectory } from './private-files.js';
 
 /** A certificate as the local store keeps it: what a handshake needs, nothing for renewal. */
@@ -38,6 +39,11 @@ export interface LocalCertificateStoreOptions {
   servedResolutionMs?: number;
   /** How often noted served times are written, batched (default 10 s; 0: only by `flushServed`). */
   servedFlushMs?: number;
+  /**
+   * Seals the private keys written (`local-cert-key:<name>:<type>`, `local-fallback-key`) and
+   * opens those read; a key written before sealing is read as it is and sealed when rewritten.
+   */
+  keyring: Keyring;
   /** Told how many certificates an eviction removed to stay under `maxBytes`. */
   onEvicted?: (count: number) => void;
   clock?: () => number;
@@ -70,6 +76,10 @@ export class LocalStoreOwnerError extends Error {
 }
 
 type Stored = LocalCertificate & { storedAt: number };
+
+/** What a local record's key is sealed for: its name and key type, so a record moved to another name does not open. */
+const certKeyPurpose = (name: string, keyType: 'ecdsa' | 'rsa') => `local-cert-key:${name}:${keyType}`;
+const FALLBACK_KEY_PURPOSE = 'local-fallback-key';
 type OrderKey = [number, string];
 
 /**
@@ -85,8 +95,9 @@ type OrderKey = [number, string];
  * Certificates past `notAfter` are never returned. Bounded by `maxBytes`: the certificates
  * served longest ago are evicted first.
  *
- * Keys are stored in clear (protected by the file modes only) until the fleet has an at-rest
- * key (see issue 12); lmdb-js can then encrypt the pages (`encryptionKey`).
+ * Private keys are sealed with the fleet's at-rest key (CERTFLEET_KEK_FILE), each for its name
+ * and key type, so the file (a backup, a copied disk) gives none away; opening one on read costs
+ * a few microseconds (AES-GCM over ~250 bytes). Certificates are public and kept in clear.
  */
 export class LocalCertificateStore {
   private readonly clock: () => number;
@@ -147,9 +158,10 @@ export class LocalCertificateStore {
       void this.remove(name).catch(() => undefined);
       return undefined;
     }
-    const { storedAt: _storedAt, rsa, ...cert } = stored;
+    const { storedAt: _storedAt, rsa, keyPem, ...cert } = stored;
+    const main = { ...cert, keyPem: this.open(keyPem, certKeyPurpose(name, 'ecdsa')) };
     // An expired RSA twin is dropped: clients without ECDSA get the fallback rather than it.
-    return rsa && rsa.notAfter > now ? { ...cert, rsa } : cert;
+    return rsa && rsa.notAfter > now ? { ...main, rsa: { ...rsa, keyPem: this.open(rsa.keyPem, certKeyPurpose(name, 'rsa')) } } : main;
   }
 
   /** Whether an unexpired certificate for `name` is held. */
@@ -167,12 +179,12 @@ export class LocalCertificateStore {
     const stored: Stored = {
       name: cert.name,
       chainPem: cert.chainPem,
-      keyPem: cert.keyPem,
+      keyPem: this.options.keyring.seal(cert.keyPem, certKeyPurpose(cert.name, 'ecdsa')),
       serial: cert.serial,
       notAfter: cert.notAfter,
       storedAt: now,
     };
-    if (cert.rsa) stored.rsa = { ...cert.rsa };
+    if (cert.rsa) stored.rsa = { ...cert.rsa, keyPem: this.options.keyring.seal(cert.rsa.keyPem, certKeyPurpose(cert.name, 'rsa')) };
     await this.root.transaction(() => {
       this.certs.put(cert.name, stored);
       this.setServedAt(cert.name, now);
@@ -223,13 +235,19 @@ export class LocalCertificateStore {
   /** The fleet's fallback certificate as last seen, if any. */
   fallback(): LocalPemPair | undefined {
     const pair = this.meta.get('fallback') as LocalPemPair | undefined;
-    return pair?.certPem && pair.keyPem ? pair : undefined;
+    return pair?.certPem && pair.keyPem ? { certPem: pair.certPem, keyPem: this.open(pair.keyPem, FALLBACK_KEY_PURPOSE) } : undefined;
   }
 
   async saveFallback(pair: LocalPemPair): Promise<void> {
-    const held = this.fallback();
-    if (held?.certPem === pair.certPem && held.keyPem === pair.keyPem) return;
-    await this.meta.put('fallback', { certPem: pair.certPem, keyPem: pair.keyPem });
+    const held = this.meta.get('fallback') as LocalPemPair | undefined;
+    // Written again when it changed, or is not sealed under the current key.
+    if (
+      held?.certPem === pair.certPem &&
+      !this.options.keyring.needsSealing(held.keyPem) &&
+      this.open(held.keyPem, FALLBACK_KEY_PURPOSE) === pair.keyPem
+    )
+      return;
+    await this.meta.put('fallback', { certPem: pair.certPem, keyPem: this.options.keyring.seal(pair.keyPem, FALLBACK_KEY_PURPOSE) });
   }
 
   /** Certificates held (expired ones included until they are read or evicted). */
@@ -284,6 +302,11 @@ export class LocalCertificateStore {
       return removed;
     });
     if (evicted > 0) this.options.onEvicted?.(evicted);
+  }
+
+  /** A stored key's PEM: opened when sealed, as it is when written before sealing. */
+  private open(keyPem: string, purpose: string): string {
+    return isSealed(keyPem) ? this.options.keyring.open(keyPem, purpose).toString() : keyPem;
   }
 
   /** Inside a write transaction: moves `name` to `at` in the eviction order. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyFileError, keyFileSource, keyIdOf, parseKeyFile, type DataKey } from './key-file.js';
-import { createKeyring, isSealed, TamperedRecordError, UnknownKeyError } from './keyring.js';
+import { createKeyring, isSealed, packSealed, TamperedRecordError, UnknownKeyError, unpackSealed } from './keyring.js';
 
 const newKey = (): DataKey => {
   const bytes = randomBytes(32);
@@ -70,6 +70,19 @@ describe('keyring', () => {
     expect(error).toBeInstanceOf(UnknownKeyError);
     expect((error as UnknownKeyError).keyId).toBe(gone.id);
     expect((error as Error).message).toMatch(/put the key that sealed it back/);
+  });
+});
+
+describe('packed records', () => {
+  it('packs a sealed record into bytes a quarter smaller, naming the same key, and unpacks it to the same record', () => {
+    const key = newKey();
+    const sealed = createKeyring([key]).seal(PEM, 'p');
+    const packed = packSealed(sealed);
+    expect(packed.length).toBeLessThan(sealed.length * 0.8);
+    expect(packed.includes(Buffer.from(key.id, 'hex'))).toBe(true);
+    expect(unpackSealed(packed)).toBe(sealed);
+    expect(() => unpackSealed(packed.subarray(0, 20))).toThrow(TamperedRecordError);
+    expect(() => packSealed(PEM)).toThrow(/not a sealed record/);
   });
 });
 

@@ -45,6 +45,42 @@ export function isSealed(value: string): boolean {
   return value.startsWith(`${PREFIX}.`);
 }
 
+/** The version byte of a packed record: `cfseal1` as bytes. */
+const PACKED_V1 = 1;
+const KEY_ID_BYTES = 8;
+
+/**
+ * A sealed record in binary, for a store that keeps binary values (a certificate's body): a
+ * quarter smaller than its text. `1 | key id (8) | iv (12) | tag (16) | data`.
+ */
+export function packSealed(record: string): Buffer {
+  const parts = record.split('.');
+  if (parts.length !== 5 || parts[0] !== PREFIX)
+    throw new TamperedRecordError('not a sealed record (expected cfseal1.<key>.<iv>.<data>.<tag>)');
+  const [, id, iv, body, tag] = parts as [string, string, string, string, string];
+  return Buffer.concat([
+    Buffer.from([PACKED_V1]),
+    Buffer.from(id, 'hex'),
+    Buffer.from(iv, 'base64url'),
+    Buffer.from(tag, 'base64url'),
+    Buffer.from(body, 'base64url'),
+  ]);
+}
+
+/** The text form of a record {@link packSealed} packed. */
+export function unpackSealed(packed: Buffer): string {
+  const header = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES;
+  if (packed.length < header || packed[0] !== PACKED_V1) throw new TamperedRecordError('not a packed sealed record');
+  const at = (start: number, length: number) => packed.subarray(start, start + length);
+  return [
+    PREFIX,
+    at(1, KEY_ID_BYTES).toString('hex'),
+    at(1 + KEY_ID_BYTES, IV_BYTES).toString('base64url'),
+    packed.subarray(header).toString('base64url'),
+    at(1 + KEY_ID_BYTES + IV_BYTES, TAG_BYTES).toString('base64url'),
+  ].join('.');
+}
+
 /** A keyring over `keys`, the first used to seal. */
 export function createKeyring(keys: readonly DataKey[]): Keyring {
   const current = keys[0];

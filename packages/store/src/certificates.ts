@@ -1,5 +1,17 @@
 import type { RedisClient } from './connect.js';
+import type { ChainStore } from './chains.js';
+import {
+  type CertificateRecord,
+  detailsOf,
+  holdsCertificate,
+  LEGACY_FIELDS,
+  RETIREMENT_FIELDS,
+  RSA_FIELDS,
+  recordOf,
+  withKeys,
+} from './certificate-record.js';
 import type { RedisKeys } from './keys.js';
+import type { SealedValues } from './sealed-values.js';
 
 /** A certificate as certfleet stores it: the full chain as issued, its key and what we need to serve and renew it. */
 export interface StoredCertificate {
@@ -9,7 +21,7 @@ export interface StoredCertificate {
   names: string[];
   /** Leaf first, then intermediates, PEM. */
   chainPem: string;
-  /** PKCS#8 PEM. Never logged, never in a job payload. */
+  /** PKCS#8 PEM. Never logged, never in a job payload; sealed in Redis (see certificate-record.ts). */
   keyPem: string;
   /** Hexadecimal, upper case, as openssl prints it. */
   serial: string;
@@ -36,11 +48,19 @@ export interface StoredCertificate {
 export type RetirementKind = 'left-policy' | 'idle';
 export const RETIREMENT_KINDS: readonly RetirementKind[] = ['left-policy', 'idle'];
 
+/** A stored certificate without its private keys: what a reader that holds no key material may see. */
+export type CertificateDetails = Omit<StoredCertificate, 'keyPem' | 'rsa'> & {
+  rsa?: Omit<NonNullable<StoredCertificate['rsa']>, 'keyPem'> | undefined;
+};
+
 /** What the inventory shows of a certificate: everything but the key and the chain. */
 export type CertificateSummary = Omit<StoredCertificate, 'keyPem' | 'chainPem' | 'rsa' | 'ca' | 'ariId' | 'renewAt'>;
 
 export interface CertificateStore {
+  /** The certificate with its private keys opened: needs the store's keyring once keys are sealed. */
   get(name: string): Promise<StoredCertificate | null>;
+  /** The certificate without its private keys: works without a keyring (`certs show`, `domains status`). */
+  describe(name: string): Promise<CertificateDetails | null>;
   /**
    * Stores the certificate, schedules its renewal at `renewAt` and tells every edge. A name
    * never served before counts as served at its first issuance (idle tracking starts there).
@@ -63,38 +83,31 @@ export interface CertificateStore {
   count(): Promise<number>;
 }
 
-export function createCertificateStore(redis: RedisClient, keys: RedisKeys): CertificateStore {
+export function createCertificateStore(redis: RedisClient, keys: RedisKeys, chains: ChainStore, sealed: SealedValues): CertificateStore {
+  /** The name's hash and body, in one round trip (one slot). */
+  async function read(name: string): Promise<CertificateRecord | null> {
+    const results = (await redis.pipeline().hgetall(keys.cert(name)).getBuffer(keys.certBody(name)).exec()) ?? [];
+    const failed = results.find(([error]) => error)?.[0];
+    if (failed) throw failed;
+    const record = { hash: (results[0]?.[1] ?? {}) as Record<string, string>, body: (results[1]?.[1] ?? null) as Buffer | null };
+    return holdsCertificate(record) ? record : null;
+  }
+
+  async function describe(name: string): Promise<CertificateDetails | null> {
+    const record = await read(name);
+    return record && detailsOf(name, record, chains);
+  }
+
   async function get(name: string): Promise<StoredCertificate | null> {
-    const h = await redis.hgetall(keys.cert(name));
-    if (!h.chain || !h.key) return null;
-    return {
-      name,
-      names: JSON.parse(h.names ?? '[]') as string[],
-      chainPem: h.chain,
-      keyPem: h.key,
-      serial: h.serial ?? '',
-      notBefore: Number(h.notBefore),
-      notAfter: Number(h.notAfter),
-      issuer: h.issuer ?? '',
-      issuedAt: Number(h.issuedAt),
-      ca: h.ca || undefined,
-      ariId: h.ariId || undefined,
-      renewAt: h.renewAt ? Number(h.renewAt) : undefined,
-      retiredAt: h.retiredAt ? Number(h.retiredAt) : undefined,
-      retiredReason: h.retiredReason || undefined,
-      retiredKind: (h.retiredKind as RetirementKind | undefined) || undefined,
-      rsa:
-        h.rsaChain && h.rsaKey
-          ? { chainPem: h.rsaChain, keyPem: h.rsaKey, serial: h.rsaSerial ?? '', notAfter: Number(h.rsaNotAfter) }
-          : undefined,
-    };
+    const record = await read(name);
+    return record && withKeys(await detailsOf(name, record, chains), record, sealed);
   }
 
   async function remove(name: string): Promise<boolean> {
     const [[, removed] = []] =
       (await redis
         .pipeline()
-        .del(keys.cert(name))
+        .del(keys.cert(name), keys.certBody(name))
         .zrem(keys.renewals, name)
         .zrem(keys.ariPolls, name)
         .zrem(keys.served, name)
@@ -106,33 +119,22 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys): Cer
 
   return {
     get,
+    describe,
     async save(cert, renewAt) {
       // Certificate first, indexes after: a crash in between leaves a served certificate that
       // the next save re-indexes, never an index entry without a certificate. Not MULTI, because
       // the indexes live in other Redis Cluster slots than the name's own hash.
       const key = keys.cert(cert.name);
-      const fields = {
-        chain: cert.chainPem,
-        key: cert.keyPem,
-        names: JSON.stringify(cert.names),
-        serial: cert.serial,
-        notBefore: String(cert.notBefore),
-        notAfter: String(cert.notAfter),
-        issuer: cert.issuer,
-        issuedAt: String(cert.issuedAt),
-        ca: cert.ca ?? '',
-        ariId: cert.ariId ?? '',
-        renewAt: String(renewAt),
-      };
-      const rsa = cert.rsa
-        ? { rsaChain: cert.rsa.chainPem, rsaKey: cert.rsa.keyPem, rsaSerial: cert.rsa.serial, rsaNotAfter: String(cert.rsa.notAfter) }
-        : undefined;
-      // One name's fields share a slot: MULTI keeps the pair consistent. A new certificate is never retired.
+      // Sealed, and the chain stored, before the hash names them.
+      const { fields, body } = await recordOf(cert, renewAt, chains, sealed);
+      // A name's hash and body share a slot: MULTI keeps them consistent. A new certificate is
+      // never retired; the fields of a record written before bodies go.
       const write = redis
         .multi()
-        .hset(key, rsa ? { ...fields, ...rsa } : fields)
-        .hdel(key, 'retiredAt', 'retiredReason', 'retiredKind');
-      if (!rsa) write.hdel(key, 'rsaChain', 'rsaKey', 'rsaSerial', 'rsaNotAfter');
+        .hset(key, fields)
+        .set(keys.certBody(cert.name), body)
+        .hdel(key, ...RETIREMENT_FIELDS, ...LEGACY_FIELDS);
+      if (!cert.rsa) write.hdel(key, ...RSA_FIELDS);
       await write.exec();
       await redis
         .pipeline()

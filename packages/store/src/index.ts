@@ -1,5 +1,9 @@
 import type { RedisClient } from './connect.js';
 import { createTokenBuckets } from '@certfleet/budget';
+import type { Keyring } from '@certfleet/sealing';
+import { createChainStore } from './chains.js';
+import { createResealer, type ResealOptions } from './reseal.js';
+import { KeyringRequiredError, sealedValues } from './sealed-values.js';
 import { createAllowlistStore } from './allowlist.js';
 import { createCertificateStore } from './certificates.js';
 import { createChallengeStore } from './challenges.js';
@@ -17,7 +21,11 @@ import { createTicketKeyStore } from './ticket-keys.js';
 
 export { budgetKeys, redisKeys } from './keys.js';
 export type { BudgetKeys, RedisKeys } from './keys.js';
-export type { StoredCertificate, CertificateSummary, CertificateStore, RetirementKind } from './certificates.js';
+export type { StoredCertificate, CertificateDetails, CertificateSummary, CertificateStore, RetirementKind } from './certificates.js';
+export { KeyringRequiredError } from './sealed-values.js';
+export type { StoreOptions };
+export { RESEAL_KINDS } from './reseal.js';
+export type { ResealCounts, ResealKind, ResealOptions, ResealReport } from './reseal.js';
 export { RETIREMENT_KINDS } from './certificates.js';
 export type { ServedNameStore } from './served.js';
 export type { AllowlistStore } from './allowlist.js';
@@ -25,7 +33,7 @@ export { coveringEntries } from './allowlist.js';
 export type { DecisionStore, StoredDecision, RememberedAnswer } from './decisions.js';
 export type { ChallengeStore } from './challenges.js';
 export type { RenewalIndex } from './renewals.js';
-export type { SharedSecretStore, AcmeAccountRecord } from './shared-secrets.js';
+export type { SharedSecretStore, AcmeAccountRecord, PemPair } from './shared-secrets.js';
 export { TICKET_KEY_BYTES } from './ticket-keys.js';
 export type { TicketKeySet, TicketKeyStore } from './ticket-keys.js';
 export type { LeaseStore } from './leases.js';
@@ -37,29 +45,47 @@ export type { Route, RouteStore } from './routes.js';
 export { connectRedis, connectTo, redisReady } from './connect.js';
 export type { RedisClient } from './connect.js';
 
+interface StoreOptions {
+  /**
+   * Seals every private key and secret written, opens those read (CERTFLEET_KEK_FILE). Without
+   * it the store serves what holds no key material (inventory, allowlist, routes, queues,
+   * `certificates.describe`), and refuses with a {@link KeyringRequiredError} the rest.
+   */
+  keyring?: Keyring | undefined;
+}
+
 /**
  * Every store of one deployment (one prefix) over one Redis connection. The connection and the
  * key model stay inside: callers get named operations, never a raw key or `redis`.
  */
-export function createStore(redis: RedisClient, prefix: string) {
+export function createStore(redis: RedisClient, prefix: string, options: StoreOptions = {}) {
   const keys = redisKeys(prefix);
+  const sealed = sealedValues(options.keyring);
   return {
     /** BullMQ's key prefix for this deployment's queues (pass it with a connection of BullMQ's own). */
     queuePrefix: keys.queuePrefix,
-    certificates: createCertificateStore(redis, keys),
+    certificates: createCertificateStore(redis, keys, createChainStore(redis, keys), sealed),
     allowlist: createAllowlistStore(redis, keys),
-    challenges: createChallengeStore(redis, keys),
+    challenges: createChallengeStore(redis, keys, sealed),
     renewals: createRenewalIndex(redis, keys),
-    secrets: createSharedSecretStore(redis, keys),
+    secrets: createSharedSecretStore(redis, keys, sealed),
     decisions: createDecisionStore(redis, keys),
     nameStates: createNameStateStore(redis, keys),
     pauses: createPauseStore(redis, keys),
     served: createServedNameStore(redis, keys),
     routes: createRouteStore(redis, keys),
-    ticketKeys: createTicketKeyStore(redis, keys),
+    ticketKeys: createTicketKeyStore(redis, keys, sealed),
     leases: createLeaseStore(redis, keys),
     /** The fleet's token buckets (CA budgets, new-name limits) over this store's connection. */
     budgets: createTokenBuckets(redis),
+    /**
+     * `certfleet keys rotate`: re-seals every record not under the keyring's current key (see
+     * reseal.ts). Needs the keyring.
+     */
+    resealAll: (resealOptions?: ResealOptions) => {
+      if (!options.keyring) throw new KeyringRequiredError('rotating the at-rest key');
+      return createResealer(redis, keys, options.keyring)(resealOptions);
+    },
     /** The buckets' keys, by the limit each mirrors. */
     budgetKeys: keys.buckets,
     /**

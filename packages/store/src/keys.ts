@@ -8,8 +8,12 @@ import { createHash } from 'node:crypto';
 export function redisKeys(prefix: string) {
   return {
     prefix,
-    /** Hash: one name's certificate, private key and dates. */
+    /** Hash: one name's certificate as small fields (serial, dates, chain id, renewal, retirement); see certificate-record.ts. */
     cert: (name: string) => `${prefix}:cert:{${name}}`,
+    /** String (binary): one name's leaf (DER) and private key (sealed), and its RSA twin's. */
+    certBody: (name: string) => `${prefix}:cert-body:{${name}}`,
+    /** String: a CA's intermediate chain (PEM), stored once by its SHA-256 (first 32 hex digits) and named by the certificates it issued. */
+    chain: (sha256: string) => `${prefix}:chain:${sha256}`,
     /** Sorted set: name -> when its certificate should be renewed (ms since epoch). */
     renewals: `${prefix}:renewals`,
     /** Sorted set: name -> when to ask the CA for its renewal window again (RFC 9773 Retry-After). */
@@ -36,17 +40,17 @@ export function redisKeys(prefix: string) {
     issuanceBlocked: `${prefix}:issuance-blocked`,
     /** Hashes: the token buckets (abuse limits, CA budgets), one key per named budget. */
     buckets: budgetKeys(prefix),
-    /** String with a TTL: the tls-alpn-01 answer (certificate and key, JSON) for a name being validated. */
+    /** String with a TTL: the tls-alpn-01 answer (certificate and sealed key, JSON) for a name being validated. */
     alpnChallenge: (name: string) => `${prefix}:alpn-challenge:{${name}}`,
     /** Pub/sub channel: a name's tls-alpn-01 answer was set or removed. */
     alpnChanged: `${prefix}:events:alpn-changed`,
     /** String with a TTL: the key authorization answering one http-01 token. */
     challenge: (token: string) => `${prefix}:challenge:${token}`,
-    /** Hash: one ACME account (key, URL) per CA directory. */
+    /** Hash: one ACME account (sealed key, URL, directory) per CA directory. */
     account: (directoryUrl: string) => `${prefix}:acme-account:${createHash('sha256').update(directoryUrl).digest('hex').slice(0, 16)}`,
-    /** String: the self-signed fallback certificate every edge shares. */
+    /** String (JSON): the self-signed fallback certificate every edge shares, its key sealed. */
     fallback: `${prefix}:fallback`,
-    /** String (JSON): the TLS session-ticket keys every edge shares (next, current, previous) and when they rotated. */
+    /** String (JSON): the TLS session-ticket keys every edge shares (next, current, previous; each sealed) and when they rotated. */
     ticketKeys: `${prefix}:tls-ticket-keys`,
     /** String with a TTL: a lease that lets one process of a fleet do a job at a time. */
     lease: (job: string) => `${prefix}:lease:${job}`,
@@ -58,6 +62,12 @@ export function redisKeys(prefix: string) {
     routeChanged: `${prefix}:events:route-changed`,
     /** Pub/sub channel: a name's certificate was stored or removed. */
     certChanged: `${prefix}:events:cert-changed`,
+    /** SCAN patterns of the kinds of key that hold key material (`certfleet keys rotate`). */
+    scan: {
+      certs: `${prefix}:cert:*`,
+      accounts: `${prefix}:acme-account:*`,
+      alpnChallenges: `${prefix}:alpn-challenge:*`,
+    },
     /** Prefix handed to BullMQ for its queues; the `{queue}` hash tag keeps a queue in one Cluster slot. */
     queuePrefix: `${prefix}:{queue}`,
   } as const;

@@ -1,7 +1,7 @@
 import type { RedisClient } from './connect.js';
 
 /** A Lua script as a command of one connection: its keys, then its arguments. */
-export type ScriptCommand<T> = (...keysAndArgs: (string | number)[]) => Promise<T>;
+export type ScriptCommand<T> = (...keysAndArgs: (string | number | Buffer)[]) => Promise<T>;
 
 /**
  * `lua` as an ioredis command named `name` on `redis`, defined once per connection: ioredis

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
+import { purposes, type SealedValues } from './sealed-values.js';
 import { scriptCommand } from './script-command.js';
 
 /** Bytes of one session-ticket key: 16 name, 16 HMAC secret, 16 AES key (what Node and OpenSSL use). */
@@ -29,8 +30,9 @@ export interface TicketKeyStore {
   rotateIfDue(intervalMs: number): Promise<TicketKeySet>;
 }
 
-// KEYS[1] ticket keys; ARGV[1] interval ms, ARGV[2..3] two fresh random keys (base64) for the
-// server to use if it rotates or creates. Returns the stored JSON.
+// KEYS[1] ticket keys; ARGV[1] interval ms, ARGV[2..3] two fresh random keys (sealed) for the
+// server to use if it rotates or creates. Returns the stored JSON. The keys are sealed for one
+// purpose whatever their slot, so the script moves them from slot to slot as they are.
 const ROTATE_TICKET_KEYS_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -48,21 +50,29 @@ redis.call('SET', KEYS[1], raw)
 return raw
 `;
 
-export function createTicketKeyStore(redis: RedisClient, keys: RedisKeys): TicketKeyStore {
+export function createTicketKeyStore(redis: RedisClient, keys: RedisKeys, sealed: SealedValues): TicketKeyStore {
   const rotate = scriptCommand<string>(redis, 'certfleetRotateTicketKeys', ROTATE_TICKET_KEYS_LUA, 1);
   return {
     async rotateIfDue(intervalMs) {
-      const fresh = () => randomBytes(TICKET_KEY_BYTES).toString('base64');
+      const fresh = () => sealed.seal(randomBytes(TICKET_KEY_BYTES), purposes.ticketKey);
       const raw = await rotate(keys.ticketKeys, String(intervalMs), fresh(), fresh());
-      return parseTicketKeySet(raw);
+      return parseTicketKeySet(raw, sealed);
     },
   };
 }
 
-function parseTicketKeySet(raw: string): TicketKeySet {
-  const stored = JSON.parse(raw) as { next: string; current: string; previous?: string; rotatedAt: number };
+/** The stored set: each key sealed (written before sealing: base64). */
+export interface StoredTicketKeys {
+  next: string;
+  current: string;
+  previous?: string;
+  rotatedAt: number;
+}
+
+function parseTicketKeySet(raw: string, sealed: SealedValues): TicketKeySet {
+  const stored = JSON.parse(raw) as StoredTicketKeys;
   const key = (text: string, which: string) => {
-    const bytes = Buffer.from(text, 'base64');
+    const bytes = sealed.openBytes(text, purposes.ticketKey, (legacy) => Buffer.from(legacy, 'base64'));
     if (bytes.length !== TICKET_KEY_BYTES) {
       throw new Error(
         `the stored session-ticket ${which} key is ${bytes.length} bytes, not ${TICKET_KEY_BYTES}: delete the Redis key to start a new set`,
