@@ -91,16 +91,16 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys): Cer
   }
 
   async function remove(name: string): Promise<boolean> {
-    const [[, removed] = []] =
-      (await redis
-        .pipeline()
-        .del(keys.cert(name))
-        .zrem(keys.renewals, name)
-        .zrem(keys.ariPolls, name)
-        .zrem(keys.served, name)
-        .zrem(keys.inventory, name)
-        .publish(keys.certChanged, name)
-        .exec()) ?? [];
+    // Separate commands, sent together, not a pipeline: the name's hash and the indexes live in
+    // different Cluster slots (ioredis refuses a pipeline across masters). Not atomic before either.
+    const [removed] = await Promise.all([
+      redis.del(keys.cert(name)),
+      redis.zrem(keys.renewals, name),
+      redis.zrem(keys.ariPolls, name),
+      redis.zrem(keys.served, name),
+      redis.zrem(keys.inventory, name),
+      redis.publish(keys.certChanged, name),
+    ]);
     return removed === 1;
   }
 
@@ -134,14 +134,14 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys): Cer
         .hdel(key, 'retiredAt', 'retiredReason', 'retiredKind');
       if (!rsa) write.hdel(key, 'rsaChain', 'rsaKey', 'rsaSerial', 'rsaNotAfter');
       await write.exec();
-      await redis
-        .pipeline()
-        .zadd(keys.renewals, renewAt, cert.name)
-        .zadd(keys.inventory, cert.notAfter, cert.name)
+      // One command per index, sent together (each index is a slot of its own: no pipeline).
+      await Promise.all([
+        redis.zadd(keys.renewals, renewAt, cert.name),
+        redis.zadd(keys.inventory, cert.notAfter, cert.name),
         // Idle tracking starts at the first issuance: a name no edge ever serves is idle from then.
-        .zadd(keys.served, 'NX', cert.issuedAt, cert.name)
-        .publish(keys.certChanged, cert.name)
-        .exec();
+        redis.zadd(keys.served, 'NX', cert.issuedAt, cert.name),
+        redis.publish(keys.certChanged, cert.name),
+      ]);
     },
     async reschedule(name, renewAt) {
       await redis.hset(keys.cert(name), 'renewAt', String(renewAt));
@@ -149,7 +149,8 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys): Cer
     },
     async retire(name, kind, reason, now) {
       await redis.hset(keys.cert(name), { retiredAt: String(now), retiredReason: reason, retiredKind: kind });
-      await redis.pipeline().zrem(keys.renewals, name).zrem(keys.ariPolls, name).hincrby(keys.retirements, kind, 1).exec();
+      // Three slots: separate commands, sent together.
+      await Promise.all([redis.zrem(keys.renewals, name), redis.zrem(keys.ariPolls, name), redis.hincrby(keys.retirements, kind, 1)]);
     },
     async retirementCounts() {
       const counts = await redis.hgetall(keys.retirements);
@@ -169,27 +170,25 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys): Cer
     remove,
     async list(offset, count) {
       const names = await redis.zrange(keys.inventory, offset, offset + count - 1);
-      const pipeline = redis.pipeline();
-      for (const name of names) {
-        pipeline.hmget(
-          keys.cert(name),
-          'names',
-          'serial',
-          'notBefore',
-          'notAfter',
-          'issuer',
-          'issuedAt',
-          'retiredAt',
-          'retiredReason',
-          'retiredKind',
-        );
-      }
-      const rows = (await pipeline.exec()) ?? [];
+      // One HMGET per name, sent together: each name's hash is in its own Cluster slot, so no pipeline.
+      const rows = await Promise.all(
+        names.map((name) =>
+          redis.hmget(
+            keys.cert(name),
+            'names',
+            'serial',
+            'notBefore',
+            'notAfter',
+            'issuer',
+            'issuedAt',
+            'retiredAt',
+            'retiredReason',
+            'retiredKind',
+          ),
+        ),
+      );
       return names.flatMap((name, i) => {
-        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason, retiredKind] = (rows[i]?.[1] ?? []) as (
-          | string
-          | null
-        )[];
+        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason, retiredKind] = rows[i] ?? [];
         if (!serial) return [];
         return [
           {
