@@ -19,6 +19,8 @@ export interface StackOptions {
    * three sentinels) or a Cluster of three masters. `stack.redis` is the single server only.
    */
   topology?: 'single' | 'sentinel' | 'cluster';
+  /** The deployment's CERTFLEET_PREFIX (default: a fresh random one). */
+  prefix?: string;
   /** Put the fault-injecting ACME proxy between the issuers and Pebble. */
   proxy?: boolean;
   /** More Pebble options (environment, EAB). */
@@ -74,7 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const proxy = options.proxy ? await startAcmeProxy(pebble) : undefined;
   await options.beforeRoles?.({ pebble, proxy, edgePorts: ports });
-  const prefix = newPrefix();
+  const prefix = options.prefix ?? newPrefix();
   const env: NodeJS.ProcessEnv = {
     ...(redis ? { REDIS_URL: redis.url } : {}),
     ...(sentinel ? { REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_MASTER: sentinel.masterName } : {}),
