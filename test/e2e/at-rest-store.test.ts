@@ -188,4 +188,18 @@ describe('the store at rest, against a real Redis', () => {
       { key: keys.cert('moved.example'), reason: expect.stringMatching(/does not open for "cert-key:moved.example:ecdsa"/) },
     ]);
   });
+
+  it('removes expired retired certificates behind more expired ones that were never retired', async () => {
+    const store = createStore(redis, newPrefix('expired'), { keyring: keyringOf(writeKeyFile([newKeyLine()])) });
+    const expired = (name: string, notAfter: number) => ({ ...cert(name, `s-${name}`), notAfter });
+    // Five expired certificates whose renewals kept failing (not retired) come first in the inventory.
+    for (let i = 0; i < 5; i += 1) await store.certificates.save(expired(`failing-${i}.example`, 1_000 + i), 0);
+    for (let i = 0; i < 3; i += 1) {
+      await store.certificates.save(expired(`retired-${i}.example`, 2_000 + i), 0);
+      await store.certificates.retire(`retired-${i}.example`, 'idle', 'idle', 0);
+    }
+    expect(await store.certificates.removeExpiredRetired(Date.now(), 2)).toEqual(['retired-0.example', 'retired-1.example']);
+    expect(await store.certificates.removeExpiredRetired(Date.now(), 2)).toEqual(['retired-2.example']);
+    expect(await store.certificates.count()).toBe(5);
+  });
 });

@@ -21,6 +21,8 @@ export interface StackOptions {
    * three sentinels) or a Cluster of three masters. `stack.redis` is the single server only.
    */
   topology?: 'single' | 'sentinel' | 'cluster';
+  /** The deployment's CERTFLEET_PREFIX (default: a fresh random one). */
+  prefix?: string;
   /** Put the fault-injecting ACME proxy between the issuers and Pebble. */
   proxy?: boolean;
   /** More Pebble options (environment, EAB). */
@@ -80,7 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const proxy = options.proxy ? await startAcmeProxy(pebble) : undefined;
   await options.beforeRoles?.({ pebble, proxy, edgePorts: ports });
-  const prefix = newPrefix();
+  const prefix = options.prefix ?? newPrefix();
   const env: NodeJS.ProcessEnv = {
     // Each stack seals under a key of its own, as a deployment would.
     CERTFLEET_KEK_FILE: writeKeyFile([newKeyLine()]),

@@ -33,8 +33,9 @@ export interface NewNameAdmissionOptions {
  *   unknown ones.
  * - {@link NewNameAdmission.admit}, for a name with neither certificate nor decision: the
  *   process's own bucket in memory, then the client's and the fleet's buckets in Redis, taken
- *   all-or-nothing in one round trip (shared by every edge, so N processes cannot multiply a
- *   client's allowance by N).
+ *   all-or-nothing in one round trip (two on a Redis Cluster, where the two buckets are in
+ *   different slots; three when the fleet's refuses and the client's token is given back),
+ *   shared by every edge, so N processes cannot multiply a client's allowance by N.
  */
 export function createNewNameAdmission(options: NewNameAdmissionOptions) {
   const clock = options.clock ?? Date.now;

@@ -102,13 +102,13 @@ describe('runIssueJob', () => {
 
   it('tries the next CA when a budget refuses, and delays the job until the soonest CA can order', async () => {
     const s = setup();
-    s.budgets.refuse('orders:first', 40_000);
+    s.budgets.refuse('{ca:first}:orders', 40_000);
     expect((await s.run()).outcome).toBe('issued');
     expect(s.second.orders).toHaveLength(1);
 
     const none = setup();
-    none.budgets.refuse('orders:first', 40_000);
-    none.budgets.refuse('orders:second', 25_000);
+    none.budgets.refuse('{ca:first}:orders', 40_000);
+    none.budgets.refuse('{ca:second}:orders', 25_000);
     await expect(none.run('visitor')).rejects.toBeInstanceOf(DelayedError);
     expect(none.delays).toEqual([{ until: T0 + 25_000, token: 'token-1' }]);
     expect(none.store.issuanceBlocked()?.until).toBe(T0 + 25_000);
@@ -117,7 +117,7 @@ describe('runIssueJob', () => {
   it("delays a refused renewal with the spread, and does not block visitors' issuance", async () => {
     const s = setup();
     s.store.certificates.set(name, storedCertificate(name, T0 - 70 * DAY_MS));
-    s.budgets.refuse('orders:', 25_000);
+    s.budgets.refuse(':orders', 25_000);
     await expect(s.run('renewal')).rejects.toBeInstanceOf(DelayedError);
     expect(s.delays).toEqual([{ until: T0 + 25_000 + RENEWAL_SPREAD_MS / 2, token: 'token-1' }]);
     expect(s.store.issuanceBlocked()).toBeUndefined();

@@ -70,3 +70,34 @@ export function takeAllAt(buckets: readonly BucketTakeInput[], count: number, no
   const expireMs = buckets.map(({ spec }, i) => Math.ceil((spec.capacity - (states[i]?.tokens ?? 0)) * spec.refillIntervalMs) + 1000);
   return { granted, waitMs: granted ? 0 : waitMs, refusedIndex, states, expireMs };
 }
+
+/** One bucket of a refund: its spec and its state (undefined: it expired, so it is full: nothing to give back). */
+export interface BucketRefundInput {
+  spec: BucketSpec;
+  state: BucketState | undefined;
+}
+
+/**
+ * The arithmetic of giving `count` tokens back, at `now`, to buckets a granted take drew on:
+ * the tokens first (up to the capacity), then the refill of takeAllAt (step 2). With no other
+ * take in between, the result is exactly the state the buckets would have had without the take,
+ * whenever the refund comes: at the take's own `now`, the state it found (refilled). A bucket
+ * with no state is left so: it expired, so it was full again.
+ * The refund script in multi-take.ts is its Lua twin: change both together.
+ */
+export function refundAt(buckets: readonly BucketRefundInput[], count: number, now: number): (BucketState | undefined)[] {
+  return buckets.map(({ spec, state }) => {
+    if (!state) return undefined;
+    const { capacity, refillIntervalMs: interval } = spec;
+    let tokens = Math.min(capacity, state.tokens + count);
+    let ts = state.ts;
+    if (now > ts) {
+      const refill = Math.floor((now - ts) / interval);
+      if (refill > 0) {
+        tokens = Math.min(capacity, tokens + refill);
+        ts = tokens === capacity ? now : ts + refill * interval;
+      }
+    }
+    return { tokens, ts };
+  });
+}

@@ -11,7 +11,7 @@ export interface TakeResult {
 /** Token buckets shared by the whole fleet, in Redis. Keys are the caller's (under its prefix). */
 export interface TokenBuckets {
   take(key: string, spec: BucketSpec, count?: number): Promise<TakeResult>;
-  /** `count` tokens from every claimed bucket, or none from any: one script, one round trip. */
+  /** `count` tokens from every claimed bucket, or none from any: one script per Cluster slot (one on a single server). */
   takeAll(claims: readonly BudgetClaim[], count?: number): Promise<TakeAllResult>;
 }
 

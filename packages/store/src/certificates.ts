@@ -104,17 +104,17 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys, chai
   }
 
   async function remove(name: string): Promise<boolean> {
-    const [[, removed] = []] =
-      (await redis
-        .pipeline()
-        .del(keys.cert(name), keys.certBody(name))
-        .zrem(keys.renewals, name)
-        .zrem(keys.ariPolls, name)
-        .zrem(keys.served, name)
-        .zrem(keys.inventory, name)
-        .publish(keys.certChanged, name)
-        .exec()) ?? [];
-    return removed === 1;
+    // Separate commands, sent together, not a pipeline: the name's hash and body, and the indexes, live in
+    // different Cluster slots (ioredis refuses a pipeline across masters). Not atomic before either.
+    const [removed] = await Promise.all([
+      redis.del(keys.cert(name), keys.certBody(name)),
+      redis.zrem(keys.renewals, name),
+      redis.zrem(keys.ariPolls, name),
+      redis.zrem(keys.served, name),
+      redis.zrem(keys.inventory, name),
+      redis.publish(keys.certChanged, name),
+    ]);
+    return removed > 0;
   }
 
   return {
@@ -136,14 +136,14 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys, chai
         .hdel(key, ...RETIREMENT_FIELDS, ...LEGACY_FIELDS);
       if (!cert.rsa) write.hdel(key, ...RSA_FIELDS);
       await write.exec();
-      await redis
-        .pipeline()
-        .zadd(keys.renewals, renewAt, cert.name)
-        .zadd(keys.inventory, cert.notAfter, cert.name)
+      // One command per index, sent together (each index is a slot of its own: no pipeline).
+      await Promise.all([
+        redis.zadd(keys.renewals, renewAt, cert.name),
+        redis.zadd(keys.inventory, cert.notAfter, cert.name),
         // Idle tracking starts at the first issuance: a name no edge ever serves is idle from then.
-        .zadd(keys.served, 'NX', cert.issuedAt, cert.name)
-        .publish(keys.certChanged, cert.name)
-        .exec();
+        redis.zadd(keys.served, 'NX', cert.issuedAt, cert.name),
+        redis.publish(keys.certChanged, cert.name),
+      ]);
     },
     async reschedule(name, renewAt) {
       await redis.hset(keys.cert(name), 'renewAt', String(renewAt));
@@ -151,47 +151,53 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys, chai
     },
     async retire(name, kind, reason, now) {
       await redis.hset(keys.cert(name), { retiredAt: String(now), retiredReason: reason, retiredKind: kind });
-      await redis.pipeline().zrem(keys.renewals, name).zrem(keys.ariPolls, name).hincrby(keys.retirements, kind, 1).exec();
+      // Three slots: separate commands, sent together.
+      await Promise.all([redis.zrem(keys.renewals, name), redis.zrem(keys.ariPolls, name), redis.hincrby(keys.retirements, kind, 1)]);
     },
     async retirementCounts() {
       const counts = await redis.hgetall(keys.retirements);
       return Object.fromEntries(RETIREMENT_KINDS.map((kind) => [kind, Number(counts[kind] ?? 0)])) as Record<RetirementKind, number>;
     },
     async removeExpiredRetired(now, limit) {
-      const expired = await redis.zrangebyscore(keys.inventory, '-inf', now, 'LIMIT', 0, limit);
+      // Expired certificates that were not retired (a renewal that kept failing) stay in the
+      // inventory, soonest first: page past them, or retired ones behind `limit` of them would
+      // never be reached. Bounded, so one call never walks a huge backlog.
       const removed: string[] = [];
-      for (const name of expired) {
-        if (await redis.hexists(keys.cert(name), 'retiredAt')) {
-          await remove(name);
-          removed.push(name);
+      let offset = 0;
+      for (let page = 0; page < 10 && removed.length < limit; page += 1) {
+        const expired = await redis.zrangebyscore(keys.inventory, '-inf', now, 'LIMIT', offset, limit);
+        for (const name of expired) {
+          if (removed.length < limit && (await redis.hexists(keys.cert(name), 'retiredAt'))) {
+            await remove(name);
+            removed.push(name);
+          } else offset += 1;
         }
+        if (expired.length < limit) break;
       }
       return removed;
     },
     remove,
     async list(offset, count) {
       const names = await redis.zrange(keys.inventory, offset, offset + count - 1);
-      const pipeline = redis.pipeline();
-      for (const name of names) {
-        pipeline.hmget(
-          keys.cert(name),
-          'names',
-          'serial',
-          'notBefore',
-          'notAfter',
-          'issuer',
-          'issuedAt',
-          'retiredAt',
-          'retiredReason',
-          'retiredKind',
-        );
-      }
-      const rows = (await pipeline.exec()) ?? [];
+      // One HMGET per name, sent together: each name's hash is in its own Cluster slot, so no pipeline.
+      const rows = await Promise.all(
+        names.map((name) =>
+          redis.hmget(
+            keys.cert(name),
+            'names',
+            'serial',
+            'notBefore',
+            'notAfter',
+            'issuer',
+            'issuedAt',
+            'retiredAt',
+            'retiredReason',
+            'retiredKind',
+          ),
+        ),
+      );
       return names.flatMap((name, i) => {
-        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason, retiredKind] = (rows[i]?.[1] ?? []) as (
-          | string
-          | null
-        )[];
+        const [names, serial, notBefore, notAfter, issuer, issuedAt, retiredAt, retiredReason, retiredKind] = rows[i] ?? [];
         if (!serial) return [];
         return [
           {

@@ -57,7 +57,8 @@ export function createDecisionStore(redis: RedisClient, keys: RedisKeys): Decisi
         .exec();
     },
     async forget(names) {
-      if (names.length) await redis.unlink(...names.map((name) => keys.decision(name)));
+      // One UNLINK per name, sent together: each decision is in its name's Cluster slot.
+      await Promise.all(names.map((name) => redis.unlink(keys.decision(name))));
     },
   };
 }

@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
 
+// Redis Cluster rules for every key and every command (REDIS_CLUSTER_NODES runs certfleet on one):
+// - A multi-key command, a MULTI and a Lua script touch keys of one slot only: keys that must
+//   change together carry the same hash tag (`{name}` for a name's keys, `{ca:NAME}` for an
+//   order's budgets, `{queue}` for BullMQ). Anything else is written key by key, in an order
+//   that a crash between two writes leaves harmless, and says so.
+// - A pipeline (not atomic anyway) must not span keys of different slots: ioredis refuses one
+//   whose keys live on different masters. Send such commands separately (they still go out
+//   together: ioredis writes a command without waiting for the previous answer).
+// - Do not put many unrelated keys under one tag: its slot, and its master, becomes hot.
+// - SCAN and KEYS see one master only: iterate `cluster.nodes('master')`. Sets such as
+//   `routes` exist so that listing never needs a SCAN.
+// - Pub/sub channels are not keys: a PUBLISH reaches subscribers on every node.
+
 /**
  * The whole Redis key model, in one place. Every key starts with the deployment's prefix, so two
  * prefixes on one Redis never see each other. A name's own keys carry the name as a hash tag
@@ -81,17 +94,21 @@ export type RedisKeys = ReturnType<typeof redisKeys>;
  */
 export function budgetKeys(prefix: string) {
   const bucket = (name: string) => `${prefix}:bucket:${name}`;
+  // One order takes its CA's buckets together in one script, so they share the CA's hash tag
+  // (one slot per CA: orders are few, a slot per CA is never hot). Every other bucket is taken
+  // alone or in a sequence (see @certfleet/budget takeAll) and is spread by its own key.
+  const ofCa = (ca: string, name: string) => bucket(`{ca:${ca}}:${name}`);
   return {
     /** New orders per ACME account (Let's Encrypt: 300 / 3 h). */
-    caOrders: (ca: string) => bucket(`orders:${ca}`),
+    caOrders: (ca: string) => ofCa(ca, 'orders'),
     /** The share of a CA's orders that renewals not exempt through ARI may use. */
-    caRenewals: (ca: string) => bucket(`renewals:${ca}`),
+    caRenewals: (ca: string) => ofCa(ca, 'renewals'),
     /** Certificates per registered domain (50 / 7 d). */
-    registeredDomain: (ca: string, domain: string) => bucket(`domain:${ca}:${domain}`),
+    registeredDomain: (ca: string, domain: string) => ofCa(ca, `domain:${domain}`),
     /** Certificates per exact set of names (5 / 7 d), in any order. */
-    nameSet: (ca: string, names: readonly string[]) => bucket(`name-set:${ca}:${[...names].sort().join(',')}`),
-    /** Failed authorizations per name per account (5 / h). */
-    failedAuthz: (ca: string, name: string) => bucket(`failed-authz:${ca}:${name}`),
+    nameSet: (ca: string, names: readonly string[]) => ofCa(ca, `name-set:${[...names].sort().join(',')}`),
+    /** Failed authorizations per name per account (5 / h); taken alone, in the name's slot. */
+    failedAuthz: (ca: string, name: string) => bucket(`failed-authz:${ca}:{${name}}`),
     /** New names one client (an IPv4 address, an IPv6 /64) may make the fleet look up. */
     newNamesPerClient: (client: string) => bucket(`new-names-ip:${client}`),
     /** New names the whole fleet looks up. */

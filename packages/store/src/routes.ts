@@ -84,11 +84,11 @@ export function createRouteStore(redis: RedisClient, keys: RedisKeys): RouteStor
     async list() {
       const names = (await redis.smembers(keys.routes)).sort();
       if (names.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const name of names) pipeline.get(keys.route(name));
-      const results = (await pipeline.exec()) ?? [];
+      // One GET per name, sent together: each route is in its name's Cluster slot, so neither
+      // MGET nor a pipeline.
+      const urls = await Promise.all(names.map((name) => redis.get(keys.route(name))));
       return names.flatMap((name, i) => {
-        const url = results[i]?.[1];
+        const url = urls[i];
         return typeof url === 'string' ? [{ name, url }] : [];
       });
     },

@@ -44,13 +44,13 @@ describe('takeOrderBudget', () => {
     expect(budgets.taken).toHaveLength(1);
     expect(budgets.taken[0]?.count).toBe(2);
     expect(budgets.taken[0]?.claims.map((c) => c.key)).toEqual(
-      expect.arrayContaining(['t:bucket:orders:first', 't:bucket:domain:first:shop.example']),
+      expect.arrayContaining(['t:bucket:{ca:first}:orders', 't:bucket:{ca:first}:domain:shop.example']),
     );
   });
 
   it('says how long until a refused budget could grant', async () => {
     const { deps, budgets } = fakeIssuer();
-    budgets.refuse('orders:first', 42_000);
+    budgets.refuse('{ca:first}:orders', 42_000);
     expect(await takeOrderBudget(fakeCa('first').ca, { name, reason: 'visitor', replaces: undefined }, deps, silentLogger)).toEqual({
       granted: false,
       retryAfterMs: 42_000,

@@ -62,7 +62,7 @@ describe('handleOrderFailure', () => {
     expect((thrown as Error).cause).toBe(error);
     expect(f.store.nameStates.get(name)).toMatchObject({ state: 'cooling', coolUntil: T0 + 4 * FIRST_COOL_DOWN_MS });
     // The CA's failed-authorization budget was drawn on.
-    expect(f.budgets.taken.flatMap((t) => t.claims.map((c) => c.key))).toEqual(['t:bucket:failed-authz:first:shop.example']);
+    expect(f.budgets.taken.flatMap((t) => t.claims.map((c) => c.key))).toEqual(['t:bucket:failed-authz:first:{shop.example}']);
   });
 
   it("cools a name down at least until the CA's failed-authorization budget refills", async () => {
