@@ -3,7 +3,7 @@ import type { IssuerConfig } from '@certfleet/config';
 import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
-import { connectTo, createStore } from '@certfleet/store';
+import { connectTo, createStore, replicaAcknowledgement, warnAboutRedisSettings } from '@certfleet/store';
 import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
 import { runIssueJob } from './issue-job.js';
@@ -23,7 +23,14 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   configureAcmeHttp({ caBundlePems: config.cas.flatMap((ca) => (ca.caBundlePem ? [ca.caBundlePem] : [])) });
   const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-issuer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
-  const store = createStore(redis, config.prefix);
+  void warnAboutRedisSettings(redis, logger);
+  // A certificate a visitor was served must survive a failover: each save waits (bounded) for a replica.
+  const durability = replicaAcknowledgement(redis, {
+    onUnacknowledged: ({ timeoutMs }) =>
+      logger.warn({ timeoutMs }, 'no replica acknowledged a certificate write in time; a failover now could lose it'),
+    onError: (error) => logger.warn({ err: errorMessage(error) }, 'could not wait for a replica after a certificate write'),
+  });
+  const store = createStore(redis, config.prefix, { durability });
   const cas = createCaPool(config.cas, { store, logger });
   // Open the first CA's account now, so a misconfiguration shows at start-up; the others open on first use.
   await cas[0]?.account();

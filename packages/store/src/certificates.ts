@@ -1,4 +1,5 @@
 import type { RedisClient } from './connect.js';
+import { noDurability, type Durability } from './durability.js';
 import type { RedisKeys } from './keys.js';
 
 /** A certificate as certfleet stores it: the full chain as issued, its key and what we need to serve and renew it. */
@@ -63,7 +64,8 @@ export interface CertificateStore {
   count(): Promise<number>;
 }
 
-export function createCertificateStore(redis: RedisClient, keys: RedisKeys): CertificateStore {
+/** `durability` runs after each save, before it returns (see durability.ts: a replica's acknowledgement). */
+export function createCertificateStore(redis: RedisClient, keys: RedisKeys, durability: Durability = noDurability): CertificateStore {
   async function get(name: string): Promise<StoredCertificate | null> {
     const h = await redis.hgetall(keys.cert(name));
     if (!h.chain || !h.key) return null;
@@ -142,6 +144,8 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys): Cer
         .zadd(keys.served, 'NX', cert.issuedAt, cert.name)
         .publish(keys.certChanged, cert.name)
         .exec();
+      // One WAIT covers the certificate and its index entries (WAIT counts every earlier write of the connection).
+      await durability.afterWrite();
     },
     async reschedule(name, renewAt) {
       await redis.hset(keys.cert(name), 'renewAt', String(renewAt));

@@ -2,6 +2,7 @@ import type { RedisClient } from './connect.js';
 import { createTokenBuckets } from '@certfleet/budget';
 import { createAllowlistStore } from './allowlist.js';
 import { createCertificateStore } from './certificates.js';
+import type { Durability } from './durability.js';
 import { createChallengeStore } from './challenges.js';
 import { createDecisionStore } from './decisions.js';
 import { createNameStateStore } from './name-state.js';
@@ -35,18 +36,27 @@ export type { Pause, PauseStore } from './pauses.js';
 export { InvalidRouteError, parseRouteUrl } from './routes.js';
 export type { Route, RouteStore } from './routes.js';
 export { connectRedis, connectTo, redisReady } from './connect.js';
+export { replicaAcknowledgement } from './durability.js';
+export type { Durability, ReplicaAcknowledgementOptions } from './durability.js';
+export { checkRedisSettings, warnAboutRedisSettings } from './settings-check.js';
+export type { RedisSettingsCheck } from './settings-check.js';
 export type { RedisClient } from './connect.js';
+
+export interface StoreOptions {
+  /** What a certificate save waits for before it returns (the issuer: `replicaAcknowledgement(redis)`). */
+  durability?: Durability;
+}
 
 /**
  * Every store of one deployment (one prefix) over one Redis connection. The connection and the
  * key model stay inside: callers get named operations, never a raw key or `redis`.
  */
-export function createStore(redis: RedisClient, prefix: string) {
+export function createStore(redis: RedisClient, prefix: string, options: StoreOptions = {}) {
   const keys = redisKeys(prefix);
   return {
     /** BullMQ's key prefix for this deployment's queues (pass it with a connection of BullMQ's own). */
     queuePrefix: keys.queuePrefix,
-    certificates: createCertificateStore(redis, keys),
+    certificates: createCertificateStore(redis, keys, options.durability),
     allowlist: createAllowlistStore(redis, keys),
     challenges: createChallengeStore(redis, keys),
     renewals: createRenewalIndex(redis, keys),
