@@ -6,7 +6,7 @@ import { DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
 import { createRegistry, errorMessage, serveMetrics, shareMetricsWithClusterPrimary, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
-import { connectTo, createStore, redisReady } from '@certfleet/store';
+import { connectTo, createStore, redisReady, warnAboutRedisSettings } from '@certfleet/store';
 import { SecureContextCache, createNativeMemoryReclaimer, createSelfSignedCertificate } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
 import { createAlpnChallenges } from './alpn-challenges.js';
@@ -70,6 +70,8 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     localStore && (config.fallback || localStore.fallback()) ? REDIS_START_WAIT_MS : Infinity,
   );
   if (!redisUp) logger.warn({ localCertificates: localStore?.count }, 'Redis is not answering; serving the local store until it does');
+  // Off the handshake path; the primary of a clustered edge never connects, so each worker checks.
+  void warnAboutRedisSettings(backgroundRedis, logger);
   const store = createStore(redis, config.prefix);
   const backgroundStore = createStore(backgroundRedis, config.prefix);
   const queueOptions = { prefix: store.queuePrefix };
