@@ -19,6 +19,11 @@ export interface StackOptions {
    * three sentinels) or a Cluster of three masters. `stack.redis` is the single server only.
    */
   topology?: 'single' | 'sentinel' | 'cluster';
+  /**
+   * A Redis the test started itself (TLS-only, with an ACL file, ...): its REDIS_URL, and no
+   * redis-server of the stack's own. Its TLS files and users go in `env`.
+   */
+  externalRedisUrl?: string;
   /** Put the fault-injecting ACME proxy between the issuers and Pebble. */
   proxy?: boolean;
   /** More Pebble options (environment, EAB). */
@@ -58,7 +63,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const edgeCount = options.edges ?? 1;
   const topology = options.topology ?? 'single';
   const [redis, sentinel, cluster, upstream, ports] = await Promise.all([
-    topology === 'single' ? startRedis('redis', { persistent: options.persistentRedis ?? false }) : undefined,
+    topology === 'single' && !options.externalRedisUrl ? startRedis('redis', { persistent: options.persistentRedis ?? false }) : undefined,
     topology === 'sentinel' ? startSentinelTopology() : undefined,
     topology === 'cluster' ? startRedisCluster() : undefined,
     startUpstream(),
@@ -77,6 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const prefix = newPrefix();
   const env: NodeJS.ProcessEnv = {
     ...(redis ? { REDIS_URL: redis.url } : {}),
+    ...(options.externalRedisUrl ? { REDIS_URL: options.externalRedisUrl } : {}),
     ...(sentinel ? { REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_MASTER: sentinel.masterName } : {}),
     ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes.join(',') } : {}),
     CERTFLEET_PREFIX: prefix,

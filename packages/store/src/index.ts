@@ -38,6 +38,7 @@ export type { Route, RouteStore } from './routes.js';
 export { connectRedis, connectTo, redisReady } from './connect.js';
 export { replicaAcknowledgement } from './durability.js';
 export type { Durability, ReplicaAcknowledgementOptions } from './durability.js';
+export { permanentConnectionProblem } from './connection-errors.js';
 export { checkRedisSettings, warnAboutRedisSettings } from './settings-check.js';
 export type { RedisSettingsCheck } from './settings-check.js';
 export type { RedisClient } from './connect.js';
