@@ -24,6 +24,10 @@ export interface StackOptions {
    * redis-server of the stack's own. Its TLS files and users go in `env`.
    */
   externalRedisUrl?: string;
+  /** The deployment's key prefix (default: a fresh random one), e.g. for an ACL file written for it. */
+  prefix?: string;
+  /** Environment for one role only, over `env` (e.g. each role's own Redis user in REDIS_URL). */
+  roleEnv?: Partial<Record<'edge' | 'issuer' | 'renewer', NodeJS.ProcessEnv>>;
   /** Put the fault-injecting ACME proxy between the issuers and Pebble. */
   proxy?: boolean;
   /** More Pebble options (environment, EAB). */
@@ -79,7 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const proxy = options.proxy ? await startAcmeProxy(pebble) : undefined;
   await options.beforeRoles?.({ pebble, proxy, edgePorts: ports });
-  const prefix = newPrefix();
+  const prefix = options.prefix ?? newPrefix();
   const env: NodeJS.ProcessEnv = {
     ...(redis ? { REDIS_URL: redis.url } : {}),
     ...(options.externalRedisUrl ? { REDIS_URL: options.externalRedisUrl } : {}),
@@ -100,12 +104,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(typeof options.env === 'function' ? options.env(pebble) : options.env),
   };
   const issuers = await Promise.all(
-    Array.from({ length: options.issuers ?? 1 }, (_, i) => startRole('issuer', env, `issuer-${prefix}-${i}`)),
+    Array.from({ length: options.issuers ?? 1 }, (_, i) => startRole('issuer', { ...env, ...options.roleEnv?.issuer }, `issuer-${prefix}-${i}`)),
   );
   const edges = await Promise.all(
-    ports.map(async (p, i) => ({ ports: p, proc: await startRole('edge', { ...env, ...edgeEnv(p) }, `edge-${prefix}-${i}`) })),
+    ports.map(async (p, i) => ({ ports: p, proc: await startRole('edge', { ...env, ...options.roleEnv?.edge, ...edgeEnv(p) }, `edge-${prefix}-${i}`) })),
   );
-  const renewer = options.renewer ? await startRole('renewer', env, `renewer-${prefix}`) : undefined;
+  const renewer = options.renewer ? await startRole('renewer', { ...env, ...options.roleEnv?.renewer }, `renewer-${prefix}`) : undefined;
   const rootPem = await pebble.rootPem();
   return {
     get redis(): RedisServer {
