@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createIssueQueue } from '@certfleet/queue';
-import { createStore, type Store } from '@certfleet/store';
+import { connectTo, createStore, type Store } from '@certfleet/store';
 import { cli } from '../support/certfleet.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
@@ -37,12 +37,23 @@ describe('a Sentinel failover under load: the master is killed while 30 names ar
       env: { EDGE_ISSUE_WAIT: '5s' },
     });
     const sentinel = stack.sentinel!;
-    client = new Redis({
-      sentinels: sentinel.sentinels.map((s) => ({ host: s.split(':')[0], port: Number(s.split(':')[1]) })),
-      name: sentinel.masterName,
-      failoverDetector: true,
-      maxRetriesPerRequest: null,
-    });
+    // Through connectTo, like the roles: a plain ioredis client with failoverDetector can end
+    // for good in a failover (see redis-sentinel-reconnect.test.ts).
+    client = connectTo(
+      {
+        topology: {
+          kind: 'sentinel',
+          sentinels: sentinel.sentinels.map((s) => ({ host: '127.0.0.1', port: Number(s.split(':')[1]) })),
+          masterName: sentinel.masterName,
+        },
+        username: undefined,
+        password: undefined,
+        tls: undefined,
+        endpoints: [],
+        description: 'the test sentinels',
+      },
+      { forBullmq: true },
+    ) as Redis;
     // Refused connections to the killed master are expected; the client follows the sentinels.
     client.on('error', () => undefined);
     store = createStore(client, stack.prefix);
@@ -93,7 +104,9 @@ describe('a Sentinel failover under load: the master is killed while 30 names ar
     const queue = createIssueQueue({ connection: client, prefix: store.queuePrefix });
     await until(
       'the in-flight names are enqueued',
-      async () => (await queue.getJobs(['waiting', 'prioritized', 'active', 'completed'])).filter((j) => j.data.name.startsWith('at-kill-')).length >= 5,
+      async () =>
+        (await queue.getJobs(['waiting', 'prioritized', 'active', 'completed'])).filter((j) => j.data.name.startsWith('at-kill-')).length >=
+        5,
       20_000,
       25,
     );
@@ -112,10 +125,15 @@ describe('a Sentinel failover under load: the master is killed while 30 names ar
     await sentinel.killMaster();
     // Visitors of names never seen before, during the failover.
     const during = DURING.map((name, i) => issueByVisiting(name, i));
-    const promotedAt = await until('a replica is promoted', async () => {
-      const port = await sentinel.currentMasterPort().catch(() => undefined);
-      return port !== undefined && port !== oldMasterPort ? Date.now() : undefined;
-    }, 60_000, 50);
+    const promotedAt = await until(
+      'a replica is promoted',
+      async () => {
+        const port = await sentinel.currentMasterPort().catch(() => undefined);
+        return port !== undefined && port !== oldMasterPort ? Date.now() : undefined;
+      },
+      60_000,
+      50,
+    );
     const duringIssuedAt = await Promise.all(during);
     const atKillIssuedAt = await Promise.all(atKill);
     // A few more seconds of probes after the last issuance.

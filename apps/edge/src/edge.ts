@@ -54,6 +54,12 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   bullRedis.on('error', () => undefined);
   backgroundRedis.on('error', () => undefined);
+  // http-01 answers may wait for Redis (it is the CA asking, not a visitor): through a failover
+  // (about 4 s with Sentinel's 2 s down-after in test/e2e/redis-sentinel.test.ts) a fail-fast
+  // lookup would answer 404, fail the validation and cool the name down for a minute. Queued
+  // while reconnecting, bounded by 8 s (below the CAs' own validation timeouts, 10 s or more).
+  const challengeRedis = connectTo(config.redis, { commandTimeoutMs: 8_000, connectionName: 'certfleet-edge-challenges' });
+  challengeRedis.on('error', () => undefined);
   // Evictions only follow writes, which start once the edge serves (metrics exist by then).
   const localStore =
     config.localStore &&
@@ -218,7 +224,12 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
       };
     return { ready: true, reason: 'serving' };
   };
-  const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, readiness, logger });
+  const httpHandler = createHttpHandler({
+    challenges: createStore(challengeRedis, config.prefix).challenges,
+    httpsPort: config.publicHttpsPort,
+    readiness,
+    logger,
+  });
   const http = createHttpServer(visitorTimeouts(config.connections), (req, res) => void httpHandler(req, res));
   limiter.guard(http);
   const httpDrain = drainable(http);
@@ -261,6 +272,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     redis.disconnect();
     bullRedis.disconnect();
     backgroundRedis.disconnect();
+    challengeRedis.disconnect();
     local?.stop();
     await localStore?.close();
     unguard();
