@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { redisKeys } from '@certfleet/store';
 import { cli, newPrefix, startRole } from '../support/certfleet.js';
 import { freePort, REPO_ROOT, type Proc } from '../support/processes.js';
@@ -34,7 +34,10 @@ describe('every role as its own Redis ACL user (infra/redis/users.acl.template)'
 
   beforeAll(async () => {
     const rendered = execFileSync('sh', [join(REPO_ROOT, 'infra/redis/render-acl.sh'), prefix], {
-      env: { ...process.env, ...Object.fromEntries(ROLES.map((role) => [`CERTFLEET_REDIS_PASSWORD_${role.toUpperCase()}`, passwords[role]])) },
+      env: {
+        ...process.env,
+        ...Object.fromEntries(ROLES.map((role) => [`CERTFLEET_REDIS_PASSWORD_${role.toUpperCase()}`, passwords[role]])),
+      },
       encoding: 'utf8',
     });
     redis = await startPlainRedis('redis-acl', (dir) => {
@@ -87,7 +90,10 @@ describe('every role as its own Redis ACL user (infra/redis/users.acl.template)'
     // No role hit a refusal on the way (each logs Redis errors at warn level): NOPERM for a
     // command or key, "can't run this command" for one inside a Lua script.
     for (const proc of [...stack.edges.map((e) => e.proc), ...stack.issuers, stack.renewer!, dashboard]) {
-      expect(proc.lines.filter((line) => /NOPERM|no permissions|can't run this command/.test(line)), proc.name).toEqual([]);
+      expect(
+        proc.lines.filter((line) => /NOPERM|no permissions|can't run this command/.test(line)),
+        proc.name,
+      ).toEqual([]);
     }
   });
 

@@ -27,7 +27,13 @@ describe('a certificate save waits for a replica (WAIT, bounded)', () => {
       startPlainRedis('redis-wait-lone'),
     ]);
     // DEBUG SLEEP stalls the replica as a slow disk or a long GC pause would.
-    replica = await startPlainRedis('redis-wait-replica', () => ['--replicaof', '127.0.0.1', String(master.port), '--enable-debug-command', 'yes']);
+    replica = await startPlainRedis('redis-wait-replica', () => [
+      '--replicaof',
+      '127.0.0.1',
+      String(master.port),
+      '--enable-debug-command',
+      'yes',
+    ]);
     const probe = master.client();
     // connected_slaves counts a replica still waiting for its first sync; only an online one acknowledges.
     await until('the replica is online', async () => (await probe.info('replication')).includes('state=online'), 15_000, 50);

@@ -31,7 +31,9 @@ describe("every role checks BullMQ's production setting at start-up: maxmemory-p
 
   it('warns, saying what to set and why, when the server may evict keys', async () => {
     const redis = await server('redis-lru', () => ['--maxmemory-policy', 'allkeys-lru']);
-    expect(await checkRedisSettings(redis.client())).toEqual([{ kind: 'evicting', node: `127.0.0.1:${redis.port}`, policy: 'allkeys-lru' }]);
+    expect(await checkRedisSettings(redis.client())).toEqual([
+      { kind: 'evicting', node: `127.0.0.1:${redis.port}`, policy: 'allkeys-lru' },
+    ]);
     const warnings = await warningsOf(await renewer(redis.url), EVICTING);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('"maxmemoryPolicy":"allkeys-lru"');

@@ -104,10 +104,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(typeof options.env === 'function' ? options.env(pebble) : options.env),
   };
   const issuers = await Promise.all(
-    Array.from({ length: options.issuers ?? 1 }, (_, i) => startRole('issuer', { ...env, ...options.roleEnv?.issuer }, `issuer-${prefix}-${i}`)),
+    Array.from({ length: options.issuers ?? 1 }, (_, i) =>
+      startRole('issuer', { ...env, ...options.roleEnv?.issuer }, `issuer-${prefix}-${i}`),
+    ),
   );
   const edges = await Promise.all(
-    ports.map(async (p, i) => ({ ports: p, proc: await startRole('edge', { ...env, ...options.roleEnv?.edge, ...edgeEnv(p) }, `edge-${prefix}-${i}`) })),
+    ports.map(async (p, i) => ({
+      ports: p,
+      proc: await startRole('edge', { ...env, ...options.roleEnv?.edge, ...edgeEnv(p) }, `edge-${prefix}-${i}`),
+    })),
   );
   const renewer = options.renewer ? await startRole('renewer', { ...env, ...options.roleEnv?.renewer }, `renewer-${prefix}`) : undefined;
   const rootPem = await pebble.rootPem();

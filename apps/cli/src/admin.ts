@@ -35,7 +35,7 @@ export async function withStore<T>(config: CommonConfig, work: (store: Store, re
 }
 
 /** Redis could not be used: the message names the address and, when known, what to set. */
-export class RedisConnectionError extends Error {}
+class RedisConnectionError extends Error {}
 
 export interface NameSplit {
   valid: string[];

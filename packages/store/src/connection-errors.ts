@@ -21,7 +21,10 @@ export function permanentConnectionProblem(error: unknown): string | undefined {
   if (UNTRUSTED.has(code)) {
     return `the server's TLS certificate is not trusted (${error.message}): set REDIS_TLS_CA_FILE to the CA certificate that signed it`;
   }
-  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || /certificate required|peer did not return a certificate/i.test(error.message)) {
+  if (
+    code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' ||
+    /certificate required|peer did not return a certificate/i.test(error.message)
+  ) {
     return `the server requires a client certificate (${error.message}): set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE`;
   }
   if (/^(WRONGPASS|NOAUTH)/.test(error.message)) {
