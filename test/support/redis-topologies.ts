@@ -203,7 +203,7 @@ export async function startRedisCluster(): Promise<RedisClusterTopology> {
   };
 }
 
-interface TlsRedis {
+export interface TlsRedis {
   /** `rediss://` URL of the TLS port (the plain port is closed). */
   url: string;
   port: number;
@@ -215,7 +215,6 @@ interface TlsRedis {
 }
 
 /**
- * @public (the TLS e2e's; knip cannot see it before that test lands)
  * A redis-server reachable only over TLS, with a certificate for 127.0.0.1 from a throwaway CA.
  * `requireClientCertificate` makes it refuse clients without a certificate from that CA.
  */
@@ -298,6 +297,45 @@ export async function startTlsRedis(options: { requireClientCertificate?: boolea
     clientCertFile: file('client.pem'),
     clientKeyFile: file('client.key'),
     async stop() {
+      await proc.stop();
+    },
+  };
+}
+
+export interface PlainRedis {
+  port: number;
+  url: string;
+  dir: string;
+  proc: Proc;
+  client(options?: { username?: string; password?: string }): Redis;
+  stop(): Promise<void>;
+}
+
+/**
+ * One redis-server on a free port with extra command-line arguments (`extra` may start with a
+ * config file path, as redis-server takes it): for tests of server settings (eviction policy,
+ * ACL files, renamed commands, replicas).
+ */
+export async function startPlainRedis(label: string, extra: (dir: string) => string[] = () => []): Promise<PlainRedis> {
+  const dir = mkdtempSync(join(tmpdir(), `certfleet-${label}-`));
+  const port = await freePort();
+  const args = extra(dir);
+  // redis-server takes a config file only as its first argument.
+  const file = args[0] && !args[0].startsWith('--') ? [args[0]] : [];
+  const proc = await startServer(`${label}-${port}`, [...file, ...redisArgs(port, dir, args.slice(file.length))]);
+  const clients: Redis[] = [];
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    proc,
+    client(options = {}) {
+      const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, ...options });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      for (const client of clients) client.disconnect();
       await proc.stop();
     },
   };

@@ -21,8 +21,15 @@ export interface StackOptions {
    * three sentinels) or a Cluster of three masters. `stack.redis` is the single server only.
    */
   topology?: 'single' | 'sentinel' | 'cluster';
-  /** The deployment's CERTFLEET_PREFIX (default: a fresh random one). */
+  /**
+   * A Redis the test started itself (TLS-only, with an ACL file, ...): its REDIS_URL, and no
+   * redis-server of the stack's own. Its TLS files and users go in `env`.
+   */
+  externalRedisUrl?: string;
+  /** The deployment's key prefix (default: a fresh random one), e.g. for an ACL file written for it. */
   prefix?: string;
+  /** Environment for one role only, over `env` (e.g. each role's own Redis user in REDIS_URL). */
+  roleEnv?: Partial<Record<'edge' | 'issuer' | 'renewer', NodeJS.ProcessEnv>>;
   /** Put the fault-injecting ACME proxy between the issuers and Pebble. */
   proxy?: boolean;
   /** More Pebble options (environment, EAB). */
@@ -66,7 +73,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const edgeCount = options.edges ?? 1;
   const topology = options.topology ?? 'single';
   const [redis, sentinel, cluster, upstream, ports] = await Promise.all([
-    topology === 'single' ? startRedis('redis', { persistent: options.persistentRedis ?? false }) : undefined,
+    topology === 'single' && !options.externalRedisUrl ? startRedis('redis', { persistent: options.persistentRedis ?? false }) : undefined,
     topology === 'sentinel' ? startSentinelTopology() : undefined,
     topology === 'cluster' ? startRedisCluster() : undefined,
     startUpstream(),
@@ -87,6 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Each stack seals under a key of its own, as a deployment would.
     CERTFLEET_KEK_FILE: writeKeyFile([newKeyLine()]),
     ...(redis ? { REDIS_URL: redis.url } : {}),
+    ...(options.externalRedisUrl ? { REDIS_URL: options.externalRedisUrl } : {}),
     ...(sentinel ? { REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_MASTER: sentinel.masterName } : {}),
     ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes.join(',') } : {}),
     CERTFLEET_PREFIX: prefix,
@@ -104,12 +112,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(typeof options.env === 'function' ? options.env(pebble) : options.env),
   };
   const issuers = await Promise.all(
-    Array.from({ length: options.issuers ?? 1 }, (_, i) => startRole('issuer', env, `issuer-${prefix}-${i}`)),
+    Array.from({ length: options.issuers ?? 1 }, (_, i) =>
+      startRole('issuer', { ...env, ...options.roleEnv?.issuer }, `issuer-${prefix}-${i}`),
+    ),
   );
   const edges = await Promise.all(
-    ports.map(async (p, i) => ({ ports: p, proc: await startRole('edge', { ...env, ...edgeEnv(p) }, `edge-${prefix}-${i}`) })),
+    ports.map(async (p, i) => ({
+      ports: p,
+      proc: await startRole('edge', { ...env, ...options.roleEnv?.edge, ...edgeEnv(p) }, `edge-${prefix}-${i}`),
+    })),
   );
-  const renewer = options.renewer ? await startRole('renewer', env, `renewer-${prefix}`) : undefined;
+  const renewer = options.renewer ? await startRole('renewer', { ...env, ...options.roleEnv?.renewer }, `renewer-${prefix}`) : undefined;
   const rootPem = await pebble.rootPem();
   const kekFile = env.CERTFLEET_KEK_FILE as string;
   return {

@@ -1,11 +1,13 @@
 import type { CommonConfig } from '@certfleet/config';
 import { checkAllowlistEntry, checkHostname } from '@certfleet/domain';
-import { connectTo, createStore, type RedisClient, type Store, type StoreOptions } from '@certfleet/store';
+import { connectTo, createStore, permanentConnectionProblem, type RedisClient, type Store, type StoreOptions } from '@certfleet/store';
 
 /**
  * Runs `work` with a store for the deployment in `config`, then closes the connection. `redis`
  * is the store's connection, for BullMQ (with `store.queuePrefix`) and nothing else. Without a
- * keyring in `options`, the store reads and writes nothing that holds key material.
+ * keyring in `options`, the store reads and writes nothing that holds key material. A
+ * connection error that retrying cannot cure (an untrusted TLS certificate, a missing client
+ * certificate, refused credentials) ends the command at once, saying which variable to set.
  */
 export async function withStore<T>(
   config: CommonConfig,
@@ -14,13 +16,30 @@ export async function withStore<T>(
 ): Promise<T> {
   // Fail after a few seconds rather than hang when Redis is unreachable.
   const redis = connectTo(config.redis, { connectionName: 'certfleet-cli', commandTimeoutMs: 5_000 });
-  redis.on('error', () => undefined);
+  let lastError: unknown;
+  const refused = new Promise<never>((_, reject) =>
+    redis.on('error', (error: unknown) => {
+      lastError = error;
+      const problem = permanentConnectionProblem(error);
+      if (problem) reject(new RedisConnectionError(`cannot use Redis at ${config.redis.description}: ${problem}`, { cause: error }));
+    }),
+  );
+  refused.catch(() => undefined);
   try {
-    return await work(createStore(redis, config.prefix, options), redis);
+    return await Promise.race([work(createStore(redis, config.prefix, options), redis), refused]);
+  } catch (error) {
+    // "Command timed out" says nothing of why: name the connection's own error when there was one.
+    if (error instanceof Error && error.message === 'Command timed out' && lastError instanceof Error) {
+      throw new RedisConnectionError(`cannot reach Redis at ${config.redis.description}: ${lastError.message}`, { cause: lastError });
+    }
+    throw error;
   } finally {
     redis.disconnect();
   }
 }
+
+/** Redis could not be used: the message names the address and, when known, what to set. */
+class RedisConnectionError extends Error {}
 
 export interface NameSplit {
   valid: string[];

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DashboardConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
-import { connectTo, createStore } from '@certfleet/store';
+import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
 import { createTokenCheck } from './access.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
 import { createLoginThrottle } from './login-throttle.js';
@@ -27,6 +27,7 @@ const MAX_THROTTLED_CLIENTS = 10_000;
 export async function startDashboard(config: DashboardConfig, logger: Logger) {
   const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-dashboard' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
+  void warnAboutRedisSettings(redis, logger);
   const store = createStore(redis, config.prefix);
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
 

@@ -7,7 +7,7 @@ import { createRegistry, errorMessage, serveMetrics, shareMetricsWithClusterPrim
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueQueue, createIssueQueueEvents } from '@certfleet/queue';
 import { createKeyring } from '@certfleet/sealing';
-import { connectTo, createStore, redisReady } from '@certfleet/store';
+import { connectTo, createStore, redisReady, warnAboutRedisSettings } from '@certfleet/store';
 import { SecureContextCache, createNativeMemoryReclaimer, createSelfSignedCertificate } from '@certfleet/tls';
 import { createNewNameAdmission } from './admission.js';
 import { createAlpnChallenges } from './alpn-challenges.js';
@@ -57,6 +57,12 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
   backgroundRedis.on('error', () => undefined);
   // Every private key and secret in Redis and on disk is sealed with it (CERTFLEET_KEK_FILE).
   const keyring = createKeyring(config.dataKeys);
+  // http-01 answers may wait for Redis (it is the CA asking, not a visitor): through a failover
+  // (about 4 s with Sentinel's 2 s down-after in test/e2e/redis-sentinel.test.ts) a fail-fast
+  // lookup would answer 404, fail the validation and cool the name down for a minute. Queued
+  // while reconnecting, bounded by 8 s (below the CAs' own validation timeouts, 10 s or more).
+  const challengeRedis = connectTo(config.redis, { commandTimeoutMs: 8_000, connectionName: 'certfleet-edge-challenges' });
+  challengeRedis.on('error', () => undefined);
   // Evictions only follow writes, which start once the edge serves (metrics exist by then).
   const localStore =
     config.localStore &&
@@ -73,6 +79,8 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     localStore && (config.fallback || localStore.fallback()) ? REDIS_START_WAIT_MS : Infinity,
   );
   if (!redisUp) logger.warn({ localCertificates: localStore?.count }, 'Redis is not answering; serving the local store until it does');
+  // Off the handshake path; the primary of a clustered edge never connects, so each worker checks.
+  void warnAboutRedisSettings(backgroundRedis, logger);
   const store = createStore(redis, config.prefix, { keyring });
   const backgroundStore = createStore(backgroundRedis, config.prefix, { keyring });
   const queueOptions = { prefix: store.queuePrefix };
@@ -219,7 +227,12 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
       };
     return { ready: true, reason: 'serving' };
   };
-  const httpHandler = createHttpHandler({ challenges: store.challenges, httpsPort: config.publicHttpsPort, readiness, logger });
+  const httpHandler = createHttpHandler({
+    challenges: createStore(challengeRedis, config.prefix).challenges,
+    httpsPort: config.publicHttpsPort,
+    readiness,
+    logger,
+  });
   const http = createHttpServer(visitorTimeouts(config.connections), (req, res) => void httpHandler(req, res));
   limiter.guard(http);
   const httpDrain = drainable(http);
@@ -262,6 +275,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
     redis.disconnect();
     bullRedis.disconnect();
     backgroundRedis.disconnect();
+    challengeRedis.disconnect();
     local?.stop();
     await localStore?.close();
     unguard();

@@ -4,7 +4,7 @@ import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
 import { createIssueWorker } from '@certfleet/queue';
 import { createKeyring } from '@certfleet/sealing';
-import { connectTo, createStore } from '@certfleet/store';
+import { connectTo, createStore, replicaAcknowledgement, warnAboutRedisSettings } from '@certfleet/store';
 import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
 import { runIssueJob } from './issue-job.js';
@@ -24,8 +24,15 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   configureAcmeHttp({ caBundlePems: config.cas.flatMap((ca) => (ca.caBundlePem ? [ca.caBundlePem] : [])) });
   const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-issuer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
+  void warnAboutRedisSettings(redis, logger);
+  // A certificate a visitor was served must survive a failover: each save waits (bounded) for a replica.
+  const durability = replicaAcknowledgement(redis, {
+    onUnacknowledged: ({ timeoutMs }) =>
+      logger.warn({ timeoutMs }, 'no replica acknowledged a certificate write in time; a failover now could lose it'),
+    onError: (error) => logger.warn({ err: errorMessage(error) }, 'could not wait for a replica after a certificate write'),
+  });
   // Certificate and account keys are sealed with it before they reach Redis (CERTFLEET_KEK_FILE).
-  const store = createStore(redis, config.prefix, { keyring: createKeyring(config.dataKeys) });
+  const store = createStore(redis, config.prefix, { durability, keyring: createKeyring(config.dataKeys) });
   const cas = createCaPool(config.cas, { store, logger });
   // Open the first CA's account now, so a misconfiguration shows at start-up; the others open on first use.
   await cas[0]?.account();

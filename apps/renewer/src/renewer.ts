@@ -2,7 +2,7 @@ import type { RenewerConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { runRenewalTick } from '@certfleet/renewal';
-import { connectTo, createStore } from '@certfleet/store';
+import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
 
 /**
  * The renewer: on every tick, enqueues renewals for the certificates that are due. Any number
@@ -11,6 +11,7 @@ import { connectTo, createStore } from '@certfleet/store';
 export async function startRenewer(config: RenewerConfig, logger: Logger, clock: () => number = Date.now) {
   const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-renewer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
+  void warnAboutRedisSettings(redis, logger);
   const store = createStore(redis, config.prefix);
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
   queue.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'issue queue error'));

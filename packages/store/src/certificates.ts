@@ -10,6 +10,7 @@ import {
   recordOf,
   withKeys,
 } from './certificate-record.js';
+import { noDurability, type Durability } from './durability.js';
 import type { RedisKeys } from './keys.js';
 import type { SealedValues } from './sealed-values.js';
 
@@ -83,7 +84,14 @@ export interface CertificateStore {
   count(): Promise<number>;
 }
 
-export function createCertificateStore(redis: RedisClient, keys: RedisKeys, chains: ChainStore, sealed: SealedValues): CertificateStore {
+/** `durability` runs after each save, before it returns (see durability.ts: a replica's acknowledgement). */
+export function createCertificateStore(
+  redis: RedisClient,
+  keys: RedisKeys,
+  chains: ChainStore,
+  sealed: SealedValues,
+  durability: Durability = noDurability,
+): CertificateStore {
   /** The name's hash and body, in one round trip (one slot). */
   async function read(name: string): Promise<CertificateRecord | null> {
     const results = (await redis.pipeline().hgetall(keys.cert(name)).getBuffer(keys.certBody(name)).exec()) ?? [];
@@ -144,6 +152,8 @@ export function createCertificateStore(redis: RedisClient, keys: RedisKeys, chai
         redis.zadd(keys.served, 'NX', cert.issuedAt, cert.name),
         redis.publish(keys.certChanged, cert.name),
       ]);
+      // One WAIT covers the certificate and its index entries (WAIT counts every earlier write of the connection).
+      await durability.afterWrite();
     },
     async reschedule(name, renewAt) {
       await redis.hset(keys.cert(name), 'renewAt', String(renewAt));

@@ -30,6 +30,36 @@ function settingsOf(options: ConnectOptions): RedisOptions {
   };
 }
 
+/**
+ * ioredis 5.11's failover detector can end a Sentinel connection for good: when `+switch-master`
+ * arrives while the client is between reconnect attempts and asking the sentinels again (the
+ * master was just killed), the detector's disconnect makes that connect attempt fail with
+ * "Connection is closed." and the client goes from `connecting` straight to `end`, without
+ * the `close` step that would schedule the next attempt. Seen in test/e2e/redis-sentinel.test.ts:
+ * one edge's connections stayed closed for good after a failover while the other recovered
+ * (ioredis issue #1683 describes the same symptom). An `end` that no one asked for (our own
+ * `disconnect()`/`quit()` set `manuallyClosing` or pass through `close`) starts connecting again.
+ */
+function reconnectAfterFailoverRace(redis: Redis): Redis {
+  let previous = redis.status;
+  for (const status of ['connecting', 'connect', 'ready', 'close', 'reconnecting', 'wait'] as const) {
+    redis.on(status, () => {
+      previous = status;
+    });
+  }
+  redis.on('end', () => {
+    const askedFor = (redis as unknown as { manuallyClosing?: boolean }).manuallyClosing === true;
+    if (previous === 'connecting' && !askedFor) {
+      setTimeout(() => redis.connect().catch(() => undefined), 200).unref();
+    }
+    previous = 'end';
+  });
+  // BullMQ's blocking connections and our subscribers are duplicates: they need the same care.
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (override) => reconnectAfterFailoverRace(duplicate(override));
+  return redis;
+}
+
 /** A connection to any topology: ioredis's Cluster client has the same commands as a single one. */
 export type RedisClient = Redis | Cluster;
 
@@ -55,18 +85,20 @@ export function connectTo(target: RedisTarget, options: ConnectOptions = {}): Re
     case 'single':
       return new Redis({ ...settings, ...auth, ...tls, host: topology.host, port: topology.port, db: topology.db });
     case 'sentinel':
-      return new Redis({
-        ...settings,
-        ...auth,
-        ...tls,
-        sentinels: topology.sentinels,
-        name: topology.masterName,
-        // Sentinels keep no data and usually no ACL users: they are asked without credentials,
-        // over TLS when the master is.
-        ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls.tls } : {}),
-        // After a failover, the old master may still answer as a replica: follow the role, not the address.
-        failoverDetector: true,
-      });
+      return reconnectAfterFailoverRace(
+        new Redis({
+          ...settings,
+          ...auth,
+          ...tls,
+          sentinels: topology.sentinels,
+          name: topology.masterName,
+          // Sentinels keep no data and usually no ACL users: they are asked without credentials,
+          // over TLS when the master is.
+          ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls.tls } : {}),
+          // After a failover, the old master may still answer as a replica: follow the role, not the address.
+          failoverDetector: true,
+        }),
+      );
     case 'cluster':
       return new Cluster(topology.nodes, {
         redisOptions: { ...settings, ...auth, ...tls },

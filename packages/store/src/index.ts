@@ -6,6 +6,7 @@ import { createResealer, type ResealOptions } from './reseal.js';
 import { KeyringRequiredError, sealedValues } from './sealed-values.js';
 import { createAllowlistStore } from './allowlist.js';
 import { createCertificateStore } from './certificates.js';
+import type { Durability } from './durability.js';
 import { createChallengeStore } from './challenges.js';
 import { createDecisionStore } from './decisions.js';
 import { createNameStateStore } from './name-state.js';
@@ -23,7 +24,6 @@ export { budgetKeys, redisKeys } from './keys.js';
 export type { BudgetKeys, RedisKeys } from './keys.js';
 export type { StoredCertificate, CertificateDetails, CertificateSummary, CertificateStore, RetirementKind } from './certificates.js';
 export { KeyringRequiredError } from './sealed-values.js';
-export type { StoreOptions };
 export { RESEAL_KINDS } from './reseal.js';
 export type { ResealCounts, ResealKind, ResealOptions, ResealReport } from './reseal.js';
 export { RETIREMENT_KINDS } from './certificates.js';
@@ -43,15 +43,22 @@ export type { Pause, PauseStore } from './pauses.js';
 export { InvalidRouteError, parseRouteUrl } from './routes.js';
 export type { Route, RouteStore } from './routes.js';
 export { connectRedis, connectTo, redisReady } from './connect.js';
+export { replicaAcknowledgement } from './durability.js';
+export type { Durability, ReplicaAcknowledgementOptions } from './durability.js';
+export { permanentConnectionProblem } from './connection-errors.js';
+export { checkRedisSettings, warnAboutRedisSettings } from './settings-check.js';
+export type { RedisSettingsCheck } from './settings-check.js';
 export type { RedisClient } from './connect.js';
 
-interface StoreOptions {
+export interface StoreOptions {
   /**
    * Seals every private key and secret written, opens those read (CERTFLEET_KEK_FILE). Without
    * it the store serves what holds no key material (inventory, allowlist, routes, queues,
    * `certificates.describe`), and refuses with a {@link KeyringRequiredError} the rest.
    */
   keyring?: Keyring | undefined;
+  /** What a certificate save waits for before it returns (the issuer: `replicaAcknowledgement(redis)`). */
+  durability?: Durability;
 }
 
 /**
@@ -64,7 +71,7 @@ export function createStore(redis: RedisClient, prefix: string, options: StoreOp
   return {
     /** BullMQ's key prefix for this deployment's queues (pass it with a connection of BullMQ's own). */
     queuePrefix: keys.queuePrefix,
-    certificates: createCertificateStore(redis, keys, createChainStore(redis, keys), sealed),
+    certificates: createCertificateStore(redis, keys, createChainStore(redis, keys), sealed, options.durability),
     allowlist: createAllowlistStore(redis, keys),
     challenges: createChallengeStore(redis, keys, sealed),
     renewals: createRenewalIndex(redis, keys),
