@@ -143,7 +143,7 @@ describe('certfleet on a Redis Cluster of three masters', () => {
   it('refuses the order over the registered-domain budget and delays its job, taking no order token', async () => {
     const [first, second, third] = BUDGET_NAMES as [string, string, string];
     await run(['domains', 'add', '--issue', first, second]);
-    const store = createStore(cluster, stack.prefix);
+    const store = createStore(cluster, stack.prefix, { keyring: stack.keyring });
     await until(
       'two names issued',
       async () => Boolean((await store.certificates.get(first)) && (await store.certificates.get(second))),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStore, replicaAcknowledgement, type StoredCertificate } from '@certfleet/store';
 import { startPlainRedis, type PlainRedis } from '../support/redis-topologies.js';
+import { keyringOf, newKeyLine, writeKeyFile } from '../support/at-rest-keys.js';
 import { newPrefix } from '../support/certfleet.js';
 import { until } from '../support/wait.js';
 
@@ -15,6 +16,9 @@ const certificate = (name: string): StoredCertificate => ({
   issuer: 'test',
   issuedAt: Date.now(),
 });
+
+/** Certificates are sealed at rest: this test's own key, as a deployment's. */
+const keyring = keyringOf(writeKeyFile([newKeyLine()]));
 
 describe('a certificate save waits for a replica (WAIT, bounded)', () => {
   let master: PlainRedis;
@@ -44,7 +48,7 @@ describe('a certificate save waits for a replica (WAIT, bounded)', () => {
 
   it('returns only once the replica holds the certificate, even when the replica is slow', async () => {
     const redis = master.client();
-    const store = createStore(redis, newPrefix(), { durability: replicaAcknowledgement(redis, { timeoutMs: 5_000 }) });
+    const store = createStore(redis, newPrefix(), { keyring, durability: replicaAcknowledgement(redis, { timeoutMs: 5_000 }) });
     const stalled = replica.client();
     // The replica answers nothing, and applies no replication stream, for 400 ms.
     const sleeping = stalled.call('DEBUG', 'SLEEP', '0.4');
@@ -66,6 +70,7 @@ describe('a certificate save waits for a replica (WAIT, bounded)', () => {
     const redis = master.client();
     const onUnacknowledged = vi.fn();
     const store = createStore(redis, newPrefix(), {
+      keyring,
       durability: replicaAcknowledgement(redis, { timeoutMs: 500, onUnacknowledged }),
     });
     const sleeping = replica.client().call('DEBUG', 'SLEEP', '3');
@@ -81,7 +86,7 @@ describe('a certificate save waits for a replica (WAIT, bounded)', () => {
 
   it('sends no WAIT to a server without replicas', async () => {
     const redis = lone.client();
-    const store = createStore(redis, newPrefix(), { durability: replicaAcknowledgement(redis, { timeoutMs: 5_000 }) });
+    const store = createStore(redis, newPrefix(), { keyring, durability: replicaAcknowledgement(redis, { timeoutMs: 5_000 }) });
     await store.certificates.save(certificate('alone.example.com'), Date.now() + 1_000);
     expect(await redis.info('commandstats')).not.toContain('cmdstat_wait:');
     expect(await store.certificates.get('alone.example.com')).not.toBeNull();

@@ -56,7 +56,7 @@ describe('a Sentinel failover under load: the master is killed while 30 names ar
     ) as Redis;
     // Refused connections to the killed master are expected; the client follows the sentinels.
     client.on('error', () => undefined);
-    store = createStore(client, stack.prefix);
+    store = createStore(client, stack.prefix, { keyring: stack.keyring });
     const added = await cli(['domains', 'add', ...ALL], stack.env);
     expect(added.code, added.stderr).toBe(0);
   });

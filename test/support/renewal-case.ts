@@ -78,7 +78,7 @@ export function describeRenewal({ ari, title, validitySeconds }: { ari: boolean;
         // Read from the store at once (the CLI's node start-up would take seconds, and with ARI the
         // renewal may come any moment now).
         const redis = stack.redis.client();
-        const stored = await createStore(redis, stack.prefix).certificates.get(name);
+        const stored = await createStore(redis, stack.prefix, { keyring: stack.keyring }).certificates.get(name);
         redis.disconnect();
         expect(normalSerial(stored?.serial ?? '')).toBe(first.serial);
         const shown = { notBefore: stored!.notBefore, notAfter: stored!.notAfter, renewAt: stored!.renewAt! };
