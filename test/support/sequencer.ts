@@ -7,7 +7,16 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * add their minutes to the end of a run; vitest's own order (longest first from its cache) only
  * knows them after a first run, and CI starts from a fresh clone.
  */
-const WAITS_ON_REAL_TIME = ['renewal-ari-poll', 'renewal-ari', 'issuance-faults', 'issuance-budget', 'renewal', 'renewal-backlog'];
+const WAITS_ON_REAL_TIME = [
+  'renewal-ari',
+  'renewal-ari-poll',
+  'redis-cluster',
+  'renewal',
+  'issuance-faults',
+  'issuance-budget',
+  'renewal-backlog',
+  'redis-sentinel',
+];
 
 const rank = (spec: TestSpecification) => {
   const file =

@@ -92,6 +92,17 @@ describe('runIssueJob', () => {
     expect(s.budgets.taken[0]?.count).toBe(2);
   });
 
+  it('orders only once its claim is durable: after marking the name issuing, before the CA hears of it', async () => {
+    const s = setup();
+    const seen: string[] = [];
+    s.deps.claimDurable = async () => {
+      seen.push(`durable after ${s.store.notes.map((n) => n.what).join(',')}, ${s.first.orders.length} orders`);
+    };
+    await s.run('visitor');
+    expect(seen).toEqual(['durable after issuing, 0 orders']);
+    expect(s.first.orders).toHaveLength(1);
+  });
+
   it('skips a paused CA and orders at the next one', async () => {
     const s = setup();
     s.store.caPauses.set('first', { until: T0 + 60_000, reason: '429' });

@@ -72,6 +72,7 @@ async function tryCa(ca: IssuingCa, issuance: Issuance, deps: IssueJobDeps, log:
   const budget = await takeOrderBudget(ca, { name, reason, replaces }, deps, log);
   if (!budget.granted) return { waitMs: budget.retryAfterMs };
   await deps.store.nameStates.markIssuing(name, caName, deps.clock());
+  await deps.claimDurable?.();
   try {
     log.info({ ca: caName, replaces }, 'issuance started');
     const account = await ca.account();

@@ -25,7 +25,8 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-issuer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   void warnAboutRedisSettings(redis, logger);
-  // A certificate a visitor was served must survive a failover: each save waits (bounded) for a replica.
+  // A certificate a visitor was served must survive a failover: each save waits (bounded) for a
+  // replica; so does a job's claim before its order (runIssueJob's claimDurable).
   const durability = replicaAcknowledgement(redis, {
     onUnacknowledged: ({ timeoutMs }) =>
       logger.warn({ timeoutMs }, 'no replica acknowledged a certificate write in time; a failover now could lose it'),
@@ -65,6 +66,8 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
         logger,
         clock: Date.now,
         random: Math.random,
+        // WAIT covers every write before it on the master, the job's activation included.
+        claimDurable: () => durability.afterWrite(),
         renewFraction: config.renewFraction,
         idleAfterMs: config.idleAfterMs,
         onRetired: (kind) => retired.inc({ kind }),

@@ -46,6 +46,12 @@ export interface IssueJobDeps {
   clock: () => number;
   /** In [0, 1), as Math.random: spreads retry delays so that delayed jobs do not wake up together. */
   random: () => number;
+  /**
+   * Waits (bounded) until the job's claim — the job active under this issuer's lock, the name
+   * marked issuing — is on a Redis replica, before any order: a failover then cannot hand the
+   * same name to a second job and a second order. Default: no wait (one server).
+   */
+  claimDurable?: () => Promise<void>;
   /** Renew when this fraction of the lifetime remains. */
   renewFraction: number;
   /** A name no edge has served for this long is not renewed (retired as idle). */
