@@ -98,7 +98,7 @@ describe('private keys and secrets at rest', () => {
     }
     const local = LocalCertificateStore.open({ path: localPath, maxBytes: 256 * 1024 * 1024, owner: stack.prefix, keyring: stack.keyring });
     try {
-      await until('both names in the local store', () => NAMES.every((name) => local.get(name)?.rsa !== undefined), 10_000, 100);
+      await until('both names in the local store', () => NAMES.every((name) => local.get(name)?.rsa !== undefined), 30_000, 100);
     } finally {
       await local.close();
     }
