@@ -46,6 +46,8 @@ export { connectRedis, connectTo, redisReady } from './connect.js';
 export { replicaAcknowledgement } from './durability.js';
 export type { Durability, ReplicaAcknowledgementOptions } from './durability.js';
 export { permanentConnectionProblem } from './connection-errors.js';
+export { isFailoverError, retryAcrossFailover } from './failover-retry.js';
+export type { FailoverRetryOptions } from './failover-retry.js';
 export { checkRedisSettings, warnAboutRedisSettings } from './settings-check.js';
 export type { RedisSettingsCheck } from './settings-check.js';
 export type { RedisClient } from './connect.js';

@@ -37,6 +37,20 @@ describe('storeCertificate', () => {
     expect(store.nameStates.get(name)).toMatchObject({ state: 'active', ca: 'first', updatedAt: T0 + 2_000 });
   });
 
+  it('waits out a Redis failover instead of failing the order the CA has already fulfilled', async () => {
+    const { deps, store } = fakeIssuer();
+    const { account } = fakeAccount();
+    const save = deps.store.certificates.save.bind(deps.store.certificates);
+    let refusals = 2;
+    deps.store.certificates.save = async (...args: Parameters<typeof save>) => {
+      if (refusals-- > 0) throw new Error('Connection is closed.');
+      return save(...args);
+    };
+    await storeCertificate([issuedCertificate(name, 'ecdsa', T0)], { name, caName: 'first', account }, deps, silentLogger);
+    expect(store.saved).toHaveLength(1);
+    expect(store.nameStates.get(name)).toMatchObject({ state: 'active' });
+  });
+
   it('saves an ECDSA certificate alone when only ECDSA is ordered', async () => {
     const { deps, store } = fakeIssuer();
     const { account } = fakeAccount();

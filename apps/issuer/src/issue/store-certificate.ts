@@ -2,6 +2,7 @@ import { ariCertificateId, type IssuedCertificate } from '@certfleet/acme';
 import type { Logger } from '@certfleet/observability';
 import { renewalTime } from '@certfleet/renewal';
 import type { IssueJobDeps, OrderingAccount } from './deps.js';
+import { writeWithinOrder } from './order-writes.js';
 import { scheduleByAriInBackground } from './schedule.js';
 
 /**
@@ -21,19 +22,19 @@ export async function storeCertificate(
   if (!main) throw new Error('no certificate was issued');
   const ariId = safely(() => ariCertificateId(main.chainPem));
   const lifetime = { notBefore: main.notBefore, notAfter: Math.min(main.notAfter, rsa?.notAfter ?? Number.POSITIVE_INFINITY) };
-  await deps.store.certificates.save(
-    {
-      ...main,
-      name,
-      issuedAt,
-      ca: caName,
-      ariId,
-      rsa: rsa ? { chainPem: rsa.chainPem, keyPem: rsa.keyPem, serial: rsa.serial, notAfter: rsa.notAfter } : undefined,
-    },
-    renewalTime({ name, ...lifetime }, deps.renewFraction),
-  );
+  // The CA has issued: a failover now must not lose the certificate or cause a second order.
+  const record = {
+    ...main,
+    name,
+    issuedAt,
+    ca: caName,
+    ariId,
+    rsa: rsa ? { chainPem: rsa.chainPem, keyPem: rsa.keyPem, serial: rsa.serial, notAfter: rsa.notAfter } : undefined,
+  };
+  const renewAt = renewalTime({ name, ...lifetime }, deps.renewFraction);
+  await writeWithinOrder(() => deps.store.certificates.save(record, renewAt));
   if (ariId) scheduleByAriInBackground(at.account, ariId, name, lifetime, issuedAt, deps, log);
-  await deps.store.nameStates.markActive(name, caName, issuedAt);
+  await writeWithinOrder(() => deps.store.nameStates.markActive(name, caName, issuedAt));
   return { main, issuedAt };
 }
 
