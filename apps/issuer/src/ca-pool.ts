@@ -16,7 +16,10 @@ export interface CaHandle {
  * The CAs in the order they are tried. Accounts open lazily (a CA that is down at start-up
  * does not stop the issuer) and again after a failure to open.
  */
-export function createCaPool(cas: readonly CaConfig[], deps: { store: Store; logger: Logger }): CaHandle[] {
+export function createCaPool(
+  cas: readonly CaConfig[],
+  deps: { store: Store; logger: Logger; ariMinRetryMs?: number | undefined },
+): CaHandle[] {
   return cas.map((config) => {
     let opening: Promise<AcmeAccount> | undefined;
     const open = async () => {
@@ -27,6 +30,7 @@ export function createCaPool(cas: readonly CaConfig[], deps: { store: Store; log
         accountUrl: record.url,
         email: config.email,
         eab: config.eab,
+        ariMinRetryMs: deps.ariMinRetryMs,
       });
       if (!record.url) await deps.store.secrets.setAccountUrl(config.directoryUrl, account.accountUrl);
       deps.logger.info({ ca: config.name, directory: redactUrl(config.directoryUrl), account: account.accountUrl }, 'ACME account ready');

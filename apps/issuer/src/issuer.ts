@@ -34,7 +34,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
   });
   // Certificate and account keys are sealed with it before they reach Redis (CERTFLEET_KEK_FILE).
   const store = createStore(redis, config.prefix, { durability, keyring: createKeyring(config.dataKeys) });
-  const cas = createCaPool(config.cas, { store, logger });
+  const cas = createCaPool(config.cas, { store, logger, ariMinRetryMs: config.ariMinRetryMs });
   // Open the first CA's account now, so a misconfiguration shows at start-up; the others open on first use.
   await cas[0]?.account();
 

@@ -52,6 +52,8 @@ export interface AcmeAccountOptions {
    * waits. Pebble answers in milliseconds; Let's Encrypt in about a second.
    */
   poll?: { minMs: number; maxMs: number; attempts: number };
+  /** The least time before renewalInfo is asked again, whatever the CA's Retry-After (default a minute). */
+  ariMinRetryMs?: number | undefined;
 }
 
 /**
@@ -65,6 +67,7 @@ export class AcmeAccount {
     private readonly client: acme.Client,
     readonly directoryUrl: string,
     readonly accountUrl: string,
+    private readonly ariMinRetryMs: number | undefined,
   ) {}
 
   /** Whether the CA's directory has `renewalInfo` (RFC 9773). */
@@ -96,7 +99,10 @@ export class AcmeAccount {
     return {
       start,
       end,
-      retryAfterMs: clampRetryAfter(parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : String(retryAfter ?? ''), Date.now())),
+      retryAfterMs: clampRetryAfter(
+        parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : String(retryAfter ?? ''), Date.now()),
+        this.ariMinRetryMs,
+      ),
       explanationUrl: body.explanationURL,
     };
   }
@@ -148,7 +154,7 @@ export class AcmeAccount {
         if (!hasAccountUrl(client)) throw error;
       }
     }
-    return new AcmeAccount(client, options.directoryUrl, client.getAccountUrl());
+    return new AcmeAccount(client, options.directoryUrl, client.getAccountUrl(), options.ariMinRetryMs);
   }
 
   /**

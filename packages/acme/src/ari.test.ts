@@ -21,5 +21,7 @@ describe('clampRetryAfter', () => {
     expect(clampRetryAfter(1_000)).toBe(60_000);
     expect(clampRetryAfter(10 * 86_400_000)).toBe(86_400_000);
     expect(clampRetryAfter(21_600_000)).toBe(21_600_000);
+    expect(clampRetryAfter(1_000, 5_000)).toBe(5_000);
+    expect(clampRetryAfter(undefined, 5_000)).toBe(21_600_000);
   });
 });

@@ -23,8 +23,13 @@ export function ariCertificateId(chainPem: string): string {
   return `${Buffer.from(aki, 'hex').toString('base64url')}.${Buffer.from(leaf.serialNumber, 'hex').toString('base64url')}`;
 }
 
-export function clampRetryAfter(ms: number | undefined): number {
-  return Math.min(DAY, Math.max(MINUTE, ms ?? 6 * 3_600_000));
+/**
+ * How long until renewalInfo is asked again: the CA's Retry-After (6 h when it gives none),
+ * at least `floorMs` (a minute unless the operator set ISSUER_ARI_MIN_RETRY: a CA's "1 s" must
+ * not turn every issuer into a poller) and at most a day (RFC 9773 4.3).
+ */
+export function clampRetryAfter(ms: number | undefined, floorMs = MINUTE): number {
+  return Math.min(DAY, Math.max(floorMs, ms ?? 6 * 3_600_000));
 }
 
 /**

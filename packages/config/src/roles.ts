@@ -237,6 +237,7 @@ const issuer = {
   ISSUER_RENEW_FRACTION: pattern('a fraction between 0 and 1, e.g. 0.33', /^0?\.\d+$/).default('0.3333'),
   RENEW_IDLE_AFTER: duration(1_000, 3_650 * 86_400_000).default('30d'),
   ISSUER_ARI_POLL_TICK: duration(100, 3_600_000).default('30s'),
+  ISSUER_ARI_MIN_RETRY: duration(1_000, 86_400_000).default('1m'),
   ISSUER_METRICS_PORT: port().optional(),
   /** Formerly ISSUER_METRICS_BIND_ADDRESS (whose default was 0.0.0.0). */
   ISSUER_METRICS_BIND: ipAddress().default(PRIVATE_BIND).formerly('ISSUER_METRICS_BIND_ADDRESS', ipAddress()),
@@ -257,6 +258,8 @@ export interface IssuerConfig extends CommonConfig, AtRestConfig {
   idleAfterMs: number;
   /** How often the due slice of ARI polls (renewalInfo asked again, as its Retry-After said) is read. */
   ariPollTickMs: number;
+  /** The least time before a certificate's renewalInfo is asked again, whatever the CA's Retry-After says. */
+  ariMinRetryMs: number;
   /** Where `/metrics` is served; unset = not served. */
   metricsPort: number | undefined;
   /** The address `/metrics` listens on: loopback unless set. */
@@ -278,6 +281,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     renewFraction: Number(e.ISSUER_RENEW_FRACTION),
     idleAfterMs: e.RENEW_IDLE_AFTER,
     ariPollTickMs: e.ISSUER_ARI_POLL_TICK,
+    ariMinRetryMs: e.ISSUER_ARI_MIN_RETRY,
     metricsPort: e.ISSUER_METRICS_PORT,
     metricsBindAddress: e.ISSUER_METRICS_BIND,
     policy: loadPolicyConfig(env, warnings),
