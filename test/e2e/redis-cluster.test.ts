@@ -11,7 +11,7 @@ import { startNamedUpstream, type NamedUpstream } from '../support/upstream.js';
 import { until } from '../support/wait.js';
 
 /** Pebble's certificates live this long here, so an ARI renewal happens while the other flows run. */
-const VALIDITY_SECONDS = 60;
+const VALIDITY_SECONDS = 30;
 /** Certificates per registered domain: the third order for one domain is refused within the test. */
 const DOMAIN_BUDGET = 2;
 const HOUR = 3_600_000;

@@ -1,20 +1,20 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The end-to-end files that wait on real time (certificate lifetimes, token buckets, a CA's
- * Retry-After, the one-minute floor of an ARI re-poll), mostly idle; longest first (measured
- * on the loaded 2-core machine: 80, 77, 55-75, 49, 43 and 42 s). Started first, they no longer
- * add their minutes to the end of a run; vitest's own order (longest first from its cache) only
+ * The end-to-end files that take longest, mostly waiting on real time (certificate lifetimes,
+ * token buckets, a CA's Retry-After), and edge-proxy, the busiest; longest first (measured on the
+ * loaded 2-core machine: 79, 73, 64, 48, 47, 44, 36-48, 35 s). Started first, they no longer add
+ * their minutes to the end of a run; vitest's own order (longest first from its cache) only
  * knows them after a first run, and CI starts from a fresh clone.
  */
 const WAITS_ON_REAL_TIME = [
   'renewal-ari',
-  'renewal-ari-poll',
-  'redis-cluster',
-  'renewal',
+  'edge-proxy',
   'issuance-faults',
   'issuance-budget',
   'renewal-backlog',
+  'renewal',
+  'redis-cluster',
   'redis-sentinel',
 ];
 
