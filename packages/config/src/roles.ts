@@ -13,6 +13,7 @@ import { loadConnectionLimitsConfig, type ConnectionLimitsConfig } from './conne
 import { redactUrl } from './redact.js';
 import { certCacheBounds } from './cert-cache.js';
 import { redisSpec, redisTargetOf, type RedisTarget } from './redis-config.js';
+import { loadWebhookConfig, type WebhookConfig } from './webhook-config.js';
 
 /**
  * Where metrics and the dashboard listen unless told otherwise: loopback. They are for the
@@ -262,6 +263,8 @@ export interface IssuerConfig extends CommonConfig, AtRestConfig {
   /** The address `/metrics` listens on: loopback unless set. */
   metricsBindAddress: string;
   policy: PolicyConfig;
+  /** Where events are delivered (the issuer runs the delivery worker); undefined = no webhooks. */
+  webhooks: WebhookConfig | undefined;
 }
 
 export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
@@ -281,6 +284,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     metricsPort: e.ISSUER_METRICS_PORT,
     metricsBindAddress: e.ISSUER_METRICS_BIND,
     policy: loadPolicyConfig(env, warnings),
+    webhooks: loadWebhookConfig(env, warnings),
   };
 }
 
@@ -298,12 +302,20 @@ export interface RenewerConfig extends CommonConfig {
   retryMs: number;
   /** Most renewals enqueued by one tick; the rest wait for the next. */
   batch: number;
+  /** `certificate.expiring` events are published by the renewer's tick; undefined = no webhooks. */
+  webhooks: WebhookConfig | undefined;
 }
 
 export function loadRenewerConfig(env: NodeJS.ProcessEnv): RenewerConfig {
   const warnings: string[] = [];
   const e = parseEnv(renewer, env, warnings);
-  return { ...commonOf(e, warnings), tickMs: e.RENEW_TICK, retryMs: e.RENEW_RETRY, batch: e.RENEW_BATCH };
+  return {
+    ...commonOf(e, warnings),
+    tickMs: e.RENEW_TICK,
+    retryMs: e.RENEW_RETRY,
+    batch: e.RENEW_BATCH,
+    webhooks: loadWebhookConfig(env, warnings),
+  };
 }
 
 const dashboard = {
@@ -323,6 +335,8 @@ export interface DashboardConfig extends CommonConfig {
   token: string;
   /** Also retries, cleans, promotes, pauses...; unset = nobody can change the queues from the dashboard. */
   adminToken: string | undefined;
+  /** Hostname events the dashboard's API publishes (created, deleted); undefined = no webhooks. */
+  webhooks: WebhookConfig | undefined;
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
@@ -340,6 +354,7 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     bindAddress: e.DASHBOARD_BIND,
     token: e.DASHBOARD_TOKEN,
     adminToken: e.DASHBOARD_ADMIN_TOKEN,
+    webhooks: loadWebhookConfig(env, warnings),
   };
 }
 
