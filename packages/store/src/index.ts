@@ -19,6 +19,7 @@ import { createRouteStore, subscribeRouteChanged } from './routes.js';
 import { createServedNameStore } from './served.js';
 import { createSharedSecretStore } from './shared-secrets.js';
 import { createTicketKeyStore } from './ticket-keys.js';
+import { createExpiryWatch } from './expiry-watch.js';
 
 export { budgetKeys, redisKeys } from './keys.js';
 export type { BudgetKeys, RedisKeys } from './keys.js';
@@ -49,6 +50,7 @@ export { permanentConnectionProblem } from './connection-errors.js';
 export { checkRedisSettings, warnAboutRedisSettings } from './settings-check.js';
 export type { RedisSettingsCheck } from './settings-check.js';
 export type { RedisClient } from './connect.js';
+export type { ExpiringCertificate, ExpiryWatch } from './expiry-watch.js';
 
 export interface StoreOptions {
   /**
@@ -83,6 +85,8 @@ export function createStore(redis: RedisClient, prefix: string, options: StoreOp
     routes: createRouteStore(redis, keys),
     ticketKeys: createTicketKeyStore(redis, keys, sealed),
     leases: createLeaseStore(redis, keys),
+    /** The renewer's walk of the inventory for `certificate.expiring` webhooks. */
+    expiryWatch: createExpiryWatch(redis, keys),
     /** The fleet's token buckets (CA budgets, new-name limits) over this store's connection. */
     budgets: createTokenBuckets(redis),
     /**

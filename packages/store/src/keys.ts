@@ -81,6 +81,8 @@ export function redisKeys(prefix: string) {
       accounts: `${prefix}:acme-account:*`,
       alpnChallenges: `${prefix}:alpn-challenge:*`,
     },
+    /** String: how far the renewer's `certificate.expiring` walk of the inventory got (a notAfter, ms). */
+    webhookExpiringEdge: `${prefix}:webhook-expiring-edge`,
     /** Prefix handed to BullMQ for its queues; the `{queue}` hash tag keeps a queue in one Cluster slot. */
     queuePrefix: `${prefix}:{queue}`,
   } as const;
