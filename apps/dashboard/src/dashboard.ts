@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DashboardConfig } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
-import { createIssueQueue } from '@certfleet/queue';
+import { createIssueQueue, createWebhookQueue } from '@certfleet/queue';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
 import { createTokenCheck } from './access.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
@@ -30,6 +30,8 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   void warnAboutRedisSettings(redis, logger);
   const store = createStore(redis, config.prefix);
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
+  // Webhook deliveries that failed (given up after 24 h of retries) are looked at and retried here.
+  const webhookQueue = createWebhookQueue({ connection: redis, prefix: store.queuePrefix });
 
   const app = Fastify({ logger: false });
   const throttle = createLoginThrottle({
@@ -43,8 +45,8 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   );
 
   // bull-board's read-only mode is per queue adapter, so each kind of access has its own board.
-  await mountBoard(app, queue, '/queues', { readOnly: true });
-  if (config.adminToken) await mountBoard(app, queue, ADMIN_BOARD_PATH, { readOnly: false });
+  await mountBoard(app, [queue, webhookQueue], '/queues', { readOnly: true });
+  if (config.adminToken) await mountBoard(app, [queue, webhookQueue], ADMIN_BOARD_PATH, { readOnly: false });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get<{ Querystring: { offset?: string; limit?: string } }>('/api/certificates', async (request) => {
@@ -61,15 +63,19 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
     async close() {
       await app.close();
       await queue.close();
+      await webhookQueue.close();
       redis.disconnect();
     },
   };
 }
 
-/** A bull-board for `queue` at `prefix`; with `readOnly`, its queues and jobs can be looked at, not changed. */
-async function mountBoard(app: FastifyInstance, queue: Queue, prefix: string, options: { readOnly: boolean }): Promise<void> {
+/** A bull-board for `queues` at `prefix`; with `readOnly`, its queues and jobs can be looked at, not changed. */
+async function mountBoard(app: FastifyInstance, queues: Queue[], prefix: string, options: { readOnly: boolean }): Promise<void> {
   const board = new FastifyAdapter();
-  createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: options.readOnly })], serverAdapter: board });
+  createBullBoard({
+    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: options.readOnly })),
+    serverAdapter: board,
+  });
   board.setBasePath(prefix);
   await app.register(board.registerPlugin(), { prefix });
 }

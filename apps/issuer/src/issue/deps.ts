@@ -3,6 +3,7 @@ import type { TokenBuckets } from '@certfleet/budget';
 import type { CaConfig } from '@certfleet/config';
 import type { Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
+import type { HostnameEventSink } from '@certfleet/webhooks';
 import type {
   CertificateStore,
   NameStateStore,
@@ -58,4 +59,9 @@ export interface IssueJobDeps {
   idleAfterMs: number;
   /** Told of each certificate retired at renewal (counted in the issuer's metrics). */
   onRetired?: (kind: RetirementKind) => void;
+  /**
+   * Where the job's outcome is published (issued, renewed, failed, retired) for webhooks; never
+   * throws. Keys make a retried job's events the same events (see `eventId`). Default: none.
+   */
+  events?: HostnameEventSink;
 }
