@@ -6,7 +6,8 @@ import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs
 import { createIssueWorker } from '@certfleet/queue';
 import { createKeyring } from '@certfleet/sealing';
 import { connectTo, createStore, replicaAcknowledgement, warnAboutRedisSettings } from '@certfleet/store';
-import { describeFromStore, openWebhooks } from '@certfleet/webhooks';
+import { describeHostname } from '@certfleet/hostnames';
+import { openWebhooks } from '@certfleet/webhooks';
 import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
 import { runIssueJob } from './issue-job.js';
@@ -60,7 +61,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
         connection: redis,
         prefix: store.queuePrefix,
         config: config.webhooks,
-        describe: describeFromStore(store),
+        describe: (name) => describeHostname(store, name),
         logger,
         deliver: { registry },
       })

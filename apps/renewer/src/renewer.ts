@@ -3,7 +3,8 @@ import { errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { runRenewalTick } from '@certfleet/renewal';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
-import { describeFromStore, openWebhooks, publishExpiring } from '@certfleet/webhooks';
+import { describeHostname } from '@certfleet/hostnames';
+import { openWebhooks, publishExpiring } from '@certfleet/webhooks';
 
 /**
  * The renewer: on every tick, enqueues renewals for the certificates that are due. Any number
@@ -23,7 +24,7 @@ export async function startRenewer(config: RenewerConfig, logger: Logger, clock:
         connection: redis,
         prefix: store.queuePrefix,
         config: config.webhooks,
-        describe: describeFromStore(store),
+        describe: (name) => describeHostname(store, name),
         logger,
       })
     : undefined;

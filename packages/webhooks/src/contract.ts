@@ -1,23 +1,34 @@
+import type { HostnameObject } from '@certfleet/hostnames';
+
+export type { HostnameEventSink, HostnameEventType, HostnameObject } from '@certfleet/hostnames';
+
+/** Reads one hostname's object now (`describeHostname` of `@certfleet/hostnames`); null when certfleet knows nothing of it. */
+export type DescribeHostname = (hostname: string) => Promise<HostnameObject | null>;
+
 /**
- * The issue-13 contract as this package uses it. These mirror `@certfleet/hostnames` (the api
- * branch's service module) until it is merged; then they are imported from there.
+ * The event's data for a name certfleet no longer knows (deleted with purge): the object of a
+ * retired name with nothing left, so that every event carries a hostname object of one shape.
  */
-export type HostnameEventType =
-  | 'hostname.created'
-  | 'hostname.deleted'
-  | 'certificate.issued'
-  | 'certificate.renewed'
-  | 'certificate.failed'
-  | 'certificate.retired'
-  | 'certificate.expiring';
-
-/** Implemented here; called by the hostname service, the issuer and the renewer. Never throws. */
-export interface HostnameEventSink {
-  publish(type: HostnameEventType, hostname: string, key?: string): Promise<void>;
+export function forgottenHostname(hostname: string): HostnameObject {
+  return {
+    hostname,
+    status: 'retired',
+    certificate: {
+      status: 'none',
+      serial: null,
+      not_before: null,
+      not_after: null,
+      issuer: null,
+      key_types: [],
+      renewal_at: null,
+      last_renewed_at: null,
+    },
+    validation_errors: [],
+    hold: null,
+    cooldown_until: null,
+    custom_metadata: null,
+    upstream: null,
+    created_at: null,
+    updated_at: null,
+  };
 }
-
-/** The hostname object of the API, as `describeHostname` gives it; carried as the event's data. */
-export type HostnameData = { hostname: string } & Record<string, unknown>;
-
-/** Reads one hostname's object now; null when certfleet knows nothing of it (e.g. purged). */
-export type DescribeHostname = (hostname: string) => Promise<HostnameData | null>;

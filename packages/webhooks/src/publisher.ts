@@ -2,7 +2,13 @@ import type { Queue } from 'bullmq';
 import { redactUrl } from '@certfleet/config';
 import { errorMessage, type Logger } from '@certfleet/observability';
 import { WEBHOOK_JOB, webhookJobId, type WebhookJobData } from '@certfleet/queue';
-import type { DescribeHostname, HostnameData, HostnameEventSink, HostnameEventType } from './contract.js';
+import {
+  type DescribeHostname,
+  forgottenHostname,
+  type HostnameEventSink,
+  type HostnameEventType,
+  type HostnameObject,
+} from './contract.js';
 import { eventId, receiverId } from './event-id.js';
 
 /** The JSON body every receiver gets. */
@@ -11,7 +17,7 @@ export interface WebhookEvent {
   type: HostnameEventType;
   /** When the event was published (ISO 8601); a retried delivery keeps it. */
   created_at: string;
-  data: HostnameData;
+  data: HostnameObject;
 }
 
 export interface WebhookPublisherOptions {
@@ -38,7 +44,7 @@ export function createWebhookPublisher(options: WebhookPublisherOptions): Hostna
       const id = eventId(type, hostname, key);
       const log = options.logger.child({ domain: hostname, eventId: id, event: type });
       try {
-        const data = (await options.describe(hostname)) ?? { hostname };
+        const data = (await options.describe(hostname)) ?? forgottenHostname(hostname);
         const event: WebhookEvent = { id, type, created_at: new Date(clock()).toISOString(), data };
         const body = JSON.stringify(event);
         await options.queue.addBulk(

@@ -3,7 +3,7 @@ import type { TokenBuckets } from '@certfleet/budget';
 import type { CaConfig } from '@certfleet/config';
 import type { Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
-import type { HostnameEventSink } from '@certfleet/webhooks';
+import type { HostnameEventSink } from '@certfleet/hostnames';
 import type {
   CertificateStore,
   NameStateStore,
