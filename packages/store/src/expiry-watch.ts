@@ -1,33 +1,40 @@
 import type { RedisClient } from './connect.js';
 import type { RedisKeys } from './keys.js';
 
-/** A certificate entering the expiry window. */
+/** A certificate in the expiry window. */
 export interface ExpiringCertificate {
   name: string;
   notAfter: number;
 }
 
 /**
- * Walks the inventory (name -> notAfter) forward in notAfter order for `certificate.expiring`
- * webhooks, remembering how far it got (`webhook-expiring-edge`): each tick reads only the
- * certificates that entered the window since the last one, so its cost grows with what newly
- * expires, not with the inventory. A renewed certificate has a later notAfter and is met again
- * when that one enters the window: one event per (name, notAfter).
+ * What the renewer's `certificate.expiring` scan reads and remembers: the inventory (name ->
+ * notAfter) in notAfter order, which certificates were announced (`webhook-expiring-sent`,
+ * name -> the notAfter announced: one event per name and notAfter), and where a scan that ran
+ * out of its batch goes on (`webhook-expiring-cursor`).
  */
 export interface ExpiryWatch {
-  /** How far the walk got (a notAfter, ms); undefined before the first walk. */
-  edge(): Promise<number | undefined>;
+  /** Where the last scan stopped (a notAfter, ms); undefined when it reached the window's end. */
+  cursor(): Promise<number | undefined>;
+  setCursor(cursor: number | undefined): Promise<void>;
   /** Certificates with notAfter in (from, to], soonest first, at most `limit`. */
   between(from: number, to: number, limit: number): Promise<ExpiringCertificate[]>;
-  /** Records that everything up to `edge` was looked at. */
-  advance(edge: number): Promise<void>;
+  /** For each name, the notAfter announced last, or null. */
+  announced(names: readonly string[]): Promise<(number | null)[]>;
+  markAnnounced(entries: readonly ExpiringCertificate[]): Promise<void>;
+  /** Forgets announcements of certificates that expired before `now` (keeps the set as small as the window). */
+  forgetExpired(now: number): Promise<void>;
 }
 
 export function createExpiryWatch(redis: RedisClient, keys: RedisKeys): ExpiryWatch {
   return {
-    async edge() {
-      const value = await redis.get(keys.webhookExpiringEdge);
+    async cursor() {
+      const value = await redis.get(keys.webhookExpiringCursor);
       return value === null ? undefined : Number(value);
+    },
+    async setCursor(cursor) {
+      if (cursor === undefined) await redis.unlink(keys.webhookExpiringCursor);
+      else await redis.set(keys.webhookExpiringCursor, String(cursor));
     },
     async between(from, to, limit) {
       const flat = await redis.zrangebyscore(keys.inventory, `(${from}`, to, 'WITHSCORES', 'LIMIT', 0, limit);
@@ -35,8 +42,17 @@ export function createExpiryWatch(redis: RedisClient, keys: RedisKeys): ExpiryWa
       for (let i = 0; i + 1 < flat.length; i += 2) out.push({ name: flat[i] as string, notAfter: Number(flat[i + 1]) });
       return out;
     },
-    async advance(edge) {
-      await redis.set(keys.webhookExpiringEdge, String(edge));
+    async announced(names) {
+      if (names.length === 0) return [];
+      const scores = await redis.zmscore(keys.webhookExpiringSent, ...names);
+      return scores.map((score) => (score === null ? null : Number(score)));
+    },
+    async markAnnounced(entries) {
+      if (entries.length === 0) return;
+      await redis.zadd(keys.webhookExpiringSent, ...entries.flatMap((e) => [e.notAfter, e.name]));
+    },
+    async forgetExpired(now) {
+      await redis.zremrangebyscore(keys.webhookExpiringSent, '-inf', `(${now}`);
     },
   };
 }

@@ -93,8 +93,10 @@ export function redisKeys(prefix: string) {
       accounts: `${prefix}:acme-account:*`,
       alpnChallenges: `${prefix}:alpn-challenge:*`,
     },
-    /** String: how far the renewer's `certificate.expiring` walk of the inventory got (a notAfter, ms). */
-    webhookExpiringEdge: `${prefix}:webhook-expiring-edge`,
+    /** Sorted set: name -> the notAfter its `certificate.expiring` webhook was published for (one event per name and notAfter). */
+    webhookExpiringSent: `${prefix}:webhook-expiring-sent`,
+    /** String: where the renewer's `certificate.expiring` scan of the inventory goes on (a notAfter, ms); absent = from now. */
+    webhookExpiringCursor: `${prefix}:webhook-expiring-cursor`,
     /** Prefix handed to BullMQ for its queues; the `{queue}` hash tag keeps a queue in one Cluster slot. */
     queuePrefix: `${prefix}:{queue}`,
   } as const;

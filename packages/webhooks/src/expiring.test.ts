@@ -8,18 +8,26 @@ const NOW = Date.UTC(2026, 11, 2);
 
 /** The inventory in memory, with the walk's edge. */
 function fakeInventory(entries: Record<string, number>) {
-  let edge: number | undefined;
+  let cursor: number | undefined;
+  const sent = new Map<string, number>();
   const watch: ExpiryWatch = {
-    edge: async () => edge,
+    cursor: async () => cursor,
+    setCursor: async (value) => {
+      cursor = value;
+    },
+    announced: async (names) => names.map((name) => sent.get(name) ?? null),
+    markAnnounced: async (entries) => {
+      for (const e of entries) sent.set(e.name, e.notAfter);
+    },
+    forgetExpired: async (now) => {
+      for (const [name, notAfter] of sent) if (notAfter < now) sent.delete(name);
+    },
     between: async (from, to, limit) =>
       Object.entries(entries)
         .map(([name, notAfter]): ExpiringCertificate => ({ name, notAfter }))
         .filter((e) => e.notAfter > from && e.notAfter <= to)
         .sort((a, b) => a.notAfter - b.notAfter)
         .slice(0, limit),
-    advance: async (value) => {
-      edge = value;
-    },
   };
   const retired = new Set<string>();
   const certificates = {
@@ -32,7 +40,7 @@ function fakeInventory(entries: Record<string, number>) {
       published.push([type, hostname, key]);
     },
   };
-  return { entries, watch, certificates, events, published, retired };
+  return { entries, watch, certificates, events, published, retired, sent };
 }
 
 const scan = (inv: ReturnType<typeof fakeInventory>, now: number, batch = 100) =>
@@ -64,13 +72,30 @@ describe('the certificate.expiring scan', () => {
     expect(await scan(inv, NOW)).toEqual(['kept']);
   });
 
-  it('walks a window larger than a batch page by page, re-reading ties at a page edge', async () => {
+  it('announces a certificate issued already inside the window (a lifetime shorter than the window)', async () => {
+    const inv = fakeInventory({});
+    expect(await scan(inv, NOW)).toEqual([]);
+    inv.entries.short = NOW + 2 * DAY;
+    expect(await scan(inv, NOW + 1_000)).toEqual(['short']);
+    expect(await scan(inv, NOW + 2_000)).toEqual([]);
+  });
+
+  it('reads a window larger than a batch page by page, ties at a page edge found already announced', async () => {
     const inv = fakeInventory({ a: NOW + DAY, b: NOW + 2 * DAY, c: NOW + 2 * DAY, d: NOW + 3 * DAY });
     expect(await scan(inv, NOW, 2)).toEqual(['a', 'b']);
-    // c shares b's notAfter: read again with it (b's event has the same id: not queued twice).
-    expect(await scan(inv, NOW, 2)).toEqual(['b', 'c']);
+    // c shares b's notAfter: read again with it, b is not published twice.
+    expect(await scan(inv, NOW, 2)).toEqual(['c']);
     expect(await scan(inv, NOW, 2)).toEqual(['d']);
     expect(await scan(inv, NOW, 2)).toEqual([]);
+    expect(inv.published.map((p) => p[1])).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('forgets announcements once their certificate expired', async () => {
+    const inv = fakeInventory({ a: NOW + DAY });
+    await scan(inv, NOW);
+    expect(inv.sent.size).toBe(1);
+    await scan(inv, NOW + DAY + 1);
+    expect(inv.sent.size).toBe(0);
   });
 
   it('does not stall on a full page of one notAfter', async () => {
