@@ -4,10 +4,16 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DashboardConfig } from '@certfleet/config';
-import { errorMessage, type Logger } from '@certfleet/observability';
+import { createHostnameService, describeHostname } from '@certfleet/hostnames';
+import { createRegistry, errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue, createWebhookQueue } from '@certfleet/queue';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
+import { openWebhooks } from '@certfleet/webhooks';
 import { createTokenCheck } from './access.js';
+import { registerApi } from './api/api.js';
+import { createApiAuth } from './api/auth.js';
+import { apiRequestCounter } from './api/metrics.js';
+import { createApiRateLimit } from './api/rate-limit.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
 import { createLoginThrottle } from './login-throttle.js';
 
@@ -33,7 +39,8 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   // Webhook deliveries that failed (given up after 24 h of retries) are looked at and retried here.
   const webhookQueue = createWebhookQueue({ connection: redis, prefix: store.queuePrefix });
 
-  const app = Fastify({ logger: false });
+  // A hostname in an API path may be 253 characters (Fastify's default stops at 100); longer ones get a 400 that says why.
+  const app = Fastify({ logger: false, maxParamLength: 1024 });
   const throttle = createLoginThrottle({
     maxFailures: MAX_FAILED_LOGINS,
     windowMs: FAILED_LOGIN_WINDOW_MS,
@@ -47,6 +54,27 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   // bull-board's read-only mode is per queue adapter, so each kind of access has its own board.
   await mountBoard(app, [queue, webhookQueue], '/queues', { readOnly: true });
   if (config.adminToken) await mountBoard(app, [queue, webhookQueue], ADMIN_BOARD_PATH, { readOnly: false });
+
+  // The dashboard's metrics (its /metrics endpoint is served by the observability work).
+  const registry = createRegistry('dashboard');
+  // hostname.created / hostname.deleted from the API; the issuer role delivers them.
+  const webhooks = config.webhooks
+    ? await openWebhooks({
+        connection: redis,
+        prefix: store.queuePrefix,
+        config: config.webhooks,
+        describe: (name) => describeHostname(store, name),
+        logger,
+      })
+    : undefined;
+  await registerApi(app, {
+    service: createHostnameService({ store, queue, logger, ...(webhooks ? { events: webhooks.events } : {}) }),
+    auth: createApiAuth(config.api),
+    rateLimit: createApiRateLimit(config.api.rateLimit),
+    throttle,
+    logger,
+    requests: apiRequestCounter(registry),
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get<{ Querystring: { offset?: string; limit?: string } }>('/api/certificates', async (request) => {
@@ -64,6 +92,7 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
       await app.close();
       await queue.close();
       await webhookQueue.close();
+      await webhooks?.close();
       redis.disconnect();
     },
   };

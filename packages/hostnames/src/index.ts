@@ -30,3 +30,7 @@ export type {
   ListOptions,
 } from './contract.js';
 export { HostnameConflictError, HostnameError, HostnameNotFoundError, InvalidInputError } from './errors.js';
+export { createHostnameService } from './service.js';
+export type { HostnameServiceDeps, Provisioner, ServiceStore } from './service.js';
+export { componentSchemas } from './json-schema.js';
+export { parseInput } from './input.js';
