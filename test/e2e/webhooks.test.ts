@@ -8,14 +8,15 @@ import { createStore } from '@certfleet/store';
 import { createLogger } from '@certfleet/observability';
 import { createWebhookPublisher, eventId, receiverId, verifySignature, type WebhookEvent } from '@certfleet/webhooks';
 import { hideRenewalInfo } from '../support/acme-proxy.js';
-import { cli, metric } from '../support/certfleet.js';
-import { freePort } from '../support/processes.js';
+import { cli, metric, startRole } from '../support/certfleet.js';
+import { freePort, type Proc } from '../support/processes.js';
 import { queueConnection } from '../support/queue.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
 
 const SECRET = 'a-webhook-secret-for-the-e2e-test';
+const API_TOKEN = 'an-api-token-for-the-webhook-tests';
 
 /** One delivery as a receiver saw it: what it answered, and whether the signature held. */
 interface Received {
@@ -69,6 +70,8 @@ type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 describe('signed webhooks', () => {
   let stack: Stack;
   let redis: Redis;
+  let dashboard: Proc;
+  let dashboardPort: number;
   let metricsPort: number;
   let ok: Receiver;
   let flaky: Receiver;
@@ -108,9 +111,20 @@ describe('signed webhooks', () => {
       beforeRoles: async ({ proxy }) => hideRenewalInfo(proxy),
     });
     redis = new Redis(stack.redis.port, '127.0.0.1');
+    // The hostname API publishes hostname.created / hostname.deleted.
+    dashboardPort = await freePort();
+    dashboard = await startRole('dashboard', {
+      ...stack.env,
+      ...webhooks,
+      DASHBOARD_PORT: String(dashboardPort),
+      DASHBOARD_BIND: '127.0.0.1',
+      DASHBOARD_TOKEN: 'a-dashboard-token-for-webhook-tests',
+      API_TOKEN,
+    });
   });
   afterAll(async () => {
     redis?.disconnect();
+    await dashboard?.stop();
     await stack?.stop();
     await Promise.all([ok?.close(), flaky?.close(), broken?.close()]);
   });
@@ -153,6 +167,10 @@ describe('signed webhooks', () => {
     // certificate.failed with the CA's reason, once the validation at 127.0.0.2 failed.
     const failed = await until('certificate.failed', () => ok.accepted('certificate.failed', unreachable)[0], 60_000);
     expect(failed.event.data).toMatchObject({ hostname: unreachable, status: 'failed', cooldown_until: expect.any(String) });
+    expect(failed.event.data.validation_errors[0]).toMatchObject({
+      type: expect.stringMatching(/^urn:ietf:params:acme:error:/),
+      detail: expect.stringContaining('127.0.0.2'),
+    });
 
     // certificate.expiring (the window is a day: every 45-second certificate is in it).
     await until('certificate.expiring for both names', () =>
@@ -223,4 +241,29 @@ describe('signed webhooks', () => {
     // The receiver URL's password never reached a log line.
     for (const proc of [...stack.issuers, stack.renewer!]) expect(proc.lines.join('\n')).not.toContain('hunter22');
   }, 180_000);
+
+  it('publishes hostname.created and hostname.deleted from the API, and certificate.issued between them', async () => {
+    const name = 'api-made.example.com';
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(`http://127.0.0.1:${dashboardPort}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${API_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    expect((await api('POST', '/v1/hostnames', { hostname: name, custom_metadata: { customer: 42 } })).status).toBe(201);
+    const created = await until('hostname.created', () => ok.accepted('hostname.created', name)[0]);
+    expect(created.event.data).toMatchObject({ hostname: name, status: 'pending', custom_metadata: { customer: 42 } });
+    expect((await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem)).authorized).toBe(true);
+    await until('certificate.issued', () => ok.accepted('certificate.issued', name)[0], 60_000);
+    expect((await api('DELETE', `/v1/hostnames/${name}`)).status).toBe(200);
+    const deleted = await until('hostname.deleted', () => ok.accepted('hostname.deleted', name)[0]);
+    expect(deleted.event.data).toMatchObject({ hostname: name, status: 'retired' });
+    // Deleting again changes nothing and publishes nothing new; each event reached the receiver once.
+    await api('DELETE', `/v1/hostnames/${name}`);
+    const ids = ok.received.filter((r) => r.event.data.hostname === name).map((r) => r.event.id);
+    expect(ids.length).toBe(new Set(ids).size);
+    // (certificate.expiring may come between, as the renewer's tick falls: not part of this order.)
+    const types = ok.received.filter((r) => r.event.data.hostname === name && r.event.type !== 'certificate.expiring');
+    expect(types.map((r) => r.event.type)).toEqual(['hostname.created', 'certificate.issued', 'hostname.deleted']);
+  }, 120_000);
 });
