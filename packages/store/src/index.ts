@@ -55,6 +55,7 @@ export type { RedisSettingsCheck } from './settings-check.js';
 export type { RedisClient } from './connect.js';
 export type { ExpiringCertificate, ExpiryWatch } from './expiry-watch.js';
 export { HOSTNAME_INDEX_STATUSES, indexStatus } from './hostnames.js';
+export type { CertificateFacts, HostnameFacts } from './hostname-facts.js';
 export type { ExpiringName, HostnameIndexStatus, HostnameRecord, HostnameRegistry, NamePageQuery, StatusInputs } from './hostnames.js';
 export { KEPT_VALIDATION_ERRORS } from './issue-records.js';
 export type { BudgetHoldRecord, IssueRecordStore, ValidationErrorRecord } from './issue-records.js';
