@@ -26,22 +26,51 @@ interface Received {
   eventIdHeader: string | undefined;
 }
 
+/** How a receiver misbehaves, besides answering a status: never answers, redirects, or sends a body without end. */
+type Answer = number | 'hang' | 'redirect' | 'giant';
+
+/** Bytes a giant answer offers: far more than certfleet may read. */
+const GIANT_BYTES = 64 * 1024 * 1024;
+
 /**
  * A receiver on loopback that verifies every signature against the raw body and answers by
  * `answer` (given how many times it saw the event's id before).
  */
-async function startReceiver(answer: (seenBefore: number) => number) {
+async function startReceiver(answer: (seenBefore: number) => Answer) {
   const received: Received[] = [];
+  const misbehaved = { hangs: 0, redirects: 0, giants: 0, giantBytesWritten: 0 };
+  const paths: string[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      paths.push(req.url ?? '');
       const raw = Buffer.concat(chunks);
       const event = JSON.parse(raw.toString()) as WebhookEvent;
       const check = verifySignature(SECRET, req.headers['certfleet-signature'] as string | undefined, raw, 300);
-      const status = answer(received.filter((r) => r.event.id === event.id).length);
+      const how = answer(received.filter((r) => r.event.id === event.id).length);
+      const status = how === 'hang' ? 0 : how === 'redirect' ? 307 : how === 'giant' ? 500 : how;
       received.push({ status, event, signatureValid: check.valid, eventIdHeader: req.headers['certfleet-event-id'] as string | undefined });
-      res.writeHead(status).end();
+      if (how === 'hang') misbehaved.hangs += 1;
+      else if (how === 'redirect') {
+        misbehaved.redirects += 1;
+        res.writeHead(307, { location: `${url}?redirected` }).end();
+      } else if (how === 'giant') {
+        misbehaved.giants += 1;
+        res.writeHead(500);
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        let written = 0;
+        // Writes while the client reads; stops when its buffers are full and it stopped reading.
+        const pump = () => {
+          while (written < GIANT_BYTES) {
+            written += chunk.length;
+            misbehaved.giantBytesWritten += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+      } else res.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -49,9 +78,13 @@ async function startReceiver(answer: (seenBefore: number) => number) {
   return {
     url,
     received,
+    misbehaved,
+    paths,
     /** Events this receiver accepted (answered 2xx), by type and hostname. */
     accepted: (type: string, hostname?: string) =>
-      received.filter((r) => r.status < 300 && r.event.type === type && (hostname === undefined || r.event.data.hostname === hostname)),
+      received.filter(
+        (r) => r.status >= 200 && r.status < 300 && r.event.type === type && (hostname === undefined || r.event.data.hostname === hostname),
+      ),
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(resolve));
@@ -81,7 +114,8 @@ describe('signed webhooks', () => {
     [ok, flaky, broken] = await Promise.all([
       startReceiver(() => 200),
       startReceiver((seenBefore) => (seenBefore === 0 ? 500 : 204)),
-      startReceiver(() => 503),
+      // Each event: no answer at all, then a redirect, then an endless 500 body, then 503s until given up.
+      startReceiver((seenBefore) => (['hang', 'redirect', 'giant'] as const)[seenBefore] ?? 503),
     ]);
     metricsPort = await freePort();
     const webhooks = {
@@ -220,17 +254,31 @@ describe('signed webhooks', () => {
       await queue.close();
     }
 
-    // Every delivery was signed with the secret; each event accepted once per id per receiver.
-    for (const receiver of [ok, flaky, broken]) expect(receiver.received.every((r) => r.signatureValid)).toBe(true);
+    // Every delivery was signed with the secret, and went to the URL configured (no redirect followed);
+    // each event accepted once per id per receiver.
+    for (const receiver of [ok, flaky, broken]) {
+      expect(receiver.received.every((r) => r.signatureValid)).toBe(true);
+      expect(new Set(receiver.paths)).toEqual(new Set(['/hooks']));
+    }
     for (const receiver of [ok, flaky]) {
-      const accepted = receiver.received.filter((r) => r.status < 300).map((r) => r.event.id);
+      const accepted = receiver.received.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.event.id);
       expect(accepted.length).toBe(new Set(accepted).size);
     }
     const flakyFirsts = new Map<string, number>();
     for (const r of flaky.received) if (!flakyFirsts.has(r.event.id)) flakyFirsts.set(r.event.id, r.status);
     expect([...flakyFirsts.values()].every((status) => status === 500)).toBe(true);
-    // The broken receiver saw its events more than once (retried), never accepted one.
+    // The broken receiver saw its events more than once (retried), never accepted one: a hang cut at
+    // WEBHOOK_TIMEOUT, a redirect not followed (nobody came back with ?redirected), a giant body
+    // not read to its end, and 503s.
     expect(broken.received.length).toBeGreaterThan(new Set(broken.received.map((r) => r.event.id)).size);
+    expect(broken.misbehaved.hangs).toBeGreaterThan(0);
+    expect(broken.misbehaved.redirects).toBeGreaterThan(0);
+    expect(broken.misbehaved.giants).toBeGreaterThan(0);
+    expect(broken.misbehaved.giantBytesWritten).toBeLessThan((broken.misbehaved.giants * GIANT_BYTES) / 4);
+    const issuer = stack.issuers[0]!;
+    const failures = issuer.logs('webhook delivery failed; will retry').map((l) => String(l.err));
+    expect(failures.some((err) => err.includes('no answer within 2000 ms'))).toBe(true);
+    expect(failures.some((err) => /answered 307, a redirect .*not followed/.test(err))).toBe(true);
 
     expect(await metric(metricsPort, 'certfleet_webhook_deliveries_total', { result: 'delivered' })).toBeGreaterThanOrEqual(
       2 * idsAtOk.size,
