@@ -17,6 +17,7 @@ import { until } from '../support/wait.js';
 
 const SECRET = 'a-webhook-secret-for-the-e2e-test';
 const API_TOKEN = 'an-api-token-for-the-webhook-tests';
+const DASHBOARD_TOKEN = 'a-dashboard-token-for-webhook-tests';
 
 /** One delivery as a receiver saw it: what it answered, and whether the signature held. */
 interface Received {
@@ -152,7 +153,7 @@ describe('signed webhooks', () => {
       ...webhooks,
       DASHBOARD_PORT: String(dashboardPort),
       DASHBOARD_BIND: '127.0.0.1',
-      DASHBOARD_TOKEN: 'a-dashboard-token-for-webhook-tests',
+      DASHBOARD_TOKEN,
       API_TOKEN,
     });
   });
@@ -250,6 +251,24 @@ describe('signed webhooks', () => {
         [...idsAtOk].every((id) => flaky.received.some((r) => r.event.id === id && r.status === 204)),
       );
       await until('deliveries to the broken receiver given up', async () => (await queue.getJobCountByTypes('failed')) > 0);
+      // ... where an operator sees them: the dashboard's bull-board, with the redacted receiver and the reason.
+      const board = await fetch(
+        `http://127.0.0.1:${dashboardPort}/queues/api/queues?activeQueue=webhooks&status=failed&page=1&jobsPerPage=50`,
+        {
+          headers: { authorization: `Bearer ${DASHBOARD_TOKEN}` },
+        },
+      );
+      expect(board.status).toBe(200);
+      const boardBody = (await board.json()) as {
+        queues: { name: string; counts: Record<string, number>; jobs: { data: { receiverShown: string }; failedReason: string }[] }[];
+      };
+      const webhooksBoard = boardBody.queues.find((q) => q.name === 'webhooks');
+      expect(webhooksBoard?.counts.failed).toBeGreaterThan(0);
+      expect(webhooksBoard?.jobs[0]).toMatchObject({
+        data: { receiverShown: broken.url },
+        failedReason: expect.stringContaining('answered 503'),
+      });
+      expect(JSON.stringify(boardBody)).not.toContain('hunter22');
     } finally {
       await queue.close();
     }
