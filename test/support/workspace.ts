@@ -9,3 +9,6 @@ export { Redis } from 'ioredis';
 export type { StoredCertificate } from '@certfleet/store';
 export { createKeyring, keyIdOf } from '@certfleet/sealing';
 export type { Keyring } from '@certfleet/sealing';
+export { createWebhookQueue } from '@certfleet/queue';
+export { createWebhookPublisher, startWebhookWorker, verifySignature } from '@certfleet/webhooks';
+export { createLogger, createRegistry } from '@certfleet/observability';

@@ -4,10 +4,16 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DashboardConfig } from '@certfleet/config';
-import { errorMessage, type Logger } from '@certfleet/observability';
-import { createIssueQueue } from '@certfleet/queue';
+import { createHostnameService, describeHostname } from '@certfleet/hostnames';
+import { createRegistry, errorMessage, type Logger } from '@certfleet/observability';
+import { createIssueQueue, createWebhookQueue } from '@certfleet/queue';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
+import { openWebhooks } from '@certfleet/webhooks';
 import { createTokenCheck } from './access.js';
+import { registerApi } from './api/api.js';
+import { createApiAuth } from './api/auth.js';
+import { apiRequestCounter } from './api/metrics.js';
+import { createApiRateLimit } from './api/rate-limit.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
 import { createLoginThrottle } from './login-throttle.js';
 
@@ -30,8 +36,11 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   void warnAboutRedisSettings(redis, logger);
   const store = createStore(redis, config.prefix);
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
+  // Webhook deliveries that failed (given up after 24 h of retries) are looked at and retried here.
+  const webhookQueue = createWebhookQueue({ connection: redis, prefix: store.queuePrefix });
 
-  const app = Fastify({ logger: false });
+  // A hostname in an API path may be 253 characters (Fastify's default stops at 100); longer ones get a 400 that says why.
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 1024 } });
   const throttle = createLoginThrottle({
     maxFailures: MAX_FAILED_LOGINS,
     windowMs: FAILED_LOGIN_WINDOW_MS,
@@ -43,8 +52,29 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   );
 
   // bull-board's read-only mode is per queue adapter, so each kind of access has its own board.
-  await mountBoard(app, queue, '/queues', { readOnly: true });
-  if (config.adminToken) await mountBoard(app, queue, ADMIN_BOARD_PATH, { readOnly: false });
+  await mountBoard(app, [queue, webhookQueue], '/queues', { readOnly: true });
+  if (config.adminToken) await mountBoard(app, [queue, webhookQueue], ADMIN_BOARD_PATH, { readOnly: false });
+
+  // The dashboard's metrics (its /metrics endpoint is served by the observability work).
+  const registry = createRegistry('dashboard');
+  // hostname.created / hostname.deleted from the API; the issuer role delivers them.
+  const webhooks = config.webhooks
+    ? await openWebhooks({
+        connection: redis,
+        prefix: store.queuePrefix,
+        config: config.webhooks,
+        describe: (name) => describeHostname(store, name),
+        logger,
+      })
+    : undefined;
+  await registerApi(app, {
+    service: createHostnameService({ store, queue, logger, ...(webhooks ? { events: webhooks.events } : {}) }),
+    auth: createApiAuth(config.api),
+    rateLimit: createApiRateLimit(config.api.rateLimit),
+    throttle,
+    logger,
+    requests: apiRequestCounter(registry),
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get<{ Querystring: { offset?: string; limit?: string } }>('/api/certificates', async (request) => {
@@ -61,15 +91,20 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
     async close() {
       await app.close();
       await queue.close();
+      await webhookQueue.close();
+      await webhooks?.close();
       redis.disconnect();
     },
   };
 }
 
-/** A bull-board for `queue` at `prefix`; with `readOnly`, its queues and jobs can be looked at, not changed. */
-async function mountBoard(app: FastifyInstance, queue: Queue, prefix: string, options: { readOnly: boolean }): Promise<void> {
+/** A bull-board for `queues` at `prefix`; with `readOnly`, its queues and jobs can be looked at, not changed. */
+async function mountBoard(app: FastifyInstance, queues: Queue[], prefix: string, options: { readOnly: boolean }): Promise<void> {
   const board = new FastifyAdapter();
-  createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: options.readOnly })], serverAdapter: board });
+  createBullBoard({
+    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: options.readOnly })),
+    serverAdapter: board,
+  });
   board.setBasePath(prefix);
   await app.register(board.registerPlugin(), { prefix });
 }

@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from '@certfleet/observability';
 import type { IssueJobData, IssueJobResult, IssueReason } from '@certfleet/queue';
 import type { NameState, StoredCertificate } from '@certfleet/store';
@@ -15,6 +15,8 @@ export type { IssueJobDeps } from './issue/deps.js';
 
 /** What the job knows before it tries a CA. */
 interface Issuance {
+  /** The issuance job: the key of its `certificate.failed` event, the same at each of its attempts. */
+  jobId: string | undefined;
   name: string;
   reason: IssueReason;
   existing: StoredCertificate | null;
@@ -50,9 +52,13 @@ export async function runIssueJob(
   const state = await deps.store.nameStates.get(name);
   refuseBlockedName(name, state, now);
   const retirement = await checkPolicy(name, reason, existing, now, deps);
-  if (retirement && existing) return retireCertificate(name, existing, retirement, now, deps, log);
+  if (retirement && existing) {
+    const retired = await retireCertificate(name, existing, retirement, now, deps, log);
+    await deps.events?.publish('certificate.retired', name, existing.serial);
+    return retired;
+  }
 
-  const issuance: Issuance = { name, reason, existing, state, startedAt: now };
+  const issuance: Issuance = { jobId: job.id, name, reason, existing, state, startedAt: now };
   const waits: number[] = [];
   for (const ca of deps.cas) {
     const attempt = await tryCa(ca, issuance, deps, log);
@@ -88,8 +94,23 @@ async function tryCa(ca: IssuingCa, issuance: Issuance, deps: IssueJobDeps, log:
       },
       existing ? 'certificate renewed' : 'certificate issued',
     );
+    await deps.events?.publish(existing ? 'certificate.renewed' : 'certificate.issued', name, main.serial);
     return { result: { outcome: 'issued', serial: main.serial, notAfter: main.notAfter } };
   } catch (error) {
-    return { waitMs: await handleOrderFailure(error, { name, ca, state: issuance.state }, deps, log) };
+    return { waitMs: await failOrder(error, ca, issuance, deps, log) };
+  }
+}
+
+/**
+ * Acts on a failed order (`handleOrderFailure`); a failure that ends the job for good (the CA
+ * could not validate the name, or refuses it) is published as `certificate.failed`, after the
+ * name's state holds the error the event's validation_errors show.
+ */
+async function failOrder(error: unknown, ca: IssuingCa, issuance: Issuance, deps: IssueJobDeps, log: Logger): Promise<number> {
+  try {
+    return await handleOrderFailure(error, { name: issuance.name, ca, state: issuance.state }, deps, log);
+  } catch (final) {
+    if (final instanceof UnrecoverableError) await deps.events?.publish('certificate.failed', issuance.name, issuance.jobId);
+    throw final;
   }
 }

@@ -1,3 +1,4 @@
+import { UnrecoverableError } from 'bullmq';
 import { configureAcmeHttp } from '@certfleet/acme';
 import type { IssuerConfig } from '@certfleet/config';
 import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
@@ -5,6 +6,8 @@ import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs
 import { createIssueWorker } from '@certfleet/queue';
 import { createKeyring } from '@certfleet/sealing';
 import { connectTo, createStore, replicaAcknowledgement, warnAboutRedisSettings } from '@certfleet/store';
+import { describeHostname } from '@certfleet/hostnames';
+import { openWebhooks } from '@certfleet/webhooks';
 import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
 import { runIssueJob } from './issue-job.js';
@@ -52,6 +55,17 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  // Jobs publish their outcomes; this role also delivers them (never an edge: not on a handshake's path).
+  const webhooks = config.webhooks
+    ? await openWebhooks({
+        connection: redis,
+        prefix: store.queuePrefix,
+        config: config.webhooks,
+        describe: (name) => describeHostname(store, name),
+        logger,
+        deliver: { registry },
+      })
+    : undefined;
   const responder = config.challenge === 'tls-alpn-01' ? tlsAlpn01Responder(store) : http01Responder(store);
   const worker = createIssueWorker(
     { connection: redis, prefix: store.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
@@ -70,11 +84,17 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
         claimDurable: () => durability.afterWrite(),
         renewFraction: config.renewFraction,
         idleAfterMs: config.idleAfterMs,
+        edgeTarget: config.policy.dns ? { cnameTarget: config.policy.dns.cnameTarget, ips: config.policy.dns.ips } : undefined,
         onRetired: (kind) => retired.inc({ kind }),
+        ...(webhooks ? { events: webhooks.events } : {}),
       }),
   );
   worker.on('failed', (job, error) => {
     logger.warn({ domain: job?.data.name, jobId: job?.id, attempt: job?.attemptsMade, err: errorMessage(error) }, 'issuance failed');
+    // A transient failure on the last attempt ends the job too (a final failure of an order was published by the job).
+    if (job && webhooks && !(error instanceof UnrecoverableError) && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      void webhooks.events.publish('certificate.failed', job.data.name, job.id);
+    }
   });
   worker.on('error', (error) => logger.error({ err: errorMessage(error) }, 'issuer worker error'));
   await worker.waitUntilReady();
@@ -87,6 +107,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     async close() {
       await ariPoller.close();
       await worker.close();
+      await webhooks?.close();
       await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       redis.disconnect();
     },

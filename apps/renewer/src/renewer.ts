@@ -3,6 +3,8 @@ import { errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { runRenewalTick } from '@certfleet/renewal';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
+import { describeHostname } from '@certfleet/hostnames';
+import { openWebhooks, publishExpiring } from '@certfleet/webhooks';
 
 /**
  * The renewer: on every tick, enqueues renewals for the certificates that are due. Any number
@@ -16,6 +18,16 @@ export async function startRenewer(config: RenewerConfig, logger: Logger, clock:
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
   queue.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'issue queue error'));
   await queue.waitUntilReady();
+  // certificate.expiring is published by the tick; the issuer role delivers it.
+  const webhooks = config.webhooks
+    ? await openWebhooks({
+        connection: redis,
+        prefix: store.queuePrefix,
+        config: config.webhooks,
+        describe: (name) => describeHostname(store, name),
+        logger,
+      })
+    : undefined;
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -24,18 +36,32 @@ export async function startRenewer(config: RenewerConfig, logger: Logger, clock:
   async function tick(): Promise<void> {
     try {
       // The lease outlives a slow tick by far; a tick that dies frees it when it expires.
-      const outcome = await store.leases.run('renewal-tick', Math.max(30_000, config.tickMs * 5), () =>
-        runRenewalTick({
+      const outcome = await store.leases.run('renewal-tick', Math.max(30_000, config.tickMs * 5), async () => {
+        const renewals = await runRenewalTick({
           renewals: store.renewals,
           certificates: store.certificates,
           queue,
           now: clock(),
           batch: config.batch,
           retryMs: config.retryMs,
-        }),
-      );
+        });
+        const expiring = webhooks
+          ? await publishExpiring({
+              watch: store.expiryWatch,
+              certificates: store.certificates,
+              events: webhooks.events,
+              now: clock(),
+              windowMs: config.webhooks?.expiringMs ?? 0,
+              batch: config.batch,
+            })
+          : [];
+        return { ...renewals, expiring };
+      });
       if (outcome.ran && outcome.value.enqueued.length > 0) {
         logger.info({ count: outcome.value.enqueued.length, names: outcome.value.enqueued.slice(0, 20) }, 'renewals enqueued');
+      }
+      if (outcome.ran && outcome.value.expiring.length > 0) {
+        logger.info({ count: outcome.value.expiring.length, names: outcome.value.expiring.slice(0, 20) }, 'certificate.expiring published');
       }
       if (outcome.ran && outcome.value.removed.length > 0) {
         logger.info(
@@ -63,6 +89,7 @@ export async function startRenewer(config: RenewerConfig, logger: Logger, clock:
       stopped = true;
       clearTimeout(timer);
       await running;
+      await webhooks?.close();
       await queue.close();
       redis.disconnect();
     },

@@ -29,3 +29,5 @@ export {
 export type { AddressPolicy, AddressPolicyOptions, AddressRefusal, Network, RefusedRange, SpecialRange } from './address-policy.js';
 export { loadConnectionLimitsConfig } from './connection-config.js';
 export type { ConnectionLimitsConfig } from './connection-config.js';
+export { loadWebhookConfig } from './webhook-config.js';
+export type { WebhookConfig } from './webhook-config.js';

@@ -13,6 +13,7 @@ import { loadConnectionLimitsConfig, type ConnectionLimitsConfig } from './conne
 import { redactUrl } from './redact.js';
 import { certCacheBounds } from './cert-cache.js';
 import { redisSpec, redisTargetOf, type RedisTarget } from './redis-config.js';
+import { loadWebhookConfig, type WebhookConfig } from './webhook-config.js';
 
 /**
  * Where metrics and the dashboard listen unless told otherwise: loopback. They are for the
@@ -265,6 +266,8 @@ export interface IssuerConfig extends CommonConfig, AtRestConfig {
   /** The address `/metrics` listens on: loopback unless set. */
   metricsBindAddress: string;
   policy: PolicyConfig;
+  /** Where events are delivered (the issuer runs the delivery worker); undefined = no webhooks. */
+  webhooks: WebhookConfig | undefined;
 }
 
 export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
@@ -285,6 +288,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     metricsPort: e.ISSUER_METRICS_PORT,
     metricsBindAddress: e.ISSUER_METRICS_BIND,
     policy: loadPolicyConfig(env, warnings),
+    webhooks: loadWebhookConfig(env, warnings),
   };
 }
 
@@ -302,12 +306,20 @@ export interface RenewerConfig extends CommonConfig {
   retryMs: number;
   /** Most renewals enqueued by one tick; the rest wait for the next. */
   batch: number;
+  /** `certificate.expiring` events are published by the renewer's tick; undefined = no webhooks. */
+  webhooks: WebhookConfig | undefined;
 }
 
 export function loadRenewerConfig(env: NodeJS.ProcessEnv): RenewerConfig {
   const warnings: string[] = [];
   const e = parseEnv(renewer, env, warnings);
-  return { ...commonOf(e, warnings), tickMs: e.RENEW_TICK, retryMs: e.RENEW_RETRY, batch: e.RENEW_BATCH };
+  return {
+    ...commonOf(e, warnings),
+    tickMs: e.RENEW_TICK,
+    retryMs: e.RENEW_RETRY,
+    batch: e.RENEW_BATCH,
+    webhooks: loadWebhookConfig(env, warnings),
+  };
 }
 
 const dashboard = {
@@ -317,6 +329,12 @@ const dashboard = {
   DASHBOARD_BIND: ipAddress().default(PRIVATE_BIND).formerly('DASHBOARD_BIND_ADDRESS', ipAddress()),
   DASHBOARD_TOKEN: secretText(16),
   DASHBOARD_ADMIN_TOKEN: secretText(16).optional(),
+  /** The /v1 hostname API's read-write bearer token; unset = the API answers 503 saying to set it. */
+  API_TOKEN: secretText(16).optional(),
+  /** A bearer token that may only read the /v1 API (GET). */
+  API_READ_TOKEN: secretText(16).optional(),
+  /** Requests per API token (CAPACITY/PERIOD), counted in each dashboard process. */
+  API_RATE_LIMIT: bucket().default('600/1m'),
 };
 
 export interface DashboardConfig extends CommonConfig {
@@ -327,11 +345,21 @@ export interface DashboardConfig extends CommonConfig {
   token: string;
   /** Also retries, cleans, promotes, pauses...; unset = nobody can change the queues from the dashboard. */
   adminToken: string | undefined;
+  /** The hostname API's tokens (read-write, read-only) and per-token request budget. */
+  api: { token: string | undefined; readToken: string | undefined; rateLimit: BucketSpec };
+  /** Hostname events the dashboard's API publishes (created, deleted); undefined = no webhooks. */
+  webhooks: WebhookConfig | undefined;
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
   const warnings: string[] = [];
   const e = parseEnv(dashboard, env, warnings);
+  if (e.API_TOKEN !== undefined && e.API_TOKEN === e.API_READ_TOKEN) {
+    throw new ConfigError(
+      'API_READ_TOKEN',
+      'API_READ_TOKEN is the same as API_TOKEN: give the read-only client a token of its own (it could otherwise change hostnames), or leave it unset',
+    );
+  }
   if (e.DASHBOARD_ADMIN_TOKEN === e.DASHBOARD_TOKEN) {
     throw new ConfigError(
       'DASHBOARD_ADMIN_TOKEN',
@@ -344,6 +372,8 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     bindAddress: e.DASHBOARD_BIND,
     token: e.DASHBOARD_TOKEN,
     adminToken: e.DASHBOARD_ADMIN_TOKEN,
+    api: { token: e.API_TOKEN, readToken: e.API_READ_TOKEN, rateLimit: e.API_RATE_LIMIT },
+    webhooks: loadWebhookConfig(env, warnings),
   };
 }
 

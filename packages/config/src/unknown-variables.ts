@@ -3,13 +3,14 @@ import { CONNECTION_VARIABLES } from './connection-config.js';
 import { POLICY_VARIABLES } from './policy-config.js';
 import { ROLE_VARIABLES } from './roles.js';
 import { UPSTREAM_VARIABLES } from './upstream-config.js';
+import { WEBHOOK_VARIABLES } from './webhook-config.js';
 
 /**
  * Prefixes that are certfleet's own: a variable starting with one of them is meant for certfleet,
  * so one that no role reads is most likely misspelled (and silently left at its default).
  * REDIS_, LOG_, NODE_... are shared with other software and left alone.
  */
-const OWN_PREFIXES = ['CERTFLEET_', 'EDGE_', 'ISSUER_', 'ACME_', 'RENEW_', 'ALLOW_', 'DNS_', 'UPSTREAM_', 'DASHBOARD_'];
+const OWN_PREFIXES = ['CERTFLEET_', 'EDGE_', 'ISSUER_', 'ACME_', 'RENEW_', 'ALLOW_', 'DNS_', 'UPSTREAM_', 'DASHBOARD_', 'WEBHOOK_'];
 
 /**
  * Every variable some role or the CLI reads, former (deprecated) names included, taken from the
@@ -21,6 +22,7 @@ export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
   ...POLICY_VARIABLES,
   ...UPSTREAM_VARIABLES,
   ...CONNECTION_VARIABLES,
+  ...WEBHOOK_VARIABLES,
 ]);
 
 /**

@@ -38,3 +38,31 @@ export const PRIORITY: Record<IssueReason, number> = { visitor: 1, provision: 5,
  * would silently drop a later re-issue of the same name.
  */
 export const issueDeduplicationId = (name: string) => `issue-${name}`;
+
+/**
+ * Webhook deliveries: one job per (event, receiver), so a receiver that fails is retried on its
+ * own and never holds back the others. The job id is `<event id>-<receiver id>`: an event
+ * published twice (a retried issuance job) finds its delivery already queued and adds nothing.
+ */
+export const WEBHOOK_QUEUE = 'webhooks';
+export const WEBHOOK_JOB = 'deliver-webhook';
+
+export const WebhookJobData = z.object({
+  /** The event's stable id (`evt_` + 32 hex digits), also sent as `Certfleet-Event-Id`. */
+  eventId: z.string().regex(/^evt_[0-9a-f]{32}$/),
+  type: z.string().min(1).max(64),
+  hostname: z.string().min(1).max(253),
+  /**
+   * Which configured receiver (a hash of its URL, never the URL: it may carry credentials, and
+   * job data is shown in bull-board). A receiver removed from WEBHOOK_URLS is given up.
+   */
+  receiver: z.string().regex(/^[0-9a-f]{16}$/),
+  /** Where it goes, redacted: for people reading bull-board. */
+  receiverShown: z.string().max(2_048),
+  /** The exact bytes that are signed and sent: the JSON event. */
+  body: z.string().max(1_000_000),
+});
+export type WebhookJobData = z.infer<typeof WebhookJobData>;
+
+/** The delivery job's id: BullMQ forbids ':' in ids, and neither part has one. */
+export const webhookJobId = (eventId: string, receiver: string) => `${eventId}-${receiver}`;

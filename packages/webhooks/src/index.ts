@@ -1,0 +1,14 @@
+export { signPayload, verifySignature, SIGNATURE_HEADER, EVENT_ID_HEADER } from './signature.js';
+export type { VerifyResult } from './signature.js';
+export { eventId, receiverId } from './event-id.js';
+export { createWebhookPublisher } from './publisher.js';
+export type { WebhookEvent, WebhookPublisherOptions } from './publisher.js';
+export { deliverOnce, MAX_RESPONSE_BYTES } from './delivery.js';
+export type { DeliveryOutcome, DeliveryRequest } from './delivery.js';
+export { startWebhookWorker } from './worker.js';
+export type { WebhookWorkerOptions } from './worker.js';
+export type { DescribeHostname } from './contract.js';
+export { openWebhooks } from './webhooks.js';
+export type { OpenWebhooksOptions, Webhooks } from './webhooks.js';
+export { publishExpiring } from './expiring.js';
+export type { ExpiringScanOptions } from './expiring.js';
