@@ -10,3 +10,7 @@ export {
   Histogram,
   Registry,
 } from './metrics.js';
+export { registerFleetMetrics } from './fleet-metrics.js';
+export type { FleetMetricsOptions } from './fleet-metrics.js';
+export { EXPIRY_BOUNDS_SECONDS } from './fleet-reading.js';
+export type { FleetBudget, FleetIndexReads, FleetQueueReads, FleetSources } from './fleet-reading.js';

@@ -1,0 +1,152 @@
+import { Counter, Gauge, type Metric, type MetricValue, type Registry } from 'prom-client';
+import { readFleet, type FleetReading, type FleetSources } from './fleet-reading.js';
+
+export interface FleetMetricsOptions {
+  sources: FleetSources;
+  /**
+   * A reading is shared by every scrape within this long (default 5 s): several Prometheus
+   * servers, or one scraping issuers and the dashboard, cost one set of counts, not one each.
+   */
+  cacheMs?: number;
+  clock?: () => number;
+}
+
+/**
+ * Registers the fleet's certificate, queue and budget metrics on `registry`, each computed at
+ * scrape time from one shared {@link readFleet} reading:
+ * `certfleet_certificates{state}`, `certfleet_certificate_expiry_seconds` (a histogram of
+ * seconds until expiry over the inventory, from bucket counts: no `_sum`, which would take a
+ * scan), `certfleet_certificate_expiration_timestamp_seconds{hostname}` and
+ * `certfleet_certificate_renewal_in_flight{hostname}` for at most `perHostnameMax` names,
+ * `certfleet_queue_jobs{queue,state,priority}`, `certfleet_budget_tokens{ca,bucket}` and
+ * `certfleet_budget_capacity{ca,bucket}`, `certfleet_ca_paused{ca}`.
+ * A reading that fails leaves these series out of that scrape and counts
+ * `certfleet_fleet_metrics_read_errors_total`; the rest of the endpoint still answers.
+ */
+export function registerFleetMetrics(registry: Registry, options: FleetMetricsOptions): void {
+  const clock = options.clock ?? Date.now;
+  const cacheMs = options.cacheMs ?? 5_000;
+  const errors = new Counter({
+    name: 'certfleet_fleet_metrics_read_errors_total',
+    help: 'Scrapes whose reading of the certificate indexes, queue or budgets from Redis failed (those series were left out)',
+    registers: [registry],
+    // Waits for this scrape's reading, so that its failure is counted in the same scrape.
+    async collect() {
+      await reading();
+    },
+  });
+  let cached: { at: number; reading: Promise<FleetReading | undefined> } | undefined;
+  const reading = (): Promise<FleetReading | undefined> => {
+    const now = clock();
+    if (cached && now - cached.at < cacheMs) return cached.reading;
+    const entry = {
+      at: now,
+      reading: readFleet(options.sources, now).catch(() => {
+        errors.inc();
+        // A failure is not kept: the next scrape reads again.
+        if (cached === entry) cached = undefined;
+        return undefined;
+      }),
+    };
+    cached = entry;
+    return entry.reading;
+  };
+
+  /** A gauge set from the reading at each scrape (left empty when the reading failed). */
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (set: (labels: Record<L, string>, value: number) => void, fleet: FleetReading) => void,
+  ) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const fleet = await reading();
+        this.reset();
+        if (fleet) fill((labels, value) => this.set(labels as never, value), fleet);
+      },
+    });
+
+  gauge(
+    'certfleet_certificates',
+    'Certificates by state, from index counts: active, expired, retired (served until expiry, not renewed), renewal_due (due, not yet enqueued), renewing (renewal jobs waiting)',
+    ['state'],
+    (set, fleet) => {
+      for (const [state, count] of Object.entries(fleet.certificates)) set({ state }, count);
+    },
+  );
+  gauge(
+    'certfleet_certificate_expiration_timestamp_seconds',
+    'When a certificate expires (unix seconds), for the METRICS_PER_HOSTNAME_MAX names whose latest issuance failed or that expire soonest; not for every name',
+    ['hostname'],
+    (set, fleet) => {
+      for (const host of fleet.hostnames) set({ hostname: host.name }, host.notAfterSeconds);
+    },
+  );
+  gauge(
+    'certfleet_certificate_renewal_in_flight',
+    'Whether an order is under way (name state issuing) for each hostname of certfleet_certificate_expiration_timestamp_seconds: 1 or 0',
+    ['hostname'],
+    (set, fleet) => {
+      for (const host of fleet.hostnames) set({ hostname: host.name }, host.renewalInFlight ? 1 : 0);
+    },
+  );
+  gauge(
+    'certfleet_queue_jobs',
+    'Jobs in a queue by state; prioritized (waiting) jobs by priority (visitor, provision, renewal), other states with priority "any"',
+    ['queue', 'state', 'priority'],
+    (set, fleet) => {
+      for (const row of fleet.queue) set({ queue: row.queue, state: row.state, priority: row.priority }, row.count);
+    },
+  );
+  gauge('certfleet_budget_tokens', "Tokens left in a CA's budget now (orders, renewals)", ['ca', 'bucket'], (set, fleet) => {
+    for (const row of fleet.budgets) set({ ca: row.ca, bucket: row.bucket }, row.tokens);
+  });
+  gauge('certfleet_budget_capacity', "A CA budget's capacity (tokens when full)", ['ca', 'bucket'], (set, fleet) => {
+    for (const row of fleet.budgets) set({ ca: row.ca, bucket: row.bucket }, row.capacity);
+  });
+  gauge(
+    'certfleet_ca_paused',
+    'Whether a CA is paused for the whole fleet (a 429 with Retry-After, an outage): 1 or 0',
+    ['ca'],
+    (set, fleet) => {
+      for (const row of fleet.caPaused) set({ ca: row.ca }, row.paused ? 1 : 0);
+    },
+  );
+  registry.registerMetric(expiryHistogram(reading) as unknown as Metric);
+}
+
+/**
+ * `certfleet_certificate_expiry_seconds`: a histogram whose buckets are counts read from the
+ * inventory (ZCOUNT up to each bound), not observations; prom-client's Histogram only observes,
+ * so this writes the exposition itself. Expired certificates fall in `le="0"`.
+ */
+function expiryHistogram(reading: () => Promise<FleetReading | undefined>) {
+  const name = 'certfleet_certificate_expiry_seconds';
+  const help =
+    'Seconds until expiry of the certificates in the inventory (retired ones included; expired ones in le="0"); buckets read from index counts, no _sum';
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'max',
+    async get() {
+      const fleet = await reading();
+      const values: MetricValue<string>[] = [];
+      if (fleet) {
+        const { boundsSeconds, cumulative, total } = fleet.expiry;
+        boundsSeconds.forEach((bound, i) => {
+          values.push({ metricName: `${name}_bucket`, labels: { le: bound }, value: cumulative[i] ?? 0 } as MetricValue<string>);
+        });
+        values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: total } as MetricValue<string>);
+        values.push({ metricName: `${name}_count`, labels: {}, value: total } as MetricValue<string>);
+      }
+      return { name, help, type: 'histogram', aggregator: 'max', values };
+    },
+    reset() {},
+  };
+}
