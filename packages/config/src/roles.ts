@@ -240,6 +240,7 @@ const issuer = {
   ISSUER_METRICS_PORT: port().optional(),
   /** Formerly ISSUER_METRICS_BIND_ADDRESS (whose default was 0.0.0.0). */
   ISSUER_METRICS_BIND: ipAddress().default(PRIVATE_BIND).formerly('ISSUER_METRICS_BIND_ADDRESS', ipAddress()),
+  METRICS_PER_HOSTNAME_MAX: int(0, 10_000, 'hostnames').default('100'),
 };
 
 export interface IssuerConfig extends CommonConfig, AtRestConfig {
@@ -262,6 +263,8 @@ export interface IssuerConfig extends CommonConfig, AtRestConfig {
   /** The address `/metrics` listens on: loopback unless set. */
   metricsBindAddress: string;
   policy: PolicyConfig;
+  /** Hostnames with expiry series of their own on `/metrics` (the failing and soonest-expiring), at most. */
+  metricsPerHostnameMax: number;
 }
 
 export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
@@ -281,6 +284,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     metricsPort: e.ISSUER_METRICS_PORT,
     metricsBindAddress: e.ISSUER_METRICS_BIND,
     policy: loadPolicyConfig(env, warnings),
+    metricsPerHostnameMax: e.METRICS_PER_HOSTNAME_MAX,
   };
 }
 
@@ -313,6 +317,9 @@ const dashboard = {
   DASHBOARD_BIND: ipAddress().default(PRIVATE_BIND).formerly('DASHBOARD_BIND_ADDRESS', ipAddress()),
   DASHBOARD_TOKEN: secretText(16),
   DASHBOARD_ADMIN_TOKEN: secretText(16).optional(),
+  DASHBOARD_METRICS_PORT: port().optional(),
+  DASHBOARD_METRICS_BIND: ipAddress().default(PRIVATE_BIND),
+  METRICS_PER_HOSTNAME_MAX: int(0, 10_000, 'hostnames').default('100'),
 };
 
 export interface DashboardConfig extends CommonConfig {
@@ -323,6 +330,12 @@ export interface DashboardConfig extends CommonConfig {
   token: string;
   /** Also retries, cleans, promotes, pauses...; unset = nobody can change the queues from the dashboard. */
   adminToken: string | undefined;
+  /** Where `/metrics` (the fleet's certificates, queue and budgets) is served, apart from the dashboard; unset = not served. */
+  metricsPort: number | undefined;
+  /** The address `/metrics` listens on: loopback unless set. */
+  metricsBindAddress: string;
+  /** Hostnames with expiry series of their own on `/metrics`, at most. */
+  metricsPerHostnameMax: number;
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
@@ -340,6 +353,9 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     bindAddress: e.DASHBOARD_BIND,
     token: e.DASHBOARD_TOKEN,
     adminToken: e.DASHBOARD_ADMIN_TOKEN,
+    metricsPort: e.DASHBOARD_METRICS_PORT,
+    metricsBindAddress: e.DASHBOARD_METRICS_BIND,
+    metricsPerHostnameMax: e.METRICS_PER_HOSTNAME_MAX,
   };
 }
 
