@@ -4,12 +4,13 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DashboardConfig } from '@certfleet/config';
-import { errorMessage, type Logger } from '@certfleet/observability';
+import { createRegistry, errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
 import { createTokenCheck } from './access.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
 import { createLoginThrottle } from './login-throttle.js';
+import { serveDashboardMetrics } from './metrics.js';
 
 /** Wrong tokens one client address may send per minute before it is refused for the rest of it. */
 const MAX_FAILED_LOGINS = 10;
@@ -30,6 +31,7 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   void warnAboutRedisSettings(redis, logger);
   const store = createStore(redis, config.prefix);
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
+  const registry = createRegistry('dashboard');
 
   const app = Fastify({ logger: false });
   const throttle = createLoginThrottle({
@@ -57,8 +59,10 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
 
   await app.listen({ port: config.port, host: config.bindAddress });
   logger.info({ port: config.port, bindAddress: config.bindAddress, admin: config.adminToken !== undefined }, 'dashboard listening');
+  const metricsServer = await serveDashboardMetrics(config, { registry, redis, queue });
   return {
     async close() {
+      await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       await app.close();
       await queue.close();
       redis.disconnect();
