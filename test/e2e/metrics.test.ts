@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { Redis } from 'ioredis';
+import { redisKeys } from '@certfleet/store';
+import { cli, startRole } from '../support/certfleet.js';
+import { freePort, type Proc } from '../support/processes.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { handshake } from '../support/tls-client.js';
+import { until } from '../support/wait.js';
+
+const DASHBOARD_TOKEN = 'metrics-dashboard-token-0123456789';
+/** 100 orders a month: no token comes back while the test runs, so one order shows as one token less. */
+const ORDER_BUDGET = '100/30d';
+
+/** Every sample of one metric family in Prometheus text: labels and value. */
+function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  return text.split('\n').flatMap((line) => {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) return [];
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    return [{ labels, value: Number(match[3]) }];
+  });
+}
+
+/** The value of the one sample of `name` whose labels include `labels`; undefined when there is none. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples(text, name).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+}
+
+async function scrape(port: number, path = '/metrics'): Promise<{ status: number; text: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, text: await response.text() };
+}
+
+describe('certificate, ACME, budget and queue metrics on the issuer and the dashboard', () => {
+  let stack: Stack;
+  let redis: Redis;
+  let dashboard: Proc;
+  let issuerMetricsPort: number;
+  let dashboardMetricsPort: number;
+  const name = 'metrics.example.com';
+
+  beforeAll(async () => {
+    [issuerMetricsPort, dashboardMetricsPort] = await Promise.all([freePort(), freePort()]);
+    stack = await startStack({
+      edges: 1,
+      issuers: 1,
+      env: {
+        ISSUER_METRICS_PORT: String(issuerMetricsPort),
+        ISSUER_METRICS_BIND: '127.0.0.1',
+        ACME_BUDGET_ORDERS: ORDER_BUDGET,
+        EDGE_ISSUE_WAIT: '20s',
+        EDGE_HANDSHAKE_TIMEOUT: '30s',
+      },
+    });
+    dashboard = await startRole(
+      'dashboard',
+      {
+        ...stack.env,
+        DASHBOARD_PORT: String(await freePort()),
+        DASHBOARD_BIND: '127.0.0.1',
+        DASHBOARD_TOKEN,
+        DASHBOARD_METRICS_PORT: String(dashboardMetricsPort),
+        DASHBOARD_METRICS_BIND: '127.0.0.1',
+      },
+      `dashboard-${stack.prefix}`,
+    );
+    redis = new Redis(stack.redis.port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await dashboard?.stop();
+    await stack?.stop();
+  });
+
+  it('shows a full budget and no certificate before any order', async () => {
+    const { status, text } = await scrape(issuerMetricsPort);
+    expect(status).toBe(200);
+    expect(sample(text, 'certfleet_budget_tokens', { ca: 'default', bucket: 'orders' })).toBe(100);
+    expect(sample(text, 'certfleet_budget_capacity', { ca: 'default', bucket: 'orders' })).toBe(100);
+    expect(sample(text, 'certfleet_certificates', { state: 'active' })).toBe(0);
+    expect(sample(text, 'certfleet_certificate_expiry_seconds_bucket', { le: '+Inf' })).toBe(0);
+    expect(sample(text, 'certfleet_ca_paused', { ca: 'default' })).toBe(0);
+    expect(samples(text, 'certfleet_certificate_expiration_timestamp_seconds')).toEqual([]);
+  });
+
+  it('moves the gauges, histograms and counters once a certificate is issued', async () => {
+    expect((await cli(['domains', 'add', name], stack.env)).code).toBe(0);
+    const served = await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem);
+    expect(served.authorized, served.authorizationError).toBe(true);
+    const notAfterMs = Number(await redis.zscore(redisKeys(stack.prefix).inventory, name));
+    expect(notAfterMs).toBeGreaterThan(Date.now());
+
+    // Readings are shared between scrapes for a few seconds: poll until this one shows the certificate.
+    const text = await until('the issuer metrics to show the certificate', async () => {
+      const { text } = await scrape(issuerMetricsPort);
+      return sample(text, 'certfleet_certificates', { state: 'active' }) === 1 ? text : undefined;
+    });
+    expect(sample(text, 'certfleet_certificates', { state: 'expired' })).toBe(0);
+    expect(sample(text, 'certfleet_certificates', { state: 'retired' })).toBe(0);
+    // ACME requests by endpoint template: Pebble's /order-plz counted as new-order, answered 201 Created.
+    expect(sample(text, 'certfleet_http_acme_client_request_count', { endpoint: '/acme/new-order', method: 'POST', status: '201' })).toBe(
+      1,
+    );
+    expect(
+      sample(text, 'certfleet_http_acme_client_request_duration_seconds_count', {
+        endpoint: '/acme/new-order',
+        method: 'POST',
+        status: '201',
+      }),
+    ).toBe(1);
+    // No URL with an order's id became a label.
+    const endpoints = samples(text, 'certfleet_http_acme_client_request_count').map((s) => s.labels.endpoint ?? '');
+    expect(endpoints.filter((e) => !/^(\/[A-Za-z-]+\d{0,3})*(\/:id)?$|^\/$/.test(e))).toEqual([]);
+    expect(sample(text, 'certfleet_acme_orders_total', { ca: 'default', result: 'issued' })).toBe(1);
+    expect(sample(text, 'certfleet_acme_order_duration_seconds_count', { ca: 'default', result: 'issued' })).toBe(1);
+    // One order took one token from the CA's order budget.
+    expect(sample(text, 'certfleet_budget_tokens', { ca: 'default', bucket: 'orders' })).toBe(99);
+    // The expiry histogram: one certificate, not expired, expiring within Pebble's validity.
+    expect(sample(text, 'certfleet_certificate_expiry_seconds_bucket', { le: '+Inf' })).toBe(1);
+    expect(sample(text, 'certfleet_certificate_expiry_seconds_count')).toBe(1);
+    expect(sample(text, 'certfleet_certificate_expiry_seconds_bucket', { le: '0' })).toBe(0);
+    // The named hostname, with its notAfter, and no order in flight for it any more.
+    expect(sample(text, 'certfleet_certificate_expiration_timestamp_seconds', { hostname: name })).toBe(Math.floor(notAfterMs / 1000));
+    expect(sample(text, 'certfleet_certificate_renewal_in_flight', { hostname: name })).toBe(0);
+    expect(sample(text, 'certfleet_queue_jobs', { queue: 'issue', state: 'completed', priority: 'any' })).toBe(1);
+    expect(sample(text, 'certfleet_queue_jobs', { queue: 'issue', state: 'prioritized', priority: 'visitor' })).toBe(0);
+    expect(sample(text, 'certfleet_fleet_metrics_read_errors_total')).toBe(0);
+  });
+
+  it("shows the same fleet on the dashboard's metrics port, without the CA's budgets", async () => {
+    const text = await until('the dashboard metrics to show the certificate', async () => {
+      const { text } = await scrape(dashboardMetricsPort);
+      return sample(text, 'certfleet_certificates', { state: 'active' }) === 1 ? text : undefined;
+    });
+    expect(sample(text, 'certfleet_certificate_expiry_seconds_bucket', { le: '+Inf' })).toBe(1);
+    expect(sample(text, 'certfleet_certificate_expiration_timestamp_seconds', { hostname: name })).toBeGreaterThan(Date.now() / 1000);
+    expect(sample(text, 'certfleet_queue_jobs', { queue: 'issue', state: 'completed', priority: 'any' })).toBe(1);
+    expect(samples(text, 'certfleet_budget_tokens')).toEqual([]);
+    expect(sample(text, 'certfleet_fleet_metrics_read_errors_total')).toBe(0);
+  });
+
+  it('says the edge is ready on its metrics port', async () => {
+    const { text } = await scrape(stack.edges[0]!.ports.metricsPort);
+    expect(sample(text, 'certfleet_edge_ready')).toBe(1);
+  });
+
+  it('answers anything but GET /metrics with 404 and keeps serving, whatever the request', async () => {
+    for (const path of ['/', '/metrics/', '/metrics?name[]=x', '/metrics%00', `/${'a'.repeat(8_000)}`]) {
+      expect((await scrape(dashboardMetricsPort, path)).status, path).toBe(404);
+    }
+    // Headers past Node's 16 kB limit: refused by the HTTP parser before any metric is read.
+    const oversized = await new Promise<number | string>((resolve) => {
+      const req = request({
+        host: '127.0.0.1',
+        port: dashboardMetricsPort,
+        method: 'GET',
+        path: '/metrics',
+        headers: { 'x-evil': 'a'.repeat(20_000) },
+      });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('error', (error) => resolve(error.message));
+      req.end();
+    });
+    expect(oversized).toBe(431);
+    expect((await scrape(dashboardMetricsPort)).status).toBe(200);
+  });
+});
