@@ -54,15 +54,11 @@ export function registerFleetMetrics(registry: Registry, options: FleetMetricsOp
 
   /** A gauge set from the reading at each scrape (left empty when the reading failed). */
   const gauge = <L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
+    metric: { name: string; help: string; labelNames: readonly L[] },
     fill: (set: (labels: Record<L, string>, value: number) => void, fleet: FleetReading) => void,
   ) =>
     new Gauge<L>({
-      name,
-      help,
-      labelNames,
+      ...metric,
       registers: [registry],
       async collect() {
         const fleet = await reading();
@@ -72,47 +68,63 @@ export function registerFleetMetrics(registry: Registry, options: FleetMetricsOp
     });
 
   gauge(
-    'certfleet_certificates',
-    'Certificates by state, from index counts: active, expired, retired (served until expiry, not renewed), renewal_due (due, not yet enqueued), renewing (renewal jobs waiting)',
-    ['state'],
+    {
+      name: 'certfleet_certificates',
+      help: 'Certificates by state, from index counts: active, expired, retired (served until expiry, not renewed), renewal_due (due, not yet enqueued), renewing (renewal jobs waiting)',
+      labelNames: ['state'],
+    },
     (set, fleet) => {
       for (const [state, count] of Object.entries(fleet.certificates)) set({ state }, count);
     },
   );
   gauge(
-    'certfleet_certificate_expiration_timestamp_seconds',
-    'When a certificate expires (unix seconds), for the METRICS_PER_HOSTNAME_MAX names whose latest issuance failed or that expire soonest; not for every name',
-    ['hostname'],
+    {
+      name: 'certfleet_certificate_expiration_timestamp_seconds',
+      help: 'When a certificate expires (unix seconds), for the METRICS_PER_HOSTNAME_MAX names whose latest issuance failed or that expire soonest; not for every name',
+      labelNames: ['hostname'],
+    },
     (set, fleet) => {
       for (const host of fleet.hostnames) set({ hostname: host.name }, host.notAfterSeconds);
     },
   );
   gauge(
-    'certfleet_certificate_renewal_in_flight',
-    'Whether an order is under way (name state issuing) for each hostname of certfleet_certificate_expiration_timestamp_seconds: 1 or 0',
-    ['hostname'],
+    {
+      name: 'certfleet_certificate_renewal_in_flight',
+      help: 'Whether an order is under way (name state issuing) for each hostname of certfleet_certificate_expiration_timestamp_seconds: 1 or 0',
+      labelNames: ['hostname'],
+    },
     (set, fleet) => {
       for (const host of fleet.hostnames) set({ hostname: host.name }, host.renewalInFlight ? 1 : 0);
     },
   );
   gauge(
-    'certfleet_queue_jobs',
-    'Jobs in a queue by state; prioritized (waiting) jobs by priority (visitor, provision, renewal), other states with priority "any"',
-    ['queue', 'state', 'priority'],
+    {
+      name: 'certfleet_queue_jobs',
+      help: 'Jobs in a queue by state; prioritized (waiting) jobs by priority (visitor, provision, renewal), other states with priority "any"',
+      labelNames: ['queue', 'state', 'priority'],
+    },
     (set, fleet) => {
       for (const row of fleet.queue) set({ queue: row.queue, state: row.state, priority: row.priority }, row.count);
     },
   );
-  gauge('certfleet_budget_tokens', "Tokens left in a CA's budget now (orders, renewals)", ['ca', 'bucket'], (set, fleet) => {
-    for (const row of fleet.budgets) set({ ca: row.ca, bucket: row.bucket }, row.tokens);
-  });
-  gauge('certfleet_budget_capacity', "A CA budget's capacity (tokens when full)", ['ca', 'bucket'], (set, fleet) => {
-    for (const row of fleet.budgets) set({ ca: row.ca, bucket: row.bucket }, row.capacity);
-  });
   gauge(
-    'certfleet_ca_paused',
-    'Whether a CA is paused for the whole fleet (a 429 with Retry-After, an outage): 1 or 0',
-    ['ca'],
+    { name: 'certfleet_budget_tokens', help: "Tokens left in a CA's budget now (orders, renewals)", labelNames: ['ca', 'bucket'] },
+    (set, fleet) => {
+      for (const row of fleet.budgets) set({ ca: row.ca, bucket: row.bucket }, row.tokens);
+    },
+  );
+  gauge(
+    { name: 'certfleet_budget_capacity', help: "A CA budget's capacity (tokens when full)", labelNames: ['ca', 'bucket'] },
+    (set, fleet) => {
+      for (const row of fleet.budgets) set({ ca: row.ca, bucket: row.bucket }, row.capacity);
+    },
+  );
+  gauge(
+    {
+      name: 'certfleet_ca_paused',
+      help: 'Whether a CA is paused for the whole fleet (a 429 with Retry-After, an outage): 1 or 0',
+      labelNames: ['ca'],
+    },
     (set, fleet) => {
       for (const row of fleet.caPaused) set({ ca: row.ca }, row.paused ? 1 : 0);
     },
@@ -126,13 +138,14 @@ export function registerFleetMetrics(registry: Registry, options: FleetMetricsOp
  * so this writes the exposition itself. Expired certificates fall in `le="0"`.
  */
 function expiryHistogram(reading: () => Promise<FleetReading | undefined>) {
-  const name = 'certfleet_certificate_expiry_seconds';
-  const help =
-    'Seconds until expiry of the certificates in the inventory (retired ones included; expired ones in le="0"); buckets read from index counts, no _sum';
-  return {
-    name,
-    help,
+  const metric = {
+    name: 'certfleet_certificate_expiry_seconds',
     type: 'histogram',
+    help: 'Seconds until expiry of the certificates in the inventory (retired ones included; expired ones in le="0"); buckets read from index counts, no _sum',
+  } as const;
+  const { name, help } = metric;
+  return {
+    ...metric,
     aggregator: 'max',
     async get() {
       const fleet = await reading();
