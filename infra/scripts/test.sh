@@ -12,4 +12,6 @@ if ! command -v promtool >/dev/null; then
   exit 1
 fi
 promtool check rules infra/observability/alerts.yml >/dev/null
+# ...and fire when they should, and only then (alerts.test.yml: series in, alerts expected out).
+promtool test rules infra/observability/alerts.test.yml >/dev/null
 pnpm exec vitest run "$@"
