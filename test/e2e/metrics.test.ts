@@ -128,6 +128,27 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
     expect(sample(text, 'certfleet_fleet_metrics_read_errors_total')).toBe(0);
   });
 
+  it('counts a failed validation by result and ACME problem type, and leaves the certificate counts alone', async () => {
+    const failing = 'unreachable.example.com';
+    // The CA resolves the name to an address no edge listens on: http-01 cannot connect.
+    await stack.pebble.challtest('add-a', { host: `${failing}.`, addresses: ['127.0.0.2'] });
+    expect((await cli(['domains', 'add', failing], stack.env)).code).toBe(0);
+    const fallback = await handshake(stack.edges[0]!.ports.httpsPort, failing, stack.rootPem);
+    expect(fallback.authorized).toBe(false);
+    // Counters move at once; the fleet series (budgets) come from a reading shared for a few seconds.
+    const text = await until('the issuer metrics to count the failed order and its token', async () => {
+      const { text } = await scrape(issuerMetricsPort);
+      const counted = sample(text, 'certfleet_acme_orders_total', { ca: 'default', result: 'validation' }) === 1;
+      // The failed order took its token too: two orders, two tokens.
+      return counted && sample(text, 'certfleet_budget_tokens', { ca: 'default', bucket: 'orders' }) === 98 ? text : undefined;
+    });
+    expect(sample(text, 'certfleet_acme_order_failures_total', { ca: 'default', problem: 'connection' })).toBe(1);
+    expect(sample(text, 'certfleet_acme_orders_total', { ca: 'default', result: 'issued' })).toBe(1);
+    expect(sample(text, 'certfleet_certificates', { state: 'active' })).toBe(1);
+    // A name that never had a certificate has no expiry to show.
+    expect(sample(text, 'certfleet_certificate_expiration_timestamp_seconds', { hostname: failing })).toBeUndefined();
+  });
+
   it("shows the same fleet on the dashboard's metrics port, without the CA's budgets", async () => {
     const text = await until('the dashboard metrics to show the certificate', async () => {
       const { text } = await scrape(dashboardMetricsPort);
