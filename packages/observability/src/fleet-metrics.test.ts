@@ -173,6 +173,16 @@ describe('registerFleetMetrics', () => {
     expect(calls.count).toBe(2);
   });
 
+  it('reads once per scrape for all its series, even with no cache time', async () => {
+    const calls = { count: 0 };
+    const registry = new Registry();
+    registerFleetMetrics(registry, { sources: fakeSources({ calls }), clock: () => NOW, cacheMs: 0 });
+    await registry.metrics();
+    expect(calls.count).toBe(1);
+    await registry.metrics();
+    expect(calls.count).toBe(2);
+  });
+
   it('leaves the fleet series out and counts the error when Redis cannot be read, and still answers', async () => {
     const calls = { count: 0 };
     const registry = new Registry();

@@ -35,18 +35,27 @@ export function registerFleetMetrics(registry: Registry, options: FleetMetricsOp
       await reading();
     },
   });
-  let cached: { at: number; reading: Promise<FleetReading | undefined> } | undefined;
+  let cached: { at: number; settled: boolean; reading: Promise<FleetReading | undefined> } | undefined;
+  // Every collector of one scrape asks at once: they, and any scrape meanwhile, share the read in
+  // flight, and then its result for `cacheMs`.
   const reading = (): Promise<FleetReading | undefined> => {
     const now = clock();
-    if (cached && now - cached.at < cacheMs) return cached.reading;
+    if (cached && (!cached.settled || now - cached.at < cacheMs)) return cached.reading;
     const entry = {
       at: now,
-      reading: readFleet(options.sources, now).catch(() => {
-        errors.inc();
-        // A failure is not kept: the next scrape reads again.
-        if (cached === entry) cached = undefined;
-        return undefined;
-      }),
+      settled: false,
+      reading: readFleet(options.sources, now).then(
+        (fleet) => {
+          entry.settled = true;
+          return fleet;
+        },
+        () => {
+          errors.inc();
+          // A failure is not kept: the next scrape reads again.
+          if (cached === entry) cached = undefined;
+          return undefined;
+        },
+      ),
     };
     cached = entry;
     return entry.reading;
