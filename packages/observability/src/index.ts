@@ -5,6 +5,7 @@ export {
   serveMetrics,
   serveClusterMetrics,
   shareMetricsWithClusterPrimary,
+  AggregatorRegistry,
   Counter,
   Gauge,
   Histogram,
