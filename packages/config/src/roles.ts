@@ -320,6 +320,12 @@ const dashboard = {
   DASHBOARD_METRICS_PORT: port().optional(),
   DASHBOARD_METRICS_BIND: ipAddress().default(PRIVATE_BIND),
   METRICS_PER_HOSTNAME_MAX: int(0, 10_000, 'hostnames').default('100'),
+  /** The /v1 hostname API's read-write bearer token; unset = the API answers 503 saying to set it. */
+  API_TOKEN: secretText(16).optional(),
+  /** A bearer token that may only read the /v1 API (GET). */
+  API_READ_TOKEN: secretText(16).optional(),
+  /** Requests per API token (CAPACITY/PERIOD), counted in each dashboard process. */
+  API_RATE_LIMIT: bucket().default('600/1m'),
 };
 
 export interface DashboardConfig extends CommonConfig {
@@ -336,11 +342,19 @@ export interface DashboardConfig extends CommonConfig {
   metricsBindAddress: string;
   /** Hostnames with expiry series of their own on `/metrics`, at most. */
   metricsPerHostnameMax: number;
+  /** The hostname API's tokens (read-write, read-only) and per-token request budget. */
+  api: { token: string | undefined; readToken: string | undefined; rateLimit: BucketSpec };
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
   const warnings: string[] = [];
   const e = parseEnv(dashboard, env, warnings);
+  if (e.API_TOKEN !== undefined && e.API_TOKEN === e.API_READ_TOKEN) {
+    throw new ConfigError(
+      'API_READ_TOKEN',
+      'API_READ_TOKEN is the same as API_TOKEN: give the read-only client a token of its own (it could otherwise change hostnames), or leave it unset',
+    );
+  }
   if (e.DASHBOARD_ADMIN_TOKEN === e.DASHBOARD_TOKEN) {
     throw new ConfigError(
       'DASHBOARD_ADMIN_TOKEN',
@@ -356,6 +370,7 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     metricsPort: e.DASHBOARD_METRICS_PORT,
     metricsBindAddress: e.DASHBOARD_METRICS_BIND,
     metricsPerHostnameMax: e.METRICS_PER_HOSTNAME_MAX,
+    api: { token: e.API_TOKEN, readToken: e.API_READ_TOKEN, rateLimit: e.API_RATE_LIMIT },
   };
 }
 
