@@ -93,6 +93,7 @@ describe('fleet metrics under the Redis ACL users', () => {
     expect(sample(text, 'certfleet_certificate_expiration_timestamp_seconds', { hostname: 'acl-metrics.example.com' })).toBeGreaterThan(0);
     expect(sample(text, 'certfleet_certificate_renewal_in_flight', { hostname: 'acl-metrics.example.com' })).toBe(0);
     expect(sample(text, 'certfleet_queue_jobs', { queue: 'issue', state: 'failed', priority: 'any' })).toBe(0);
+    expect(sample(text, 'certfleet_hostnames', { status: 'total' })).toBe(0);
   });
 
   it("reads the CA's budget and pause with the issuer's user", async () => {

@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { Redis } from 'ioredis';
 import { redisKeys } from '@certfleet/store';
-import { cli, startRole } from '../support/certfleet.js';
+import { startRole } from '../support/certfleet.js';
 import { freePort, type Proc } from '../support/processes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { handshake } from '../support/tls-client.js';
 import { until } from '../support/wait.js';
 
 const DASHBOARD_TOKEN = 'metrics-dashboard-token-0123456789';
+const API_TOKEN = 'metrics-api-token-0123456789abcdef';
 /** 100 orders a month: no token comes back while the test runs, so one order shows as one token less. */
 const ORDER_BUDGET = '100/30d';
 
@@ -38,10 +39,21 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
   let dashboard: Proc;
   let issuerMetricsPort: number;
   let dashboardMetricsPort: number;
+  let dashboardPort: number;
   const name = 'metrics.example.com';
 
+  /** Registers a hostname through the /v1 API, as a control panel would (it goes on the allowlist). */
+  const register = async (hostname: string) => {
+    const response = await fetch(`http://127.0.0.1:${dashboardPort}/v1/hostnames`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ hostname }),
+    });
+    expect(response.status, await response.text()).toBe(201);
+  };
+
   beforeAll(async () => {
-    [issuerMetricsPort, dashboardMetricsPort] = await Promise.all([freePort(), freePort()]);
+    [issuerMetricsPort, dashboardMetricsPort, dashboardPort] = await Promise.all([freePort(), freePort(), freePort()]);
     stack = await startStack({
       edges: 1,
       issuers: 1,
@@ -57,9 +69,10 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
       'dashboard',
       {
         ...stack.env,
-        DASHBOARD_PORT: String(await freePort()),
+        DASHBOARD_PORT: String(dashboardPort),
         DASHBOARD_BIND: '127.0.0.1',
         DASHBOARD_TOKEN,
+        API_TOKEN,
         DASHBOARD_METRICS_PORT: String(dashboardMetricsPort),
         DASHBOARD_METRICS_BIND: '127.0.0.1',
       },
@@ -85,7 +98,7 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
   });
 
   it('moves the gauges, histograms and counters once a certificate is issued', async () => {
-    expect((await cli(['domains', 'add', name], stack.env)).code).toBe(0);
+    await register(name);
     const served = await handshake(stack.edges[0]!.ports.httpsPort, name, stack.rootPem);
     expect(served.authorized, served.authorizationError).toBe(true);
     const notAfterMs = Number(await redis.zscore(redisKeys(stack.prefix).inventory, name));
@@ -132,7 +145,7 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
     const failing = 'unreachable.example.com';
     // The CA resolves the name to an address no edge listens on: http-01 cannot connect.
     await stack.pebble.challtest('add-a', { host: `${failing}.`, addresses: ['127.0.0.2'] });
-    expect((await cli(['domains', 'add', failing], stack.env)).code).toBe(0);
+    await register(failing);
     const fallback = await handshake(stack.edges[0]!.ports.httpsPort, failing, stack.rootPem);
     expect(fallback.authorized).toBe(false);
     // Counters move at once; the fleet series (budgets) come from a reading shared for a few seconds.
@@ -145,6 +158,13 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
     expect(sample(text, 'certfleet_acme_order_failures_total', { ca: 'default', problem: 'connection' })).toBe(1);
     expect(sample(text, 'certfleet_acme_orders_total', { ca: 'default', result: 'issued' })).toBe(1);
     expect(sample(text, 'certfleet_certificates', { state: 'active' })).toBe(1);
+    // Registered (domains add), never issued, failing: the registry's status index says so.
+    const failed = await until('the failing name counted by status', async () => {
+      const { text } = await scrape(issuerMetricsPort);
+      return sample(text, 'certfleet_hostnames', { status: 'failed' }) === 1 ? text : undefined;
+    });
+    expect(sample(failed, 'certfleet_hostnames', { status: 'active' })).toBe(1);
+    expect(sample(failed, 'certfleet_hostnames', { status: 'total' })).toBe(2);
     // A name that never had a certificate has no expiry to show.
     expect(sample(text, 'certfleet_certificate_expiration_timestamp_seconds', { hostname: failing })).toBeUndefined();
   });
@@ -158,6 +178,9 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
     expect(sample(text, 'certfleet_certificate_expiration_timestamp_seconds', { hostname: name })).toBeGreaterThan(Date.now() / 1000);
     expect(sample(text, 'certfleet_queue_jobs', { queue: 'issue', state: 'completed', priority: 'any' })).toBe(1);
     expect(samples(text, 'certfleet_budget_tokens')).toEqual([]);
+    // The API's own counter shares the dashboard's registry and port.
+    expect(sample(text, 'certfleet_api_requests_total', { route: 'POST /v1/hostnames', status: '201' })).toBe(2);
+    expect(sample(text, 'certfleet_hostnames', { status: 'total' })).toBe(2);
     expect(sample(text, 'certfleet_fleet_metrics_read_errors_total')).toBe(0);
   });
 

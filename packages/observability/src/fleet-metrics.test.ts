@@ -51,6 +51,9 @@ function fakeSources(overrides: { failing?: string[]; fail?: boolean; calls?: { 
       async caPaused(ca) {
         return ca === 'backup';
       },
+      async hostnameCounts() {
+        return { total: 6, pending: 1, active: 3, failed: 1, retired: 1 };
+      },
     },
     queue: {
       name: 'issue',
@@ -159,6 +162,8 @@ describe('registerFleetMetrics', () => {
     expect(text).toContain('certfleet_budget_tokens{ca="pebble",bucket="orders"} 12');
     expect(text).toContain('certfleet_budget_capacity{ca="pebble",bucket="orders"} 300');
     expect(text).toContain('certfleet_ca_paused{ca="backup"} 1');
+    expect(text).toContain('certfleet_hostnames{status="failed"} 1');
+    expect(text).toContain('certfleet_hostnames{status="total"} 6');
   });
 
   it('shares one reading between scrapes within the cache time, and reads again after it', async () => {

@@ -19,7 +19,7 @@ export interface FleetMetricsOptions {
  * scan), `certfleet_certificate_expiration_timestamp_seconds{hostname}` and
  * `certfleet_certificate_renewal_in_flight{hostname}` for at most `perHostnameMax` names,
  * `certfleet_queue_jobs{queue,state,priority}`, `certfleet_budget_tokens{ca,bucket}` and
- * `certfleet_budget_capacity{ca,bucket}`, `certfleet_ca_paused{ca}`.
+ * `certfleet_budget_capacity{ca,bucket}`, `certfleet_ca_paused{ca}`, `certfleet_hostnames{status}`.
  * A reading that fails leaves these series out of that scrape and counts
  * `certfleet_fleet_metrics_read_errors_total`; the rest of the endpoint still answers.
  */
@@ -136,6 +136,16 @@ export function registerFleetMetrics(registry: Registry, options: FleetMetricsOp
     },
     (set, fleet) => {
       for (const row of fleet.caPaused) set({ ca: row.ca }, row.paused ? 1 : 0);
+    },
+  );
+  gauge(
+    {
+      name: 'certfleet_hostnames',
+      help: 'Hostnames registered through the API or CLI, by status: pending, active (a certificate), failed (validation failing or refused; cooling down included), retired, and total',
+      labelNames: ['status'],
+    },
+    (set, fleet) => {
+      for (const [status, count] of Object.entries(fleet.hostnameStatuses)) set({ status }, count);
     },
   );
   registry.registerMetric(expiryHistogram(reading) as unknown as Metric);

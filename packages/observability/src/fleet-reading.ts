@@ -17,6 +17,7 @@ export interface FleetIndexReads {
   statesOf(names: readonly string[]): Promise<(string | null)[]>;
   bucketTokens(key: string, spec: { capacity: number; refillIntervalMs: number }, now: number): Promise<number>;
   caPaused(ca: string): Promise<boolean>;
+  hostnameCounts(): Promise<Record<string, number>>;
 }
 
 /** A BullMQ queue, as far as it is read here. */
@@ -66,12 +67,14 @@ export interface FleetReading {
   queue: { queue: string; state: string; priority: string; count: number }[];
   budgets: { ca: string; bucket: string; tokens: number; capacity: number }[];
   caPaused: { ca: string; paused: boolean }[];
+  /** Registered hostnames by status (the hostname registry's indexes): pending, active, failed, retired, total. */
+  hostnameStatuses: Record<string, number>;
 }
 
 export async function readFleet(sources: FleetSources, now: number): Promise<FleetReading> {
   const { reads, queue } = sources;
   const priorityNumbers = Object.values(sources.priorities);
-  const [counts, cumulative, perPriority, jobCounts, hostnames, budgets, caPaused] = await Promise.all([
+  const [counts, cumulative, perPriority, jobCounts, hostnames, budgets, caPaused, hostnameStatuses] = await Promise.all([
     reads.certificateCounts(now),
     reads.expiringWithin(now, EXPIRY_BOUNDS_SECONDS),
     queue.getCountsPerPriority(priorityNumbers),
@@ -86,6 +89,7 @@ export async function readFleet(sources: FleetSources, now: number): Promise<Fle
       })),
     ),
     Promise.all((sources.cas ?? []).map(async (ca) => ({ ca, paused: await reads.caPaused(ca) }))),
+    reads.hostnameCounts(),
   ]);
   const queued = Object.entries(sources.priorities).map(([label, priority]) => ({
     queue: queue.name,
@@ -103,6 +107,7 @@ export async function readFleet(sources: FleetSources, now: number): Promise<Fle
     queue: [...queued, ...others],
     budgets,
     caPaused,
+    hostnameStatuses,
   };
 }
 

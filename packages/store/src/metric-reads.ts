@@ -1,5 +1,6 @@
 import { readTokens, type BucketSpec } from '@certfleet/budget';
 import type { RedisClient } from './connect.js';
+import { HOSTNAME_INDEX_STATUSES } from './hostnames.js';
 import { redisKeys } from './keys.js';
 import type { IssuanceState } from './name-state.js';
 
@@ -41,6 +42,8 @@ export interface MetricReads {
   bucketTokens(key: string, spec: BucketSpec, now: number): Promise<number>;
   /** Whether a CA is paused for the fleet now (a 429's Retry-After, an outage). */
   caPaused(ca: string): Promise<boolean>;
+  /** Hostnames registered through the API or CLI, by index status (pending, active, failed, retired), and `total`. */
+  hostnameCounts(): Promise<Record<string, number>>;
 }
 
 /** Pages read at most when looking past retired certificates for the soonest-expiring ones. */
@@ -89,6 +92,13 @@ export function createMetricReads(redis: RedisClient, prefix: string): MetricRea
     bucketTokens: (key, spec, now) => readTokens(redis, key, spec, now),
     async caPaused(ca) {
       return (await redis.exists(keys.caPause(ca))) === 1;
+    },
+    async hostnameCounts() {
+      const [total, ...each] = await Promise.all([
+        redis.zcard(keys.hostnames),
+        ...HOSTNAME_INDEX_STATUSES.map((status) => redis.zcard(keys.hostnamesByStatus(status))),
+      ]);
+      return { total, ...Object.fromEntries(HOSTNAME_INDEX_STATUSES.map((status, i) => [status, each[i] ?? 0])) };
     },
   };
 }
