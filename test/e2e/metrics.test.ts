@@ -79,6 +79,8 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
       `dashboard-${stack.prefix}`,
     );
     redis = new Redis(stack.redis.port, '127.0.0.1');
+    // The last test stops Redis; this client reconnects by itself meanwhile.
+    redis.on('error', () => {});
   });
   afterAll(async () => {
     redis?.disconnect();
@@ -208,5 +210,27 @@ describe('certificate, ACME, budget and queue metrics on the issuer and the dash
     });
     expect(oversized).toBe(431);
     expect((await scrape(dashboardMetricsPort)).status).toBe(200);
+  });
+
+  it('still answers /metrics while Redis is down, without the fleet series, and has them back once it returns', async () => {
+    await stack.redis.kill();
+    try {
+      // Past the shared reading's few seconds, a scrape has to read Redis and cannot.
+      const text = await until('a scrape without the fleet series', async () => {
+        const { status, text } = await scrape(issuerMetricsPort);
+        expect(status).toBe(200);
+        return sample(text, 'certfleet_certificates', { state: 'active' }) === undefined ? text : undefined;
+      });
+      expect(sample(text, 'certfleet_fleet_metrics_read_errors_total')).toBeGreaterThanOrEqual(1);
+      // The role's own counters are still there.
+      expect(sample(text, 'certfleet_acme_orders_total', { ca: 'default', result: 'issued' })).toBe(1);
+    } finally {
+      await stack.redis.start();
+    }
+    // The stack's Redis keeps nothing on disk: the series come back, counting what it holds now.
+    await until('the fleet series back after Redis returned', async () => {
+      const { text } = await scrape(issuerMetricsPort);
+      return sample(text, 'certfleet_certificates', { state: 'active' }) !== undefined;
+    });
   });
 });

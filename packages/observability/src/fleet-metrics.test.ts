@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { registerFleetMetrics } from './fleet-metrics.js';
 import { certificateStates, EXPIRY_BOUNDS_SECONDS, monotonic, pickHostnames, readFleet, type FleetSources } from './fleet-reading.js';
@@ -197,6 +197,26 @@ describe('registerFleetMetrics', () => {
     expect(text).not.toMatch(/^certfleet_certificate_expiry_seconds_bucket/m);
     expect(text).toContain('certfleet_fleet_metrics_read_errors_total 1');
     // A failed reading is not cached: the next scrape tries again.
+    await registry.metrics();
+    expect(calls.count).toBe(2);
+  });
+
+  it('answers without the fleet series when Redis does not answer at all, and reads again next time', async () => {
+    const calls = { count: 0 };
+    const sources = fakeSources({ calls });
+    // A BullMQ connection while Redis is unreachable: the command waits without end.
+    sources.reads.certificateCounts = () => {
+      calls.count++;
+      return new Promise(() => {});
+    };
+    const registry = new Registry();
+    const extra = new Counter({ name: 'certfleet_other_total', help: 'another metric of the role', registers: [registry] });
+    extra.inc();
+    registerFleetMetrics(registry, { sources, clock: () => NOW, readTimeoutMs: 20 });
+    const text = await registry.metrics();
+    expect(text).toContain('certfleet_other_total 1');
+    expect(text).toContain('certfleet_fleet_metrics_read_errors_total 1');
+    expect(text).not.toMatch(/^certfleet_certificates\{/m);
     await registry.metrics();
     expect(calls.count).toBe(2);
   });

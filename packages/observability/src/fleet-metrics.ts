@@ -8,6 +8,12 @@ export interface FleetMetricsOptions {
    * servers, or one scraping issuers and the dashboard, cost one set of counts, not one each.
    */
   cacheMs?: number;
+  /**
+   * A reading not done by then is given up (default 2 s), counted as an error, and the scrape
+   * answers without the fleet series: while Redis is unreachable a BullMQ connection queues
+   * commands without end, and /metrics (the ACME and edge counters with it) must still answer.
+   */
+  readTimeoutMs?: number;
   clock?: () => number;
 }
 
@@ -26,6 +32,7 @@ export interface FleetMetricsOptions {
 export function registerFleetMetrics(registry: Registry, options: FleetMetricsOptions): void {
   const clock = options.clock ?? Date.now;
   const cacheMs = options.cacheMs ?? 5_000;
+  const readTimeoutMs = options.readTimeoutMs ?? 2_000;
   const errors = new Counter({
     name: 'certfleet_fleet_metrics_read_errors_total',
     help: 'Scrapes whose reading of the certificate indexes, queue or budgets from Redis failed (those series were left out)',
@@ -44,7 +51,7 @@ export function registerFleetMetrics(registry: Registry, options: FleetMetricsOp
     const entry = {
       at: now,
       settled: false,
-      reading: readFleet(options.sources, now).then(
+      reading: withTimeout(readFleet(options.sources, now), readTimeoutMs).then(
         (fleet) => {
           entry.settled = true;
           return fleet;
@@ -149,6 +156,16 @@ export function registerFleetMetrics(registry: Registry, options: FleetMetricsOp
     },
   );
   registry.registerMetric(expiryHistogram(reading) as unknown as Metric);
+}
+
+/** `promise`, or a rejection once `ms` have passed; the timer never keeps the process alive. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the fleet reading took longer than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
