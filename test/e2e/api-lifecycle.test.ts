@@ -20,6 +20,7 @@ interface HostnameObject {
     renewal_at: string | null;
   };
   validation_errors: { at: string; type: string; detail: string }[];
+  dns?: { cname_target: string; observed: string[] };
   cooldown_until: string | null;
   custom_metadata: Record<string, unknown> | null;
   created_at: string | null;
@@ -50,6 +51,10 @@ describe('a hostname through its whole life, driven by the /v1 API against real 
       DASHBOARD_BIND: '127.0.0.1',
       DASHBOARD_TOKEN: 'dashboard-token-for-the-lifecycle-test',
       API_TOKEN: TOKEN,
+      // The dashboard's own view of DNS, for the hostname object's `dns` (the roles keep the allowlist policy).
+      ALLOW_POLICY: 'allowlist,dns',
+      ALLOW_DNS_CNAME_TARGET: 'edge.certfleet.test',
+      DNS_SERVERS: stack.pebble.dnsAddress,
     });
   });
   afterAll(async () => {
@@ -99,6 +104,7 @@ describe('a hostname through its whole life, driven by the /v1 API against real 
     expect(failed.cooldown_until).not.toBeNull();
     expect(failed.validation_errors[0]).toMatchObject({ type: expect.stringMatching(/^urn:ietf:params:acme:error:/) });
     expect(failed.validation_errors[0]?.detail).toMatch(/the CA reached 127\.0\.0\.2/);
+    expect(failed.dns).toEqual({ cname_target: 'edge.certfleet.test', observed: ['127.0.0.2'] });
     const failedList = await api<{ hostnames: HostnameObject[] }>('GET', '/v1/hostnames?status=failed');
     expect(failedList.body.hostnames.map((h) => h.hostname)).toEqual([name]);
 
