@@ -344,6 +344,8 @@ export interface DashboardConfig extends CommonConfig {
   metricsPerHostnameMax: number;
   /** The hostname API's tokens (read-write, read-only) and per-token request budget. */
   api: { token: string | undefined; readToken: string | undefined; rateLimit: BucketSpec };
+  /** The domain policy, for what the API shows of it (the dns policy's target and what a name points at). */
+  policy: PolicyConfig;
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
@@ -371,6 +373,7 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     metricsBindAddress: e.DASHBOARD_METRICS_BIND,
     metricsPerHostnameMax: e.METRICS_PER_HOSTNAME_MAX,
     api: { token: e.API_TOKEN, readToken: e.API_READ_TOKEN, rateLimit: e.API_RATE_LIMIT },
+    policy: loadPolicyConfig(env, warnings),
   };
 }
 
