@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'bench/**/*.test.ts', 'test/*.test.ts'],
           testTimeout: 20_000,
           // One module graph per worker, not per file: a fresh one for each of ~90 files cost
           // 58 s of the unit run's 60 (their tests take 12 s); none keeps global state.

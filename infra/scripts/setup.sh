@@ -4,7 +4,7 @@
 #   - Node 24 LTS: the machine's own when it is 24 or newer, else fetched from the npm registry
 #     into .cache (infra/scripts/node.sh) and put first on PATH
 #   - pnpm, at the version pinned in package.json (npm i -g; a project-local copy without root)
-#   - Debian packages: redis-server, openssl, curl; Pebble 2.6 (trixie, cached) or Debian's 2.4
+#   - Debian packages: redis-server, openssl, curl, prometheus (promtool), chromium; Pebble 2.6 (trixie, cached) or Debian's 2.4
 #   - pnpm install --frozen-lockfile, then the turbo build
 # Source it (`. infra/scripts/setup.sh`) to get pnpm on PATH in the calling shell.
 set -euo pipefail
@@ -36,6 +36,10 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
+# promtool (Debian's prometheus package) checks infra/observability/alerts.yml in `npm test`;
+# chromium drives the dashboard's browser test.
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${missing[*]} from Debian's packages"

@@ -12,10 +12,12 @@ import { openWebhooks } from '@certfleet/webhooks';
 import { createTokenCheck } from './access.js';
 import { registerApi } from './api/api.js';
 import { createApiAuth } from './api/auth.js';
+import { dnsObserverOf } from './api/dns-observer.js';
 import { apiRequestCounter } from './api/metrics.js';
 import { createApiRateLimit } from './api/rate-limit.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
 import { createLoginThrottle } from './login-throttle.js';
+import { serveDashboardMetrics } from './metrics.js';
 
 /** Wrong tokens one client address may send per minute before it is refused for the rest of it. */
 const MAX_FAILED_LOGINS = 10;
@@ -38,6 +40,8 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
   // Webhook deliveries that failed (given up after 24 h of retries) are looked at and retried here.
   const webhookQueue = createWebhookQueue({ connection: redis, prefix: store.queuePrefix });
+  // The dashboard's own metrics (the API's requests) and the fleet's, on DASHBOARD_METRICS_PORT (metrics.ts).
+  const registry = createRegistry('dashboard');
 
   // A hostname in an API path may be 253 characters (Fastify's default stops at 100); longer ones get a 400 that says why.
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 1024 } });
@@ -55,8 +59,6 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   await mountBoard(app, [queue, webhookQueue], '/queues', { readOnly: true });
   if (config.adminToken) await mountBoard(app, [queue, webhookQueue], ADMIN_BOARD_PATH, { readOnly: false });
 
-  // The dashboard's metrics (its /metrics endpoint is served by the observability work).
-  const registry = createRegistry('dashboard');
   // hostname.created / hostname.deleted from the API; the issuer role delivers them.
   const webhooks = config.webhooks
     ? await openWebhooks({
@@ -68,7 +70,14 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
       })
     : undefined;
   await registerApi(app, {
-    service: createHostnameService({ store, queue, logger, ...(webhooks ? { events: webhooks.events } : {}) }),
+    service: createHostnameService({
+      store,
+      queue,
+      logger,
+      dns: dnsObserverOf(config.policy),
+      forbiddenSuffixes: config.policy.forbiddenSuffixes,
+      ...(webhooks ? { events: webhooks.events } : {}),
+    }),
     auth: createApiAuth(config.api),
     rateLimit: createApiRateLimit(config.api.rateLimit),
     throttle,
@@ -87,8 +96,10 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
 
   await app.listen({ port: config.port, host: config.bindAddress });
   logger.info({ port: config.port, bindAddress: config.bindAddress, admin: config.adminToken !== undefined }, 'dashboard listening');
+  const metricsServer = await serveDashboardMetrics(config, { registry, redis, queue });
   return {
     async close() {
+      await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       await app.close();
       await queue.close();
       await webhookQueue.close();

@@ -12,7 +12,7 @@ import { SecureContextCache, createNativeMemoryReclaimer, createSelfSignedCertif
 import { createNewNameAdmission } from './admission.js';
 import { createAlpnChallenges } from './alpn-challenges.js';
 import { createCertificateResolver } from './certificate-resolver.js';
-import { createEdgeMetrics } from './metrics.js';
+import { createEdgeMetrics, exportReadiness } from './metrics.js';
 import { createHttpHandler } from './challenge-server.js';
 import { drainable } from './drain.js';
 import { createConnectionLimiter } from './connection-limits.js';
@@ -227,6 +227,7 @@ export async function startEdge(config: EdgeConfig, logger: Logger, options: { c
       };
     return { ready: true, reason: 'serving' };
   };
+  exportReadiness(registry, readiness);
   const httpHandler = createHttpHandler({
     challenges: createStore(challengeRedis, config.prefix).challenges,
     httpsPort: config.publicHttpsPort,

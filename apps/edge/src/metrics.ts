@@ -1,4 +1,4 @@
-import { Counter, type Registry } from '@certfleet/observability';
+import { Counter, Gauge, type Registry } from '@certfleet/observability';
 
 /** What the edge counts. Labels are small fixed sets, never names or addresses. */
 export function createEdgeMetrics(registry: Registry) {
@@ -90,3 +90,20 @@ export type LimitName =
   | 'new_names_fleet'
   | 'pending_issues'
   | 'waiting_handshakes';
+
+/**
+ * `certfleet_edge_ready`: 1 while `/readyz` would answer ready (see edge.ts `readiness`), read at
+ * each scrape. With several workers the primary shows the lowest: an edge is ready only when all
+ * its workers are.
+ */
+export function exportReadiness(registry: Registry, readiness: () => { ready: boolean }): void {
+  new Gauge({
+    name: 'certfleet_edge_ready',
+    help: 'Whether this edge should be sent traffic (as /readyz): 1 ready, 0 not (draining, crashed, Redis unreachable)',
+    registers: [registry],
+    aggregator: 'min',
+    collect() {
+      this.set(readiness().ready ? 1 : 0);
+    },
+  });
+}

@@ -3,13 +3,14 @@ import { configureAcmeHttp } from '@certfleet/acme';
 import type { IssuerConfig } from '@certfleet/config';
 import { Counter, createRegistry, errorMessage, serveMetrics, type Logger } from '@certfleet/observability';
 import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs } from '@certfleet/policy';
-import { createIssueWorker } from '@certfleet/queue';
 import { createKeyring } from '@certfleet/sealing';
-import { connectTo, createStore, replicaAcknowledgement, warnAboutRedisSettings } from '@certfleet/store';
+import { createIssueQueue, createIssueWorker, PRIORITY } from '@certfleet/queue';
+import { connectTo, createMetricReads, createStore, replicaAcknowledgement, warnAboutRedisSettings } from '@certfleet/store';
 import { describeHostname } from '@certfleet/hostnames';
 import { openWebhooks } from '@certfleet/webhooks';
 import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
+import { createIssuerMetrics, registerIssuerFleetMetrics } from './certificate-metrics.js';
 import { runIssueJob } from './issue-job.js';
 import { http01Responder, tlsAlpn01Responder } from './responders.js';
 
@@ -24,7 +25,12 @@ export interface RunningRole {
  * pauses, all in Redis.
  */
 export async function startIssuer(config: IssuerConfig, logger: Logger): Promise<RunningRole> {
-  configureAcmeHttp({ caBundlePems: config.cas.flatMap((ca) => (ca.caBundlePem ? [ca.caBundlePem] : [])) });
+  const registry = createRegistry('issuer');
+  const metrics = createIssuerMetrics(registry);
+  configureAcmeHttp({
+    caBundlePems: config.cas.flatMap((ca) => (ca.caBundlePem ? [ca.caBundlePem] : [])),
+    onRequest: metrics.onAcmeRequest,
+  });
   const redis = connectTo(config.redis, { forBullmq: true, connectionName: 'certfleet-issuer' });
   redis.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'redis connection error'));
   void warnAboutRedisSettings(redis, logger);
@@ -48,7 +54,6 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     evaluationTimeoutMs: evaluationTimeoutMs(config.policy),
     onEvaluated: (name, decision) => logger.info({ domain: name, ...decision }, 'policy decision'),
   });
-  const registry = createRegistry('issuer');
   const retired = new Counter({
     name: 'certfleet_renewals_retired_total',
     help: 'Certificates not renewed but retired, by why: the name left the domain policy, or no edge served it for RENEW_IDLE_AFTER',
@@ -66,6 +71,15 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
         deliver: { registry },
       })
     : undefined;
+  const orderingCas = metrics.countOrders(cas);
+  // Read at scrape time from the indexes and the queue: served only when ISSUER_METRICS_PORT is set.
+  const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
+  registerIssuerFleetMetrics(
+    registry,
+    { reads: createMetricReads(redis, config.prefix), queue, priorities: PRIORITY, perHostnameMax: config.metricsPerHostnameMax },
+    config.cas,
+    store.budgetKeys,
+  );
   const responder = config.challenge === 'tls-alpn-01' ? tlsAlpn01Responder(store) : http01Responder(store);
   const worker = createIssueWorker(
     { connection: redis, prefix: store.queuePrefix, concurrency: config.concurrency, lockMs: config.lockMs },
@@ -73,7 +87,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
       runIssueJob(job, token, {
         store,
         budgets: store.budgets,
-        cas,
+        cas: orderingCas,
         decisions,
         responder,
         keyTypes: config.keyTypes,
@@ -109,6 +123,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
       await worker.close();
       await webhooks?.close();
       await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
+      await queue.close();
       redis.disconnect();
     },
   };

@@ -8,3 +8,4 @@ export { hashTagOf } from './take-sequence.js';
 export { refundAt, takeAllAt } from './bucket-math.js';
 export type { BucketRefundInput, BucketState, BucketTakeInput, BucketTakeOutcome } from './bucket-math.js';
 export type { BudgetClaim, TakeAllResult } from './multi-take.js';
+export { readTokens, tokensAt } from './read-tokens.js';

@@ -242,6 +242,7 @@ const issuer = {
   ISSUER_METRICS_PORT: port().optional(),
   /** Formerly ISSUER_METRICS_BIND_ADDRESS (whose default was 0.0.0.0). */
   ISSUER_METRICS_BIND: ipAddress().default(PRIVATE_BIND).formerly('ISSUER_METRICS_BIND_ADDRESS', ipAddress()),
+  METRICS_PER_HOSTNAME_MAX: int(0, 10_000, 'hostnames').default('100'),
 };
 
 export interface IssuerConfig extends CommonConfig, AtRestConfig {
@@ -268,6 +269,8 @@ export interface IssuerConfig extends CommonConfig, AtRestConfig {
   policy: PolicyConfig;
   /** Where events are delivered (the issuer runs the delivery worker); undefined = no webhooks. */
   webhooks: WebhookConfig | undefined;
+  /** Hostnames with expiry series of their own on `/metrics` (the failing and soonest-expiring), at most. */
+  metricsPerHostnameMax: number;
 }
 
 export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
@@ -289,6 +292,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv): IssuerConfig {
     metricsBindAddress: e.ISSUER_METRICS_BIND,
     policy: loadPolicyConfig(env, warnings),
     webhooks: loadWebhookConfig(env, warnings),
+    metricsPerHostnameMax: e.METRICS_PER_HOSTNAME_MAX,
   };
 }
 
@@ -329,6 +333,9 @@ const dashboard = {
   DASHBOARD_BIND: ipAddress().default(PRIVATE_BIND).formerly('DASHBOARD_BIND_ADDRESS', ipAddress()),
   DASHBOARD_TOKEN: secretText(16),
   DASHBOARD_ADMIN_TOKEN: secretText(16).optional(),
+  DASHBOARD_METRICS_PORT: port().optional(),
+  DASHBOARD_METRICS_BIND: ipAddress().default(PRIVATE_BIND),
+  METRICS_PER_HOSTNAME_MAX: int(0, 10_000, 'hostnames').default('100'),
   /** The /v1 hostname API's read-write bearer token; unset = the API answers 503 saying to set it. */
   API_TOKEN: secretText(16).optional(),
   /** A bearer token that may only read the /v1 API (GET). */
@@ -345,10 +352,18 @@ export interface DashboardConfig extends CommonConfig {
   token: string;
   /** Also retries, cleans, promotes, pauses...; unset = nobody can change the queues from the dashboard. */
   adminToken: string | undefined;
+  /** Where `/metrics` (the fleet's certificates, queue and budgets) is served, apart from the dashboard; unset = not served. */
+  metricsPort: number | undefined;
+  /** The address `/metrics` listens on: loopback unless set. */
+  metricsBindAddress: string;
+  /** Hostnames with expiry series of their own on `/metrics`, at most. */
+  metricsPerHostnameMax: number;
   /** The hostname API's tokens (read-write, read-only) and per-token request budget. */
   api: { token: string | undefined; readToken: string | undefined; rateLimit: BucketSpec };
   /** Hostname events the dashboard's API publishes (created, deleted); undefined = no webhooks. */
   webhooks: WebhookConfig | undefined;
+  /** The domain policy, for what the API shows of it (the dns policy's target and what a name points at). */
+  policy: PolicyConfig;
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
@@ -372,8 +387,12 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     bindAddress: e.DASHBOARD_BIND,
     token: e.DASHBOARD_TOKEN,
     adminToken: e.DASHBOARD_ADMIN_TOKEN,
+    metricsPort: e.DASHBOARD_METRICS_PORT,
+    metricsBindAddress: e.DASHBOARD_METRICS_BIND,
+    metricsPerHostnameMax: e.METRICS_PER_HOSTNAME_MAX,
     api: { token: e.API_TOKEN, readToken: e.API_READ_TOKEN, rateLimit: e.API_RATE_LIMIT },
     webhooks: loadWebhookConfig(env, warnings),
+    policy: loadPolicyConfig(env, warnings),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 
-export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+export { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** A registry of a role's own, with Node's process metrics, labelled with the role. */
 export function createRegistry(role: string): Registry {

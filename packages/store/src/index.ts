@@ -135,3 +135,5 @@ export function createStore(redis: RedisClient, prefix: string, options: StoreOp
 }
 
 export type Store = ReturnType<typeof createStore>;
+export { createMetricReads } from './metric-reads.js';
+export type { CertificateCounts, Expiry, MetricReads } from './metric-reads.js';
