@@ -207,6 +207,13 @@ describe('the /v1 hostname API refuses hostile and malformed input with RFC 9457
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ custom_metadata: { customer: 17 }, upstream: 'http://10.1.2.3:8080' });
     expectProblem(await call('POST', '/v1/hostnames', { body: { ...body, custom_metadata: { customer: 18 } } }), 409, /PATCH/);
+    // A record with every optional field set is retired and purged like any other.
+    expect((await call('DELETE', '/v1/hostnames/same.example.com')).body).toMatchObject({
+      status: 'retired',
+      custom_metadata: { customer: 17 },
+    });
+    expect((await call('DELETE', '/v1/hostnames/same.example.com?purge=true')).status).toBe(204);
+    expect((await call('POST', '/v1/hostnames', { body })).status).toBe(201);
   });
 
   it('refuses a bad limit, an unknown filter, a bad date, a bad q and a tampered cursor, naming the parameter', async () => {

@@ -128,7 +128,7 @@ describe('createHostnameService: bulkCreate', () => {
       ['old.example.com', 'unchanged'],
       ['n1.example.com', 'unchanged'],
       ['n1.example.com', 'error'],
-      [null, 'error'],
+      ['bad_name', 'error'],
       [null, 'error'],
     ]);
     expect(results[3]?.error?.type).toBe(new HostnameConflictError('x').type);

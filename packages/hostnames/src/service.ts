@@ -72,8 +72,8 @@ export function createHostnameService(deps: HostnameServiceDeps): HostnameServic
       });
       const names = parsed.flatMap((item) => (item instanceof HostnameError ? [] : [item.record.name]));
       const existing = new Map((await store.hostnames.getMany(names)).map((record, i) => [names[i] as string, record]));
-      const plans: CreatePlan[] = parsed.map((item) => {
-        if (item instanceof HostnameError) return { kind: 'error', error: item, hostname: null };
+      const plans: CreatePlan[] = parsed.map((item, i) => {
+        if (item instanceof HostnameError) return { kind: 'error', error: item, hostname: inputName(items[i]) };
         const plan = planCreate(item, existing.get(item.record.name) ?? null);
         // The same name twice in one call: the second is judged against the first.
         if (plan.kind === 'created') existing.set(item.record.name, item.record);
@@ -159,4 +159,10 @@ export function createHostnameService(deps: HostnameServiceDeps): HostnameServic
       return describe(record.name);
     },
   };
+}
+
+/** The hostname an item asked for, as sent (for its error result), or null when it sent none. */
+function inputName(item: unknown): string | null {
+  const hostname = (item as { hostname?: unknown } | null)?.hostname;
+  return typeof hostname === 'string' ? hostname.slice(0, 253) : null;
 }

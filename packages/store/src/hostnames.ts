@@ -198,7 +198,9 @@ export function createHostnameRegistry(redis: RedisClient, keys: RedisKeys): Hos
         else absent.push('upstream');
         if (record.deletedAt) fields.deletedAt = String(record.deletedAt);
         else absent.push('deletedAt');
-        return batch.hset(key, fields).hdel(key, ...absent);
+        batch.hset(key, fields);
+        // HDEL needs at least one field: a record with every optional field set has nothing to clear.
+        return absent.length > 0 ? batch.hdel(key, ...absent) : batch;
       });
       await Promise.all(
         chunks(records.map((record) => record.name)).map((chunk) => redis.zadd(keys.hostnames, ...chunk.flatMap((name) => [0, name]))),

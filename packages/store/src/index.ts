@@ -92,8 +92,10 @@ export function createStore(redis: RedisClient, prefix: string, options: StoreOp
     renewals: createRenewalIndex(redis, keys),
     secrets: createSharedSecretStore(redis, keys, sealed),
     decisions: createDecisionStore(redis, keys),
-    // A registered hostname's status index follows its name-state (see hostnames.ts).
-    nameStates: createNameStateStore(redis, keys, (name) => hostnames.refreshStatus([name])),
+    // A registered hostname's status index follows its name-state (see hostnames.ts). An index
+    // write that fails must not fail the issuance that changed the state: the index is only one
+    // step behind, and readers recompute each status anyway.
+    nameStates: createNameStateStore(redis, keys, (name) => hostnames.refreshStatus([name]).catch(() => undefined)),
     pauses: createPauseStore(redis, keys),
     served: createServedNameStore(redis, keys),
     routes: createRouteStore(redis, keys),
