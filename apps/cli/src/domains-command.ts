@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { loadCommonConfig, loadPolicyConfig } from '@certfleet/config';
@@ -8,6 +7,8 @@ import { createIssueQueue, requestIssuance } from '@certfleet/queue';
 import type { RedisClient, Store } from '@certfleet/store';
 
 import { formatTime, splitNames, table, withStore, UsageError } from './admin.js';
+import { summariseError } from './error-summary.js';
+import { openImportSource } from './import-source.js';
 
 const IMPORT_BATCH = 1_000;
 
@@ -61,7 +62,7 @@ export function domainsCommand(): Command {
     .argument('<file>')
     .option('--issue', 'also enqueue issuance for every exact name (pre-provisioning)')
     .action(async (file: string, options: { issue?: boolean }) => {
-      const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file), crlfDelay: Infinity });
+      const lines = createInterface({ input: await openImportSource(file), crlfDelay: Infinity });
       let added = 0;
       let seen = 0;
       let refused = 0;
@@ -164,7 +165,7 @@ export function domainsCommand(): Command {
         ['state', label],
         ['attempts', String(state?.attempts ?? 0)],
         ['failures in a row', String(state?.failures ?? 0)],
-        ['last error', state?.lastError ? `${state.lastError} (${formatTime(state.lastErrorAt ?? 0)})` : '-'],
+        ['last error', state?.lastError ? `${summariseError(state.lastError)} (${formatTime(state.lastErrorAt ?? 0)})` : '-'],
         ['CA', state?.ca ?? '-'],
         ['allowlist entry', status.allowedBy ?? '-'],
         [
