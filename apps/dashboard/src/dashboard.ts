@@ -71,5 +71,20 @@ async function mountBoard(app: FastifyInstance, queue: Queue, prefix: string, op
   const board = new FastifyAdapter();
   createBullBoard({ queues: [new BullMQAdapter(queue, { readOnlyMode: options.readOnly })], serverAdapter: board });
   board.setBasePath(prefix);
-  await app.register(board.registerPlugin(), { prefix });
+  await app.register(async (scope) => {
+    scope.addHook('onSend', async (_request, reply, payload) => withoutExternalFonts(reply.getHeader('content-type'), payload));
+    await scope.register(board.registerPlugin(), { prefix });
+  });
+}
+
+/**
+ * bull-board's page loads IBM Plex from fonts.googleapis.com: that fails offline and tells
+ * Google the operator's address at every visit (issue 13). The link is dropped from the HTML;
+ * its stylesheet falls back to the browser's own sans-serif and monospace fonts.
+ */
+const EXTERNAL_FONT_LINK = /<link[^>]*href="https:\/\/fonts\.(?:googleapis|gstatic)\.com\/[^>]*>/g;
+
+function withoutExternalFonts(contentType: unknown, payload: unknown): unknown {
+  if (typeof payload !== 'string' || !String(contentType ?? '').startsWith('text/html')) return payload;
+  return payload.replace(EXTERNAL_FONT_LINK, '');
 }
