@@ -19,6 +19,9 @@ import { createRouteStore, subscribeRouteChanged } from './routes.js';
 import { createServedNameStore } from './served.js';
 import { createSharedSecretStore } from './shared-secrets.js';
 import { createTicketKeyStore } from './ticket-keys.js';
+import { createHostnameRegistry } from './hostnames.js';
+import { createIssueRecordStore } from './issue-records.js';
+import { createAuditLog } from './audit.js';
 
 export { budgetKeys, redisKeys } from './keys.js';
 export type { BudgetKeys, RedisKeys } from './keys.js';
@@ -49,6 +52,12 @@ export { permanentConnectionProblem } from './connection-errors.js';
 export { checkRedisSettings, warnAboutRedisSettings } from './settings-check.js';
 export type { RedisSettingsCheck } from './settings-check.js';
 export type { RedisClient } from './connect.js';
+export { HOSTNAME_INDEX_STATUSES, indexStatus } from './hostnames.js';
+export type { ExpiringName, HostnameIndexStatus, HostnameRecord, HostnameRegistry, NamePageQuery, StatusInputs } from './hostnames.js';
+export { KEPT_VALIDATION_ERRORS } from './issue-records.js';
+export type { BudgetHoldRecord, IssueRecordStore, ValidationErrorRecord } from './issue-records.js';
+export { AUDIT_MAXLEN } from './audit.js';
+export type { AuditEntry, AuditLog } from './audit.js';
 
 export interface StoreOptions {
   /**
@@ -68,6 +77,7 @@ export interface StoreOptions {
 export function createStore(redis: RedisClient, prefix: string, options: StoreOptions = {}) {
   const keys = redisKeys(prefix);
   const sealed = sealedValues(options.keyring);
+  const hostnames = createHostnameRegistry(redis, keys);
   return {
     /** BullMQ's key prefix for this deployment's queues (pass it with a connection of BullMQ's own). */
     queuePrefix: keys.queuePrefix,
@@ -77,12 +87,19 @@ export function createStore(redis: RedisClient, prefix: string, options: StoreOp
     renewals: createRenewalIndex(redis, keys),
     secrets: createSharedSecretStore(redis, keys, sealed),
     decisions: createDecisionStore(redis, keys),
-    nameStates: createNameStateStore(redis, keys),
+    // A registered hostname's status index follows its name-state (see hostnames.ts).
+    nameStates: createNameStateStore(redis, keys, (name) => hostnames.refreshStatus([name])),
     pauses: createPauseStore(redis, keys),
     served: createServedNameStore(redis, keys),
     routes: createRouteStore(redis, keys),
     ticketKeys: createTicketKeyStore(redis, keys, sealed),
     leases: createLeaseStore(redis, keys),
+    /** Hostnames registered through the API or the CLI, and their name/status indexes. */
+    hostnames,
+    /** Failed validations and budget holds, per name, as a customer should see them. */
+    issueRecords: createIssueRecordStore(redis, keys),
+    /** Who changed which hostname (capped stream). */
+    audit: createAuditLog(redis, keys),
     /** The fleet's token buckets (CA budgets, new-name limits) over this store's connection. */
     budgets: createTokenBuckets(redis),
     /**

@@ -75,6 +75,18 @@ export function redisKeys(prefix: string) {
     routeChanged: `${prefix}:events:route-changed`,
     /** Pub/sub channel: a name's certificate was stored or removed. */
     certChanged: `${prefix}:events:cert-changed`,
+    /** Hash: a hostname registered through the API or CLI (metadata, upstream, status, created/updated/deleted). */
+    hostname: (name: string) => `${prefix}:hostname:{${name}}`,
+    /** Sorted set (every score 0, ordered by name): every registered hostname, for cursor pages and prefix search. */
+    hostnames: `${prefix}:hostnames`,
+    /** Sorted set (every score 0): the registered hostnames in one status (pending, active, failed, retired). */
+    hostnamesByStatus: (status: string) => `${prefix}:hostnames-by-status:${status}`,
+    /** List (newest first, the last few): a name's failed validations as {at, type, detail} JSON. */
+    validationErrors: (name: string) => `${prefix}:validation-errors:{${name}}`,
+    /** String with a TTL: the CA budget that holds a name's order back, JSON {budget, until, at}. */
+    budgetHold: (name: string) => `${prefix}:budget-hold:{${name}}`,
+    /** Stream (capped): who changed which hostname, when (token id, never the token). */
+    audit: `${prefix}:audit`,
     /** SCAN patterns of the kinds of key that hold key material (`certfleet keys rotate`). */
     scan: {
       certs: `${prefix}:cert:*`,

@@ -39,7 +39,15 @@ export function blocksIssuance(state: NameState | null, now: number): boolean {
   return state.state === 'cooling' && (state.coolUntil ?? 0) > now;
 }
 
-export function createNameStateStore(redis: RedisClient, keys: RedisKeys): NameStateStore {
+/**
+ * `onChange` runs after each transition (the hostname registry moves the name between its status
+ * indexes); its failure does not undo the transition, which is already written.
+ */
+export function createNameStateStore(
+  redis: RedisClient,
+  keys: RedisKeys,
+  onChange: (name: string) => Promise<void> = async () => undefined,
+): NameStateStore {
   const error = (text: string) => text.slice(0, 500);
   return {
     async get(name) {
@@ -62,14 +70,20 @@ export function createNameStateStore(redis: RedisClient, keys: RedisKeys): NameS
         .multi()
         .hincrby(keys.nameState(name), 'attempts', 1)
         .hset(keys.nameState(name), { state: 'issuing', ca, updatedAt: now })
+        // An order goes ahead: no budget holds it back any more.
+        .del(keys.budgetHold(name))
         .exec();
+      await onChange(name);
     },
     async markActive(name, ca, now) {
       await redis
         .multi()
         .hset(keys.nameState(name), { state: 'active', ca, failures: 0, updatedAt: now })
         .hdel(keys.nameState(name), 'coolUntil')
+        // Served now: past failed validations and holds no longer concern the customer.
+        .del(keys.validationErrors(name), keys.budgetHold(name))
         .exec();
+      await onChange(name);
     },
     async markCooling(name, text, coolUntil, now) {
       await redis
@@ -77,15 +91,18 @@ export function createNameStateStore(redis: RedisClient, keys: RedisKeys): NameS
         .hincrby(keys.nameState(name), 'failures', 1)
         .hset(keys.nameState(name), { state: 'cooling', coolUntil, lastError: error(text), lastErrorAt: now, updatedAt: now })
         .exec();
+      await onChange(name);
     },
     async markFailed(name, text, now) {
       await redis.hset(keys.nameState(name), { state: 'failed', lastError: error(text), lastErrorAt: now, updatedAt: now });
+      await onChange(name);
     },
     async noteError(name, text, now) {
       await redis.hset(keys.nameState(name), { lastError: error(text), lastErrorAt: now, updatedAt: now });
     },
     async clear(name) {
       await redis.del(keys.nameState(name));
+      await onChange(name);
     },
   };
 }
