@@ -70,6 +70,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
         claimDurable: () => durability.afterWrite(),
         renewFraction: config.renewFraction,
         idleAfterMs: config.idleAfterMs,
+        edgeTarget: config.policy.dns ? { cnameTarget: config.policy.dns.cnameTarget, ips: config.policy.dns.ips } : undefined,
         onRetired: (kind) => retired.inc({ kind }),
       }),
   );

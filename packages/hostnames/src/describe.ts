@@ -1,8 +1,16 @@
 import type { CertificateDetails, HostnameRecord, NameState, Store } from '@certfleet/store';
 import type { CertificateStatus, HostnameObject, HostnameStatus, ValidationError } from './schema.js';
 
-/** The parts of the store a hostname object is read from (all without a keyring). */
-export type DescribeStore = Pick<Store, 'allowlist' | 'nameStates' | 'certificates' | 'renewals' | 'hostnames' | 'issueRecords' | 'routes'>;
+/** The parts of the store a hostname object is read from (all without a keyring), and that list pages. */
+export interface DescribeStore {
+  allowlist: Pick<Store['allowlist'], 'match'>;
+  nameStates: Pick<Store['nameStates'], 'get'>;
+  certificates: Pick<Store['certificates'], 'describe'>;
+  renewals: Pick<Store['renewals'], 'when'>;
+  hostnames: Pick<Store['hostnames'], 'get' | 'page' | 'expiring' | 'registered'>;
+  issueRecords: Pick<Store['issueRecords'], 'validationErrors' | 'currentHold'>;
+  routes: Pick<Store['routes'], 'get'>;
+}
 
 /** What the store holds about one name, read in one go; `describeFrom` turns it into the object. */
 export interface HostnameFacts {

@@ -30,3 +30,5 @@ export type {
   ListOptions,
 } from './contract.js';
 export { HostnameConflictError, HostnameError, HostnameNotFoundError, InvalidInputError } from './errors.js';
+export { createHostnameService } from './service.js';
+export type { HostnameServiceDeps, Provisioner, ServiceStore } from './service.js';

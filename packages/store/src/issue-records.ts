@@ -31,6 +31,8 @@ export interface IssueRecordStore {
   hold(name: string, hold: BudgetHoldRecord): Promise<void>;
   /** The hold still in force at `now`, or null. */
   currentHold(name: string, now: number): Promise<BudgetHoldRecord | null>;
+  /** Forgets both (a purged hostname). */
+  clear(name: string): Promise<void>;
 }
 
 export function createIssueRecordStore(redis: RedisClient, keys: RedisKeys): IssueRecordStore {
@@ -58,6 +60,9 @@ export function createIssueRecordStore(redis: RedisClient, keys: RedisKeys): Iss
       const parsed = parseJson(await redis.get(keys.budgetHold(name)));
       if (!isHold(parsed) || parsed.until <= now) return null;
       return parsed;
+    },
+    async clear(name) {
+      await redis.del(keys.validationErrors(name), keys.budgetHold(name));
     },
   };
 }

@@ -57,6 +57,13 @@ describe('takeOrderBudget', () => {
     });
   });
 
+  it('records which budget holds the name back and until when, for the hostname object and domains status', async () => {
+    const { deps, budgets, store } = fakeIssuer();
+    budgets.refuse('domain:shop.example', 3 * 3_600_000);
+    await takeOrderBudget(fakeCa('first').ca, { name, reason: 'provision', replaces: undefined }, deps, silentLogger);
+    expect(store.holds).toEqual([{ name, budget: 'first: domain:shop.example', until: T0 + 3 * 3_600_000, at: T0 }]);
+  });
+
   it('draws on no budget for a renewal that replaces a certificate under ARI (exempt from the CA limits)', async () => {
     const { deps, budgets } = fakeIssuer();
     budgets.refuse('first', 42_000);

@@ -2,6 +2,7 @@ import type { Logger } from '@certfleet/observability';
 import type { IssueReason } from '@certfleet/queue';
 import type { StoredCertificate } from '@certfleet/store';
 import { orderClaims } from '../ca-pool.js';
+import { budgetLabel } from './customer-detail.js';
 import type { IssueJobDeps, IssuingCa } from './deps.js';
 
 /** How long the CA stays paused for the whole fleet (after a 429 or an outage); undefined when it is not. */
@@ -33,7 +34,7 @@ export type BudgetAnswer = { granted: true } | { granted: false; retryAfterMs: n
 export async function takeOrderBudget(
   ca: IssuingCa,
   order: { name: string; reason: IssueReason; replaces: string | undefined },
-  deps: Pick<IssueJobDeps, 'store' | 'budgets' | 'keyTypes'>,
+  deps: Pick<IssueJobDeps, 'store' | 'budgets' | 'keyTypes' | 'clock'>,
   log: Logger,
 ): Promise<BudgetAnswer> {
   if (order.replaces) return { granted: true };
@@ -41,5 +42,9 @@ export async function takeOrderBudget(
   const budget = await deps.budgets.takeAll(claims, deps.keyTypes.length);
   if (budget.granted) return { granted: true };
   log.info({ ca: ca.config.name, retryAfterMs: budget.retryAfterMs, bucket: budget.refusedBy?.key }, 'CA budget spent; trying the next CA');
+  // Said where the customer and the operator look (the hostname object, domains status), not only in this log.
+  const now = deps.clock();
+  const budgetName = budget.refusedBy ? budgetLabel(budget.refusedBy.key) : `${ca.config.name}: orders`;
+  await deps.store.issueRecords.hold(order.name, { budget: budgetName, until: now + budget.retryAfterMs, at: now });
   return { granted: false, retryAfterMs: budget.retryAfterMs };
 }

@@ -3,11 +3,13 @@ import type { TokenBuckets } from '@certfleet/budget';
 import type { CaConfig } from '@certfleet/config';
 import type { Logger } from '@certfleet/observability';
 import type { DecisionService } from '@certfleet/policy';
+import type { EdgeTarget } from './customer-detail.js';
 import type {
   CertificateStore,
   NameStateStore,
   PauseStore,
   BudgetKeys,
+  IssueRecordStore,
   RenewalIndex,
   RetirementKind,
   ServedNameStore,
@@ -31,6 +33,8 @@ export interface IssueStore {
   pauses: Pick<PauseStore, 'caPause' | 'pauseCa' | 'blockIssuance'>;
   served: Pick<ServedNameStore, 'lastServed'>;
   renewals: Pick<RenewalIndex, 'scheduleAriPoll'>;
+  /** What a customer can act on: failed validations, and the budget holding an order back. */
+  issueRecords: Pick<IssueRecordStore, 'addValidationError' | 'hold'>;
 }
 
 export interface IssueJobDeps {
@@ -56,6 +60,8 @@ export interface IssueJobDeps {
   renewFraction: number;
   /** A name no edge has served for this long is not renewed (retired as idle). */
   idleAfterMs: number;
+  /** Where customers should point their names, named in validation errors (the dns policy's settings). */
+  edgeTarget?: EdgeTarget | undefined;
   /** Told of each certificate retired at renewal (counted in the issuer's metrics). */
   onRetired?: (kind: RetirementKind) => void;
 }

@@ -89,3 +89,23 @@ describe('handleOrderFailure', () => {
     expect(f.store.caPauses.size).toBe(0);
   });
 });
+
+describe('handleOrderFailure records what the customer can act on', () => {
+  it('records a failed validation with the CA problem type and the address the CA reached', async () => {
+    const detail = '127.0.0.2: Fetching http://shop.example/.well-known/acme-challenge/t: Connection refused';
+    const error = new AcmeValidationError(name, detail, {
+      problems: [{ type: 'urn:ietf:params:acme:error:connection', detail, status: 400 }],
+    });
+    const f = failAt(error);
+    await f.run().catch(() => undefined);
+    expect(f.store.validationErrors).toEqual([
+      { name, at: T0, type: 'urn:ietf:params:acme:error:connection', detail: expect.stringContaining('the CA reached 127.0.0.2') },
+    ]);
+  });
+
+  it('records nothing for a CA that is rate-limiting (the customer can do nothing about it)', async () => {
+    const f = failAt(problem('rateLimited', 429, 20_000));
+    await f.run();
+    expect(f.store.validationErrors).toEqual([]);
+  });
+});

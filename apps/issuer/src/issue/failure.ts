@@ -2,6 +2,7 @@ import { classifyAcmeFailure } from '@certfleet/acme';
 import type { Logger } from '@certfleet/observability';
 import type { NameState } from '@certfleet/store';
 import { failedAuthzClaim } from '../ca-pool.js';
+import { customerProblem } from './customer-detail.js';
 import type { IssueJobDeps, IssuingCa } from './deps.js';
 import { unrecoverable } from './errors.js';
 
@@ -29,7 +30,7 @@ export function coolDownMs(failures: number): number {
 export async function handleOrderFailure(
   error: unknown,
   at: { name: string; ca: IssuingCa; state: NameState | null },
-  deps: Pick<IssueJobDeps, 'store' | 'budgets' | 'clock'>,
+  deps: Pick<IssueJobDeps, 'store' | 'budgets' | 'clock' | 'edgeTarget'>,
   log: Logger,
 ): Promise<number> {
   const { name } = at;
@@ -50,10 +51,12 @@ export async function handleOrderFailure(
       let coolMs = coolDownMs((at.state?.failures ?? 0) + 1);
       const authz = await deps.budgets.takeAll([failedAuthzClaim(at.ca.config, deps.store, name)]);
       if (!authz.granted) coolMs = Math.max(coolMs, authz.retryAfterMs);
+      await deps.store.issueRecords.addValidationError(name, { at: now, ...customerProblem(name, error, deps.edgeTarget) });
       await deps.store.nameStates.markCooling(name, failure.message, now + coolMs, now);
       throw unrecoverable(`validation of ${name} failed; cooling down for ${Math.round(coolMs / 1000)} s: ${failure.message}`, error);
     }
     case 'permanent':
+      await deps.store.issueRecords.addValidationError(name, { at: now, ...customerProblem(name, error, deps.edgeTarget) });
       await deps.store.nameStates.markFailed(name, failure.message, now);
       throw unrecoverable(`the CA refuses ${name}: ${failure.message}`, error);
     case 'transient':

@@ -32,6 +32,8 @@ function fakeStore() {
   let issuanceBlocked: Pause | undefined;
   const lastServed = new Map<string, number>();
   const ariPolls = new Map<string, number>();
+  const validationErrors: { name: string; at: number; type: string; detail: string }[] = [];
+  const holds: { name: string; budget: string; until: number; at: number }[] = [];
   const state = (name: string, change: Partial<NameState>, at: number) => {
     const before = nameStates.get(name);
     nameStates.set(name, {
@@ -100,6 +102,14 @@ function fakeStore() {
         ariPolls.set(name, at);
       },
     },
+    issueRecords: {
+      async addValidationError(name, error) {
+        validationErrors.push({ name, ...error });
+      },
+      async hold(name, hold) {
+        holds.push({ name, ...hold });
+      },
+    },
   };
   return {
     store,
@@ -112,6 +122,8 @@ function fakeStore() {
     caPauses,
     lastServed,
     ariPolls,
+    validationErrors,
+    holds,
     issuanceBlocked: () => issuanceBlocked,
   };
 }
