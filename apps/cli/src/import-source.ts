@@ -13,23 +13,36 @@ const REMEDIES: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a directory: check the path',
 };
 
+/** What `domains import` reads, with what the progress line needs to say how far it got. */
+export interface ImportSource {
+  input: Readable;
+  /** Bytes in the file; undefined for standard input (and an empty file). */
+  size: number | undefined;
+  /** Bytes read so far (a little ahead of the lines handled: the reader buffers). */
+  bytesRead(): number;
+}
+
 /**
  * The lines to import: standard input for `-`, else the file, opened before anything else runs
  * so a wrong path fails at once with the path and what to do (issue 13: it was a raw ENOENT,
  * after connecting to Redis). A directory opens fine on Linux and fails at the first read:
  * it is checked here too.
  */
-export async function openImportSource(file: string): Promise<Readable> {
-  if (file === '-') return process.stdin;
+export async function openImportSource(file: string): Promise<ImportSource> {
+  if (file === '-') return { input: process.stdin, size: undefined, bytesRead: () => 0 };
   try {
     const handle = await open(file, 'r');
+    let size: number;
     try {
-      if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      const stats = await handle.stat();
+      if (stats.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      size = stats.size;
     } catch (error) {
       await handle.close();
       throw error;
     }
-    return handle.createReadStream();
+    const input = handle.createReadStream();
+    return { input, size: size > 0 ? size : undefined, bytesRead: () => input.bytesRead };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     const why = REMEDIES[code] ?? `${(error as Error).message}`;
