@@ -4,10 +4,15 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DashboardConfig } from '@certfleet/config';
-import { errorMessage, type Logger } from '@certfleet/observability';
+import { createHostnameService } from '@certfleet/hostnames';
+import { createRegistry, errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
 import { createTokenCheck } from './access.js';
+import { registerApi } from './api/api.js';
+import { createApiAuth } from './api/auth.js';
+import { apiRequestCounter } from './api/metrics.js';
+import { createApiRateLimit } from './api/rate-limit.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
 import { createLoginThrottle } from './login-throttle.js';
 
@@ -31,7 +36,8 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   const store = createStore(redis, config.prefix);
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
 
-  const app = Fastify({ logger: false });
+  // A hostname in an API path may be 253 characters (Fastify's default stops at 100); longer ones get a 400 that says why.
+  const app = Fastify({ logger: false, maxParamLength: 1024 });
   const throttle = createLoginThrottle({
     maxFailures: MAX_FAILED_LOGINS,
     windowMs: FAILED_LOGIN_WINDOW_MS,
@@ -45,6 +51,17 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   // bull-board's read-only mode is per queue adapter, so each kind of access has its own board.
   await mountBoard(app, queue, '/queues', { readOnly: true });
   if (config.adminToken) await mountBoard(app, queue, ADMIN_BOARD_PATH, { readOnly: false });
+
+  // The dashboard's metrics (its /metrics endpoint is served by the observability work).
+  const registry = createRegistry('dashboard');
+  await registerApi(app, {
+    service: createHostnameService({ store, queue, logger }),
+    auth: createApiAuth(config.api),
+    rateLimit: createApiRateLimit(config.api.rateLimit),
+    throttle,
+    logger,
+    requests: apiRequestCounter(registry),
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get<{ Querystring: { offset?: string; limit?: string } }>('/api/certificates', async (request) => {

@@ -16,6 +16,7 @@ export interface GuardDeps {
  * The dashboard's one gate, run before every route (as a Fastify onRequest hook), in this order:
  * 1. security headers on every response, whatever follows;
  * 2. `/healthz` is open;
+ *    (after step 3, `/v1/*` goes on to the hostname API's own token check: api/api.ts);
  * 3. a state-changing request from another site's page is refused (403), before any credential
  *    is looked at, so it neither logs in nor counts as a failed login;
  * 4. a client that sent too many wrong tokens is refused (429, Retry-After) whatever it sends now,
@@ -37,6 +38,10 @@ export function createRequestGuard(deps: GuardDeps) {
         error: `forbidden: a ${request.method} sent by a page of another site (Origin ${origin}, Host ${host ?? 'none'}); use the dashboard from its own address`,
       });
     }
+
+    // The /v1 hostname API checks its own bearer tokens (API_TOKEN, API_READ_TOKEN; see api/api.ts).
+    // An unmatched /v1 path reaches only the API's own 404.
+    if (route.startsWith('/v1/') || (route === '' && request.url.startsWith('/v1/'))) return;
 
     const waitMs = deps.throttle.retryAfterMs(request.ip);
     if (waitMs > 0) {

@@ -313,6 +313,12 @@ const dashboard = {
   DASHBOARD_BIND: ipAddress().default(PRIVATE_BIND).formerly('DASHBOARD_BIND_ADDRESS', ipAddress()),
   DASHBOARD_TOKEN: secretText(16),
   DASHBOARD_ADMIN_TOKEN: secretText(16).optional(),
+  /** The /v1 hostname API's read-write bearer token; unset = the API answers 503 saying to set it. */
+  API_TOKEN: secretText(16).optional(),
+  /** A bearer token that may only read the /v1 API (GET). */
+  API_READ_TOKEN: secretText(16).optional(),
+  /** Requests per API token (CAPACITY/PERIOD), counted in each dashboard process. */
+  API_RATE_LIMIT: bucket().default('600/1m'),
 };
 
 export interface DashboardConfig extends CommonConfig {
@@ -323,11 +329,19 @@ export interface DashboardConfig extends CommonConfig {
   token: string;
   /** Also retries, cleans, promotes, pauses...; unset = nobody can change the queues from the dashboard. */
   adminToken: string | undefined;
+  /** The hostname API's tokens (read-write, read-only) and per-token request budget. */
+  api: { token: string | undefined; readToken: string | undefined; rateLimit: BucketSpec };
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
   const warnings: string[] = [];
   const e = parseEnv(dashboard, env, warnings);
+  if (e.API_TOKEN !== undefined && e.API_TOKEN === e.API_READ_TOKEN) {
+    throw new ConfigError(
+      'API_READ_TOKEN',
+      'API_READ_TOKEN is the same as API_TOKEN: give the read-only client a token of its own (it could otherwise change hostnames), or leave it unset',
+    );
+  }
   if (e.DASHBOARD_ADMIN_TOKEN === e.DASHBOARD_TOKEN) {
     throw new ConfigError(
       'DASHBOARD_ADMIN_TOKEN',
@@ -340,6 +354,7 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     bindAddress: e.DASHBOARD_BIND,
     token: e.DASHBOARD_TOKEN,
     adminToken: e.DASHBOARD_ADMIN_TOKEN,
+    api: { token: e.API_TOKEN, readToken: e.API_READ_TOKEN, rateLimit: e.API_RATE_LIMIT },
   };
 }
 

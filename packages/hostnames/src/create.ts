@@ -1,7 +1,8 @@
 import type { HostnameRecord } from '@certfleet/store';
 import type { Actor } from './contract.js';
 import type { HostnameServiceDeps, Provisioner } from './deps.js';
-import { HostnameConflictError, type HostnameError, InvalidInputError } from './errors.js';
+import { HostnameConflictError, type HostnameError } from './errors.js';
+import { parseInput } from './input.js';
 import { canonicalJson, checkedUpstream, normalName } from './names.js';
 import { CreateHostnameBody } from './schema.js';
 
@@ -19,13 +20,7 @@ export type CreatePlan =
 
 /** Parses and checks one create body (an InvalidInputError naming the field otherwise). */
 export function parseCreate(body: unknown, forbidden: readonly string[], now: number): CreateRequest {
-  const parsed = CreateHostnameBody.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    throw new InvalidInputError(field, `${field}: ${issue?.message ?? 'invalid'}`);
-  }
-  const { hostname, custom_metadata, upstream, issue } = parsed.data;
+  const { hostname, custom_metadata, upstream, issue } = parseInput(CreateHostnameBody, body, 'body');
   return {
     record: {
       name: normalName(hostname, forbidden),

@@ -32,3 +32,5 @@ export type {
 export { HostnameConflictError, HostnameError, HostnameNotFoundError, InvalidInputError } from './errors.js';
 export { createHostnameService } from './service.js';
 export type { HostnameServiceDeps, Provisioner, ServiceStore } from './service.js';
+export { componentSchemas } from './json-schema.js';
+export { parseInput } from './input.js';

@@ -4,6 +4,7 @@ import { applyCreates, type CreatePlan, parseCreate, planCreate, publishAll } fr
 import { type HostnameServiceDeps, provisionerOf } from './deps.js';
 import { describeHostname } from './describe.js';
 import { HostnameError, HostnameNotFoundError, InvalidInputError } from './errors.js';
+import { parseInput } from './input.js';
 import { listHostnames } from './list.js';
 import { checkedUpstream, normalName } from './names.js';
 import { type BulkItemResult, type HostnameObject, MAX_BULK_ITEMS, UpdateHostnameBody } from './schema.js';
@@ -95,13 +96,7 @@ export function createHostnameService(deps: HostnameServiceDeps): HostnameServic
 
     async update(input, body, actor) {
       const record = await live(input);
-      const parsed = UpdateHostnameBody.safeParse(body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const field = issue?.path.join('.') || 'body';
-        throw new InvalidInputError(field, `${field}: ${issue?.message ?? 'invalid'}`);
-      }
-      const change = parsed.data;
+      const change = parseInput(UpdateHostnameBody, body, 'body');
       const changed: string[] = [];
       const next: HostnameRecord = { ...record, updatedAt: clock() };
       if (change.custom_metadata !== undefined) {
