@@ -15,6 +15,7 @@ import { apiRequestCounter } from './api/metrics.js';
 import { createApiRateLimit } from './api/rate-limit.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
 import { createLoginThrottle } from './login-throttle.js';
+import { registerInventoryPage } from './page/routes.js';
 
 /** Wrong tokens one client address may send per minute before it is refused for the rest of it. */
 const MAX_FAILED_LOGINS = 10;
@@ -70,7 +71,8 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
     const [total, certificates] = await Promise.all([store.certificates.count(), store.certificates.list(offset, limit)]);
     return { total, offset, certificates };
   });
-  app.get('/', async (_request, reply) => reply.redirect('/queues'));
+  // The inventory page (bull-board stays at /queues).
+  registerInventoryPage(app, { service: createHostnameService({ store, queue, logger }), counts: () => store.hostnames.counts() });
 
   await app.listen({ port: config.port, host: config.bindAddress });
   logger.info({ port: config.port, bindAddress: config.bindAddress, admin: config.adminToken !== undefined }, 'dashboard listening');
