@@ -14,7 +14,7 @@ export interface InventoryView {
   notice: string | null;
 }
 
-export function countsSection(counts: InventoryView['counts']): string {
+function countsSection(counts: InventoryView['counts']): string {
   if (!counts) return '';
   const items = HOSTNAME_STATUSES.map(
     (status) =>
@@ -23,7 +23,7 @@ export function countsSection(counts: InventoryView['counts']): string {
   return `<section id="counts" aria-label="hostnames by status"><ul>${items.join('')}<li class="count total"><span>total</span> <b data-count="total">${counts.total}</b></li></ul></section>`;
 }
 
-export function expiringSection(expiring: HostnameObject[]): string {
+function expiringSection(expiring: HostnameObject[]): string {
   const rows = expiring.map(
     (h) =>
       `<tr><td><a href="/${esc(query({ host: h.hostname }))}">${esc(h.hostname)}</a></td><td>${time(h.certificate.not_after)}</td><td>${esc(h.certificate.status)}</td><td>${time(h.certificate.renewal_at)}</td></tr>`,
@@ -35,7 +35,7 @@ export function expiringSection(expiring: HostnameObject[]): string {
   }</section>`;
 }
 
-export function searchForm(search: InventoryView['search']): string {
+function searchForm(search: InventoryView['search']): string {
   const options = ['', ...HOSTNAME_STATUSES].map(
     (status) => `<option value="${status}"${status === search.status ? ' selected' : ''}>${status || 'any'}</option>`,
   );
@@ -46,7 +46,7 @@ export function searchForm(search: InventoryView['search']): string {
 </form>`;
 }
 
-export function resultsSection(results: InventoryView['results'], search: InventoryView['search']): string {
+function resultsSection(results: InventoryView['results'], search: InventoryView['search']): string {
   if (!results) return '';
   const rows = results.hostnames.map(
     (h) =>
