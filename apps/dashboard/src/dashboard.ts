@@ -38,7 +38,7 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
 
   // A hostname in an API path may be 253 characters (Fastify's default stops at 100); longer ones get a 400 that says why.
-  const app = Fastify({ logger: false, maxParamLength: 1024 });
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 1024 } });
   const throttle = createLoginThrottle({
     maxFailures: MAX_FAILED_LOGINS,
     windowMs: FAILED_LOGIN_WINDOW_MS,

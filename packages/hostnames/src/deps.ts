@@ -6,12 +6,12 @@ import type { DescribeStore } from './describe.js';
 
 /** The parts of the store the service uses. */
 export interface ServiceStore extends DescribeStore {
-  allowlist: Pick<Store['allowlist'], 'match' | 'add' | 'remove'>;
-  nameStates: Pick<Store['nameStates'], 'get' | 'clear'>;
+  allowlist: Pick<Store['allowlist'], 'add' | 'remove'>;
+  nameStates: Pick<Store['nameStates'], 'clear'>;
   certificates: Pick<Store['certificates'], 'describe' | 'retire' | 'remove'>;
-  hostnames: Pick<Store['hostnames'], 'get' | 'getMany' | 'putMany' | 'purge' | 'page' | 'expiring' | 'registered'>;
-  issueRecords: Pick<Store['issueRecords'], 'validationErrors' | 'currentHold' | 'clear'>;
-  routes: Pick<Store['routes'], 'get' | 'set' | 'remove'>;
+  hostnames: Pick<Store['hostnames'], 'get' | 'getMany' | 'putMany' | 'purge' | 'page' | 'expiring' | 'registered' | 'facts'>;
+  issueRecords: Pick<Store['issueRecords'], 'clear'>;
+  routes: Pick<Store['routes'], 'set' | 'remove'>;
   decisions: Pick<Store['decisions'], 'forget'>;
   audit: Pick<Store['audit'], 'append'>;
 }

@@ -1,28 +1,9 @@
-import type { CertificateDetails, HostnameRecord, NameState, Store } from '@certfleet/store';
+import type { CertificateFacts, HostnameFacts, NameState, Store } from '@certfleet/store';
 import type { CertificateStatus, HostnameObject, HostnameStatus, ValidationError } from './schema.js';
 
 /** The parts of the store a hostname object is read from (all without a keyring), and that list pages. */
 export interface DescribeStore {
-  allowlist: Pick<Store['allowlist'], 'match'>;
-  nameStates: Pick<Store['nameStates'], 'get'>;
-  certificates: Pick<Store['certificates'], 'describe'>;
-  renewals: Pick<Store['renewals'], 'when'>;
-  hostnames: Pick<Store['hostnames'], 'get' | 'page' | 'expiring' | 'registered'>;
-  issueRecords: Pick<Store['issueRecords'], 'validationErrors' | 'currentHold'>;
-  routes: Pick<Store['routes'], 'get'>;
-}
-
-/** What the store holds about one name, read in one go; `describeFrom` turns it into the object. */
-export interface HostnameFacts {
-  name: string;
-  record: HostnameRecord | null;
-  allowedBy: string | null;
-  state: NameState | null;
-  certificate: CertificateDetails | null;
-  renewAt: number | null;
-  validationErrors: { at: number; type: string; detail: string }[];
-  hold: { budget: string; until: number; at: number } | null;
-  route: string | null;
+  hostnames: Pick<Store['hostnames'], 'get' | 'page' | 'expiring' | 'registered' | 'facts'>;
 }
 
 /** The type of the validation error that stands for a budget hold. */
@@ -31,27 +12,14 @@ export const BUDGET_PROBLEM_TYPE = 'certfleet:budget';
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
 
-export async function readHostnameFacts(store: DescribeStore, name: string, now: number): Promise<HostnameFacts> {
-  const [record, allowedBy, state, certificate, renewAt, validationErrors, hold, route] = await Promise.all([
-    store.hostnames.get(name),
-    store.allowlist.match(name),
-    store.nameStates.get(name),
-    store.certificates.describe(name),
-    store.renewals.when(name),
-    store.issueRecords.validationErrors(name),
-    store.issueRecords.currentHold(name, now),
-    store.routes.get(name),
-  ]);
-  return { name, record, allowedBy, state, certificate, renewAt, validationErrors, hold, route };
-}
-
 /**
  * The hostname object for `name` from what the store holds: its registration, the allowlist,
  * its name-state, its certificate and renewal, its failed validations and budget hold. Null when
  * certfleet knows nothing of the name (not registered, not allowed, no certificate, no state).
  */
 export async function describeHostname(store: DescribeStore, name: string, now: number = Date.now()): Promise<HostnameObject | null> {
-  return describeFrom(await readHostnameFacts(store, name, now), now);
+  const [facts] = await store.hostnames.facts([name], now);
+  return facts ? describeFrom(facts, now) : null;
 }
 
 /** Pure: the hostname object from the facts (see {@link hostnameStatus} and {@link certificateStatus}). */
@@ -80,7 +48,7 @@ export function describeFrom(facts: HostnameFacts, now: number): HostnameObject 
       not_before: iso(cert?.notBefore),
       not_after: iso(cert?.notAfter),
       issuer: cert?.issuer || null,
-      key_types: cert ? (cert.rsa ? ['ecdsa', 'rsa'] : ['ecdsa']) : [],
+      key_types: cert ? (cert.rsaSerial ? ['ecdsa', 'rsa'] : ['ecdsa']) : [],
       renewal_at: cert && !cert.retiredAt ? iso(facts.renewAt ?? cert.renewAt) : null,
       last_renewed_at: iso(cert?.issuedAt),
     },
@@ -109,7 +77,7 @@ export function hostnameStatus(facts: Pick<HostnameFacts, 'record' | 'certificat
   return 'pending';
 }
 
-export function certificateStatus(cert: CertificateDetails | null, state: NameState | null, now: number): CertificateStatus {
+export function certificateStatus(cert: CertificateFacts | null, state: NameState | null, now: number): CertificateStatus {
   if (!cert) return state?.state === 'issuing' ? 'issuing' : 'none';
   if (cert.notAfter <= now) return 'expired';
   return state?.state === 'issuing' ? 'renewing' : 'active';

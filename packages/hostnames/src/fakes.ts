@@ -5,6 +5,7 @@
 import {
   type AuditEntry,
   type CertificateDetails,
+  type CertificateFacts,
   type ExpiringName,
   type HostnameRecord,
   indexStatus,
@@ -20,7 +21,7 @@ export function fakeStore() {
   const records = new Map<string, HostnameRecord>();
   const allowlist = new Set<string>();
   const states = new Map<string, NameState>();
-  const certs = new Map<string, CertificateDetails>();
+  const certs = new Map<string, CertificateFacts & { name: string }>();
   const routes = new Map<string, string>();
   const audit: AuditEntry[] = [];
   const retired: { name: string; kind: RetirementKind }[] = [];
@@ -43,16 +44,17 @@ export function fakeStore() {
         for (const entry of entries) removed += allowlist.delete(entry) ? 1 : 0;
         return removed;
       },
-      match: async (name) => (allowlist.has(name) ? name : null),
     },
     nameStates: {
-      get: async (name) => states.get(name) ?? null,
       async clear(name) {
         states.delete(name);
       },
     },
     certificates: {
-      describe: async (name) => certs.get(name) ?? null,
+      describe: async (name) => {
+        const cert = certs.get(name);
+        return cert ? ({ ...cert, names: [name], chainPem: '' } as CertificateDetails) : null;
+      },
       async retire(name, kind, _reason, now) {
         const cert = certs.get(name);
         if (cert) certs.set(name, { ...cert, retiredAt: now });
@@ -60,7 +62,6 @@ export function fakeStore() {
       },
       remove: async (name) => certs.delete(name),
     },
-    renewals: { when: async (name) => certs.get(name)?.renewAt ?? null },
     hostnames: {
       get: async (name) => records.get(name) ?? null,
       getMany: async (names) => names.map((name) => records.get(name) ?? null),
@@ -87,14 +88,21 @@ export function fakeStore() {
         return entries.slice(start, start + limit);
       },
       registered: async (names) => names.map((name) => records.has(name)),
+      facts: async (names) =>
+        names.map((name) => ({
+          name,
+          record: records.get(name) ?? null,
+          allowedBy: allowlist.has(name) ? name : null,
+          state: states.get(name) ?? null,
+          certificate: certs.get(name) ?? null,
+          renewAt: certs.get(name)?.renewAt ?? null,
+          validationErrors: [],
+          hold: null,
+          route: routes.get(name) ?? null,
+        })),
     },
-    issueRecords: {
-      validationErrors: async () => [],
-      currentHold: async () => null,
-      async clear() {},
-    },
+    issueRecords: { async clear() {} },
     routes: {
-      get: async (name) => routes.get(name) ?? null,
       async set(name, url) {
         routes.set(name, url);
       },
@@ -137,16 +145,16 @@ export function fakeEvents(options: { fail?: boolean } = {}) {
   };
 }
 
-export function certificate(name: string, notAfter: number): CertificateDetails {
+export function certificate(name: string, notAfter: number): CertificateFacts & { name: string } {
   return {
     name,
-    names: [name],
-    chainPem: '',
     serial: `AB${name.length}`,
     notBefore: notAfter - 90 * 86_400_000,
     notAfter,
     issuer: 'Pebble Intermediate CA',
     issuedAt: notAfter - 90 * 86_400_000,
     renewAt: notAfter - 30 * 86_400_000,
+    retiredAt: undefined,
+    rsaSerial: undefined,
   };
 }

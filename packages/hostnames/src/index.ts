@@ -18,8 +18,8 @@ export {
   UpdateHostnameBody,
   ValidationError,
 } from './schema.js';
-export { BUDGET_PROBLEM_TYPE, certificateStatus, describeFrom, describeHostname, hostnameStatus, readHostnameFacts } from './describe.js';
-export type { DescribeStore, HostnameFacts } from './describe.js';
+export { BUDGET_PROBLEM_TYPE, certificateStatus, describeFrom, describeHostname, hostnameStatus } from './describe.js';
+export type { DescribeStore } from './describe.js';
 export type {
   Actor,
   CreateResult,

@@ -1,7 +1,7 @@
 import type { ExpiringName, HostnameIndexStatus } from '@certfleet/store';
 import type { HostnamePage, ListOptions } from './contract.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { describeFrom, readHostnameFacts, type DescribeStore } from './describe.js';
+import { type DescribeStore, describeFrom } from './describe.js';
 import { InvalidInputError } from './errors.js';
 import { prefixQuery } from './names.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './schema.js';
@@ -72,7 +72,7 @@ async function byExpiry(
 }
 
 async function describeAll(store: DescribeStore, names: readonly string[], now: number): Promise<HostnameObject[]> {
-  const facts = await Promise.all(names.map((name) => readHostnameFacts(store, name, now)));
+  const facts = await store.hostnames.facts(names, now);
   return facts.flatMap((fact) => {
     const object = describeFrom(fact, now);
     return object ? [object] : [];

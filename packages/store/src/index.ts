@@ -53,6 +53,7 @@ export { checkRedisSettings, warnAboutRedisSettings } from './settings-check.js'
 export type { RedisSettingsCheck } from './settings-check.js';
 export type { RedisClient } from './connect.js';
 export { HOSTNAME_INDEX_STATUSES, indexStatus } from './hostnames.js';
+export type { CertificateFacts, HostnameFacts } from './hostname-facts.js';
 export type { ExpiringName, HostnameIndexStatus, HostnameRecord, HostnameRegistry, NamePageQuery, StatusInputs } from './hostnames.js';
 export { KEPT_VALIDATION_ERRORS } from './issue-records.js';
 export type { BudgetHoldRecord, IssueRecordStore, ValidationErrorRecord } from './issue-records.js';

@@ -1,4 +1,5 @@
 import type { RedisClient } from './connect.js';
+import { holdOf, validationErrorOf } from './hostname-facts.js';
 import type { RedisKeys } from './keys.js';
 
 /** One failed validation as a customer should see it: when, the ACME problem type, and what to do. */
@@ -47,41 +48,17 @@ export function createIssueRecordStore(redis: RedisClient, keys: RedisKeys): Iss
     },
     async validationErrors(name) {
       const entries = await redis.lrange(keys.validationErrors(name), 0, KEPT_VALIDATION_ERRORS - 1);
-      return entries.flatMap((entry) => {
-        const parsed = parseJson(entry);
-        return isValidationError(parsed) ? [parsed] : [];
-      });
+      return entries.flatMap(validationErrorOf);
     },
     async hold(name, hold) {
       const ttl = Math.max(1, hold.until - hold.at);
       await redis.set(keys.budgetHold(name), JSON.stringify(hold), 'PX', ttl);
     },
     async currentHold(name, now) {
-      const parsed = parseJson(await redis.get(keys.budgetHold(name)));
-      if (!isHold(parsed) || parsed.until <= now) return null;
-      return parsed;
+      return holdOf(await redis.get(keys.budgetHold(name)), now);
     },
     async clear(name) {
       await redis.del(keys.validationErrors(name), keys.budgetHold(name));
     },
   };
-}
-
-function parseJson(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-function isValidationError(value: unknown): value is ValidationErrorRecord {
-  const v = value as Partial<ValidationErrorRecord> | null;
-  return !!v && typeof v.at === 'number' && typeof v.type === 'string' && typeof v.detail === 'string';
-}
-
-function isHold(value: unknown): value is BudgetHoldRecord {
-  const v = value as Partial<BudgetHoldRecord> | null;
-  return !!v && typeof v.budget === 'string' && typeof v.until === 'number' && typeof v.at === 'number';
 }

@@ -39,6 +39,22 @@ export function blocksIssuance(state: NameState | null, now: number): boolean {
   return state.state === 'cooling' && (state.coolUntil ?? 0) > now;
 }
 
+/** A name-state hash as read from Redis; null when the name has none. */
+export function nameStateOf(h: Record<string, string>): NameState | null {
+  if (!h.state) return null;
+  const num = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
+  return {
+    state: h.state as IssuanceState,
+    attempts: Number(h.attempts ?? 0),
+    failures: Number(h.failures ?? 0),
+    lastError: h.lastError || undefined,
+    lastErrorAt: num(h.lastErrorAt),
+    coolUntil: num(h.coolUntil),
+    ca: h.ca || undefined,
+    updatedAt: Number(h.updatedAt ?? 0),
+  };
+}
+
 /**
  * `onChange` runs after each transition (the hostname registry moves the name between its status
  * indexes); its failure does not undo the transition, which is already written.
@@ -51,19 +67,7 @@ export function createNameStateStore(
   const error = (text: string) => text.slice(0, 500);
   return {
     async get(name) {
-      const h = await redis.hgetall(keys.nameState(name));
-      if (!h.state) return null;
-      const num = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
-      return {
-        state: h.state as IssuanceState,
-        attempts: Number(h.attempts ?? 0),
-        failures: Number(h.failures ?? 0),
-        lastError: h.lastError || undefined,
-        lastErrorAt: num(h.lastErrorAt),
-        coolUntil: num(h.coolUntil),
-        ca: h.ca || undefined,
-        updatedAt: Number(h.updatedAt ?? 0),
-      };
+      return nameStateOf(await redis.hgetall(keys.nameState(name)));
     },
     async markIssuing(name, ca, now) {
       await redis
