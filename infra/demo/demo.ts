@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     DASHBOARD_PORT: String(dashboardPort),
     DASHBOARD_BIND: '127.0.0.1',
     DASHBOARD_TOKEN: process.env.DASHBOARD_TOKEN ?? 'demo-token-change-me',
+    // The /v1 hostname API and the inventory page's Retry button.
+    API_TOKEN: process.env.API_TOKEN ?? 'demo-api-token-change-me',
     RENEW_TICK: '5s',
     // Each run has a new CA: last run's certificates in the edge's local store would not verify.
     EDGE_LOCAL_STORE_PATH: mkdtempSync(join(tmpdir(), 'certfleet-demo-edge-')),
@@ -73,7 +75,8 @@ async function main(): Promise<void> {
 
   process.stdout.write(`
 certfleet is running: edge https://127.0.0.1:${httpsPort} (http :${httpPort}), issuer, renewer,
-dashboard http://127.0.0.1:${dashboardPort}/queues (token: ${env.DASHBOARD_TOKEN}), CA: Pebble at ${pebble.directoryUrl}.
+dashboard http://127.0.0.1:${dashboardPort}/ (hostnames; the issue queue at /queues; token: ${env.DASHBOARD_TOKEN}; API token, for Retry and
+/v1: ${env.API_TOKEN}), CA: Pebble at ${pebble.directoryUrl}.
 ${NAME} is allowed and has no certificate yet. The first request gets one, issued by Pebble on the spot:
 
   curl -v --resolve ${NAME}:${httpsPort}:127.0.0.1 --cacert ${rootPath} https://${NAME}:${httpsPort}/
