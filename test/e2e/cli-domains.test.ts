@@ -123,6 +123,22 @@ describe('domains import', () => {
     expect(await client.zcard(`${prefix}:hostnames`)).toBe(5_000);
   });
 
+  it('reads standard input for -, naming it in the invalid lines it reports', async () => {
+    const prefix = newPrefix('cli');
+    const output = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [CLI, 'domains', 'import', '-'],
+        { env: { ...process.env, ...envOf(prefix) } },
+        (_error, stdout, stderr) => resolve({ stdout, stderr }),
+      );
+      child.stdin?.end('one.example.com\nbad name\ntwo.example.com\n');
+    });
+    expect(output.stdout).toMatch(/^imported 2 entries \(2 new\), skipped 1 /);
+    expect(output.stderr).toContain('stdin:2: skipped "bad name"');
+    expect(await client.zcard(`${prefix}:hostnames`)).toBe(2);
+  });
+
   it('draws a progress bar with count, rate and ETA on a terminal', async () => {
     const prefix = newPrefix('cli');
     // `script` gives the CLI a pseudo-terminal, as an operator's shell would.

@@ -130,7 +130,7 @@ export function domainsCommand(): Command {
             batch: IMPORT_BATCH,
             onSkip: (skipped) => {
               bar.clear();
-              process.stderr.write(`${file}:${skipped.line}: skipped "${skipped.input}": ${skipped.reason}\n`);
+              process.stderr.write(`${file === '-' ? 'stdin' : file}:${skipped.line}: skipped "${skipped.input}": ${skipped.reason}\n`);
             },
             onProgress: (done) =>
               bar.update({
