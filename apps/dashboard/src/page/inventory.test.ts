@@ -55,6 +55,19 @@ describe('the inventory page', () => {
     expect(html).toContain('id="retry-button"');
   });
 
+  it('says in the results why a name waits', () => {
+    const html = inventoryPage({
+      counts: null,
+      expiring: [],
+      search: { q: '', status: '' },
+      results: { hostnames: [object(), object({ hostname: 'cool.example.com', hold: null })], next: null },
+      selected: null,
+      notice: null,
+    });
+    expect(html).toContain('<td>held by le:domain:example.com until 2026-12-02T18:00:00Z</td>');
+    expect(html).toContain('<td>cooling down until 2026-12-02T14:10:00Z</td>');
+  });
+
   it('keeps the search in result links and the next page link', () => {
     expect(query({ q: 'a b&c', status: 'failed', cursor: undefined, host: '' })).toBe('?q=a+b%26c&status=failed');
     const html = inventoryPage({

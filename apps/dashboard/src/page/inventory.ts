@@ -46,18 +46,26 @@ function searchForm(search: InventoryView['search']): string {
 </form>`;
 }
 
+/** Why a listed name waits, in a few words: a budget hold, a cool-down, or how many validation errors. */
+function note(h: HostnameObject): string {
+  if (h.hold) return `held by ${esc(h.hold.budget)} until ${time(h.hold.until)}`;
+  if (h.cooldown_until) return `cooling down until ${time(h.cooldown_until)}`;
+  const errors = h.validation_errors.length;
+  return errors ? `${errors} validation error${errors === 1 ? '' : 's'}` : '';
+}
+
 function resultsSection(results: InventoryView['results'], search: InventoryView['search']): string {
   if (!results) return '';
   const rows = results.hostnames.map(
     (h) =>
-      `<tr><td><a href="/${esc(query({ q: search.q, status: search.status, host: h.hostname }))}">${esc(h.hostname)}</a></td><td class="status ${esc(h.status)}">${esc(h.status)}</td><td>${esc(h.certificate.status)}</td><td>${time(h.certificate.not_after)}</td><td>${h.validation_errors.length || ''}</td></tr>`,
+      `<tr><td><a href="/${esc(query({ q: search.q, status: search.status, host: h.hostname }))}">${esc(h.hostname)}</a></td><td class="status ${esc(h.status)}">${esc(h.status)}</td><td>${esc(h.certificate.status)}</td><td>${time(h.certificate.not_after)}</td><td>${note(h)}</td></tr>`,
   );
   const next = results.next
     ? `<p><a id="next-page" href="/${esc(query({ q: search.q, status: search.status, cursor: results.next }))}">next page</a></p>`
     : '';
   return `<section id="results"><h2>Hostnames</h2>${
     rows.length
-      ? `<table><thead><tr><th>hostname</th><th>status</th><th>certificate</th><th>not after</th><th>errors</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+      ? `<table><thead><tr><th>hostname</th><th>status</th><th>certificate</th><th>not after</th><th>note</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
       : '<p>No hostname matches.</p>'
   }${next}</section>`;
 }
