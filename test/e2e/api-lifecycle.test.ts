@@ -20,6 +20,8 @@ interface HostnameObject {
     renewal_at: string | null;
   };
   validation_errors: { at: string; type: string; detail: string }[];
+  dns?: { cname_target: string; observed: string[] };
+  hold?: { budget: string; until: string } | null;
   cooldown_until: string | null;
   custom_metadata: Record<string, unknown> | null;
   created_at: string | null;
@@ -42,7 +44,8 @@ describe('a hostname through its whole life, driven by the /v1 API against real 
   const get = async (name: string) => (await api('GET', `/v1/hostnames/${name}`)).body;
 
   beforeAll(async () => {
-    stack = await startStack({ edges: 1, issuers: 1 });
+    // Three certificates per registered domain an hour: the fourth name under one is held by the budget.
+    stack = await startStack({ edges: 1, issuers: 1, env: { ACME_BUDGET_REGISTERED_DOMAIN: '3/1h' } });
     port = await freePort();
     dashboard = await startRole('dashboard', {
       ...stack.env,
@@ -50,6 +53,10 @@ describe('a hostname through its whole life, driven by the /v1 API against real 
       DASHBOARD_BIND: '127.0.0.1',
       DASHBOARD_TOKEN: 'dashboard-token-for-the-lifecycle-test',
       API_TOKEN: TOKEN,
+      // The dashboard's own view of DNS, for the hostname object's `dns` (the roles keep the allowlist policy).
+      ALLOW_POLICY: 'allowlist,dns',
+      ALLOW_DNS_CNAME_TARGET: 'edge.certfleet.test',
+      DNS_SERVERS: stack.pebble.dnsAddress,
     });
   });
   afterAll(async () => {
@@ -84,7 +91,7 @@ describe('a hostname through its whole life, driven by the /v1 API against real 
   });
 
   it('shows a failed http-01 as failed with the address the CA reached, and PATCH retry orders again once DNS is fixed', async () => {
-    const name = 'broken.example.com';
+    const name = 'broken.example.net';
     // The CA resolves the name to an address where no edge listens (the edge binds 127.0.0.1 only).
     await stack.pebble.challtest('add-a', { host: `${name}.`, addresses: ['127.0.0.2'] });
     expect((await api('POST', '/v1/hostnames', { hostname: name, issue: true })).status).toBe(201);
@@ -99,6 +106,7 @@ describe('a hostname through its whole life, driven by the /v1 API against real 
     expect(failed.cooldown_until).not.toBeNull();
     expect(failed.validation_errors[0]).toMatchObject({ type: expect.stringMatching(/^urn:ietf:params:acme:error:/) });
     expect(failed.validation_errors[0]?.detail).toMatch(/the CA reached 127\.0\.0\.2/);
+    expect(failed.dns).toEqual({ cname_target: 'edge.certfleet.test', observed: ['127.0.0.2'] });
     const failedList = await api<{ hostnames: HostnameObject[] }>('GET', '/v1/hostnames?status=failed');
     expect(failedList.body.hostnames.map((h) => h.hostname)).toEqual([name]);
 
@@ -117,6 +125,31 @@ describe('a hostname through its whole life, driven by the /v1 API against real 
     );
     expect(active.certificate.serial).not.toBeNull();
     expect(active.validation_errors).toEqual([]);
+  });
+
+  it('says which CA budget holds a name back and until when', async () => {
+    const names = ['h1', 'h2', 'h3', 'h4'].map((label) => `${label}.held.example.org`);
+    const bulk = await api<{ results: { result: string }[] }>('POST', '/v1/hostnames:bulk', {
+      hostnames: names.map((hostname) => ({ hostname, issue: true })),
+    });
+    expect(bulk.body.results.map((r) => r.result)).toEqual(['created', 'created', 'created', 'created']);
+    const objects = await until(
+      'three active and one held',
+      async () => {
+        const all = await Promise.all(names.map(get));
+        const held = all.filter((o) => o.hold);
+        return all.filter((o) => o.status === 'active').length === 3 && held.length === 1 ? all : undefined;
+      },
+      60_000,
+    );
+    const held = objects.find((o) => o.hold);
+    expect(held?.status).toBe('pending');
+    expect(held?.hold?.budget).toMatch(/domain:example\.org$/);
+    expect(Date.parse(held?.hold?.until ?? '')).toBeGreaterThan(Date.now() + 10 * 60_000);
+    expect(held?.validation_errors[0]).toMatchObject({
+      type: 'certfleet:budget',
+      detail: expect.stringMatching(/domain:example\.org is spent; the order waits until/),
+    });
   });
 
   it('deletes a hostname: retired, off the allowlist, its certificate kept until it expires; purge removes it', async () => {
@@ -163,9 +196,15 @@ describe('a hostname through its whole life, driven by the /v1 API against real 
     expect(pending.body.hostnames).toHaveLength(1_000);
     expect(pending.body.hostnames.every((h) => h.status === 'pending')).toBe(true);
     // Pebble's certificates live years: list what expires within a day after the one active certificate.
-    const notAfter = Date.parse((await get('broken.example.com')).certificate.not_after ?? '');
+    const notAfter = Date.parse((await get('broken.example.net')).certificate.not_after ?? '');
     const soon = new Date(notAfter + 86_400_000).toISOString();
     const expiring = await api<{ hostnames: HostnameObject[] }>('GET', `/v1/hostnames?expiring_before=${soon}`);
-    expect(expiring.body.hostnames.map((h) => h.hostname)).toEqual(['broken.example.com']);
+    // Every certificate stored so far (the failed-then-fixed name and the three under the budget), soonest first.
+    const listed = expiring.body.hostnames;
+    expect(listed).toHaveLength(4);
+    expect(listed.map((h) => h.hostname)).toContain('broken.example.net');
+    expect(listed.every((h) => h.status === 'active' && /^(broken\.example\.net|h[1-4]\.held\.example\.org)$/.test(h.hostname))).toBe(true);
+    const notAfters = listed.map((h) => Date.parse(h.certificate.not_after ?? ''));
+    expect(notAfters).toEqual([...notAfters].sort((a, b) => a - b));
   });
 });

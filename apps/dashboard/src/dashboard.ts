@@ -11,6 +11,7 @@ import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store
 import { createTokenCheck } from './access.js';
 import { registerApi } from './api/api.js';
 import { createApiAuth } from './api/auth.js';
+import { dnsObserverOf } from './api/dns-observer.js';
 import { apiRequestCounter } from './api/metrics.js';
 import { createApiRateLimit } from './api/rate-limit.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
@@ -56,7 +57,13 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   // The dashboard's metrics (its /metrics endpoint is served by the observability work).
   const registry = createRegistry('dashboard');
   await registerApi(app, {
-    service: createHostnameService({ store, queue, logger }),
+    service: createHostnameService({
+      store,
+      queue,
+      logger,
+      dns: dnsObserverOf(config.policy),
+      forbiddenSuffixes: config.policy.forbiddenSuffixes,
+    }),
     auth: createApiAuth(config.api),
     rateLimit: createApiRateLimit(config.api.rateLimit),
     throttle,

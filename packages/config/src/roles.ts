@@ -331,6 +331,8 @@ export interface DashboardConfig extends CommonConfig {
   adminToken: string | undefined;
   /** The hostname API's tokens (read-write, read-only) and per-token request budget. */
   api: { token: string | undefined; readToken: string | undefined; rateLimit: BucketSpec };
+  /** The domain policy, for what the API shows of it (the dns policy's target and what a name points at). */
+  policy: PolicyConfig;
 }
 
 export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
@@ -355,6 +357,7 @@ export function loadDashboardConfig(env: NodeJS.ProcessEnv): DashboardConfig {
     token: e.DASHBOARD_TOKEN,
     adminToken: e.DASHBOARD_ADMIN_TOKEN,
     api: { token: e.API_TOKEN, readToken: e.API_READ_TOKEN, rateLimit: e.API_RATE_LIMIT },
+    policy: loadPolicyConfig(env, warnings),
   };
 }
 

@@ -16,6 +16,14 @@ export interface ServiceStore extends DescribeStore {
   audit: Pick<Store['audit'], 'append'>;
 }
 
+/** The dns policy's view of a name, for the hostname object's `dns`. */
+export interface DnsObserver {
+  /** The CNAME target customers point at (or the fleet's addresses when only those are configured). */
+  cnameTarget: string;
+  /** What the name points at now: each CNAME target in order, then the addresses at the end of the chain. */
+  observe(name: string): Promise<string[]>;
+}
+
 /** Orders certificates ahead of visitors (`provision` jobs, priority 5). */
 export interface Provisioner {
   provision(names: readonly string[], requestedAt: number): Promise<void>;
@@ -31,6 +39,8 @@ export interface HostnameServiceDeps {
   clock?: (() => number) | undefined;
   /** Names under these are refused, besides @certfleet/domain's defaults (FORBIDDEN_SUFFIXES). */
   forbiddenSuffixes?: readonly string[] | undefined;
+  /** When the dns policy is on: where names should point, and what one points at now (shown by `get`). */
+  dns?: DnsObserver | undefined;
   /** Where an event sink's failure is reported (it never fails the mutation). */
   logger?: { warn(details: object, message: string): void } | undefined;
 }

@@ -31,6 +31,6 @@ export type {
 } from './contract.js';
 export { HostnameConflictError, HostnameError, HostnameNotFoundError, InvalidInputError } from './errors.js';
 export { createHostnameService } from './service.js';
-export type { HostnameServiceDeps, Provisioner, ServiceStore } from './service.js';
+export type { DnsObserver, HostnameServiceDeps, Provisioner, ServiceStore } from './service.js';
 export { componentSchemas } from './json-schema.js';
 export { parseInput } from './input.js';

@@ -247,3 +247,30 @@ describe('createHostnameService: list', () => {
     expect(await fieldOf(service.list({ q: 'a b' }))).toBe('q');
   });
 });
+
+describe('createHostnameService: dns', () => {
+  it('shows where the name should point and what it points at when the dns policy is on, and nothing when DNS fails', async () => {
+    const store = fakeStore();
+    const answers = new Map([['d.example.com', ['cust.example.net', '203.0.113.9']]]);
+    const service = createHostnameService({
+      store: store.store,
+      queue: fakeProvisioner().provisioner,
+      clock: () => T0,
+      dns: {
+        cnameTarget: 'edge.example.net',
+        observe: async (name) => {
+          const found = answers.get(name);
+          if (!found) throw new Error('SERVFAIL');
+          return found;
+        },
+      },
+    });
+    await service.bulkCreate([{ hostname: 'd.example.com' }, { hostname: 'e.example.com' }], api);
+    expect((await service.get('d.example.com')).dns).toEqual({
+      cname_target: 'edge.example.net',
+      observed: ['cust.example.net', '203.0.113.9'],
+    });
+    expect((await service.get('e.example.com')).dns).toEqual({ cname_target: 'edge.example.net', observed: [] });
+    expect((await service.list({})).hostnames.every((h) => h.dns === undefined)).toBe(true);
+  });
+});

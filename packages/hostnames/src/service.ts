@@ -9,7 +9,7 @@ import { listHostnames } from './list.js';
 import { checkedUpstream, normalName } from './names.js';
 import { type BulkItemResult, type HostnameObject, MAX_BULK_ITEMS, UpdateHostnameBody } from './schema.js';
 
-export type { HostnameServiceDeps, Provisioner, ServiceStore } from './deps.js';
+export type { DnsObserver, HostnameServiceDeps, Provisioner, ServiceStore } from './deps.js';
 
 /**
  * The hostname service the API and the CLI share (see {@link HostnameService}). Names are
@@ -89,7 +89,11 @@ export function createHostnameService(deps: HostnameServiceDeps): HostnameServic
     },
 
     async get(input) {
-      return describe(normalName(input, forbidden));
+      const object = await describe(normalName(input, forbidden));
+      if (!deps.dns) return object;
+      // One look at DNS for one hostname (bounded by the resolver's timeout); never for a list page.
+      const observed = await deps.dns.observe(object.hostname).catch(() => []);
+      return { ...object, dns: { cname_target: deps.dns.cnameTarget, observed } };
     },
 
     list: (options) => listHostnames(store, options, clock()),
