@@ -56,14 +56,16 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
 
   // The dashboard's metrics (its /metrics endpoint is served by the observability work).
   const registry = createRegistry('dashboard');
+  // One service for the API and the inventory page: the page shows the objects /v1 serves.
+  const hostnames = createHostnameService({
+    store,
+    queue,
+    logger,
+    dns: dnsObserverOf(config.policy),
+    forbiddenSuffixes: config.policy.forbiddenSuffixes,
+  });
   await registerApi(app, {
-    service: createHostnameService({
-      store,
-      queue,
-      logger,
-      dns: dnsObserverOf(config.policy),
-      forbiddenSuffixes: config.policy.forbiddenSuffixes,
-    }),
+    service: hostnames,
     auth: createApiAuth(config.api),
     rateLimit: createApiRateLimit(config.api.rateLimit),
     throttle,
@@ -79,7 +81,7 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
     return { total, offset, certificates };
   });
   // The inventory page (bull-board stays at /queues).
-  registerInventoryPage(app, { service: createHostnameService({ store, queue, logger }), counts: () => store.hostnames.counts() });
+  registerInventoryPage(app, { service: hostnames, counts: () => store.hostnames.counts() });
 
   await app.listen({ port: config.port, host: config.bindAddress });
   logger.info({ port: config.port, bindAddress: config.bindAddress, admin: config.adminToken !== undefined }, 'dashboard listening');
