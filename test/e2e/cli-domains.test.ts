@@ -84,6 +84,14 @@ describe('domains add, status, rm through the hostname service', () => {
     expect(heldList.stdout).not.toContain('cool.example.com');
   });
 
+  it('refuses names under FORBIDDEN_SUFFIXES, as the API does', async () => {
+    const env = { ...envOf(newPrefix('cli')), FORBIDDEN_SUFFIXES: 'internal.example' };
+    const result = await cli(['domains', 'add', 'db.internal.example', 'www.example.com'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/skipped "db\.internal\.example": .*internal\.example/);
+    expect(result.stdout).toContain('added 1 entry');
+  });
+
   it('pages a listing, saying how to get the next page', async () => {
     const env = envOf(newPrefix('cli'));
     expect((await cli(['domains', 'add', 'a.example.com', 'b.example.com', 'c.example.com'], env)).code).toBe(0);

@@ -46,8 +46,9 @@ export function domainsCommand(): Command {
         results: await createAll(service, names, options.issue === true),
         wildcardsNew: wildcards.length ? await store.allowlist.add(wildcards) : 0,
       }));
-      const refused = outcome.results.filter((r) => r.result === 'error');
-      for (const r of refused) process.stderr.write(`skipped "${r.hostname ?? '?'}": ${r.error?.detail ?? 'refused'}\n`);
+      // One result per name, in order: an error's own hostname is null when the service could not read one.
+      const refused = outcome.results.flatMap((r, i) => (r.result === 'error' ? [{ name: names[i] ?? '?', detail: r.error?.detail }] : []));
+      for (const r of refused) process.stderr.write(`skipped "${r.name}": ${r.detail ?? 'refused'}\n`);
       const added = outcome.results.filter((r) => r.result === 'created').length + outcome.wildcardsNew;
       const already = valid.length - refused.length - added;
       const enqueued = options.issue ? names.length - refused.length : 0;

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import type { CommonConfig } from '@certfleet/config';
+import { type CommonConfig, loadPolicyConfig } from '@certfleet/config';
 import { type Actor, createHostnameService, type HostnameService } from '@certfleet/hostnames';
 import { createIssueQueue } from '@certfleet/queue';
 import type { RedisClient, Store } from '@certfleet/store';
@@ -13,10 +13,14 @@ export function withHostnameService<T>(
   config: CommonConfig,
   work: (service: HostnameService, store: Store, redis: RedisClient) => Promise<T>,
 ): Promise<T> {
+  // FORBIDDEN_SUFFIXES as the dashboard reads it: the CLI refuses the names the API refuses.
+  const warnings: string[] = [];
+  const { forbiddenSuffixes } = loadPolicyConfig(process.env, warnings);
+  for (const warning of warnings) process.stderr.write(`certfleet: warning: ${warning}\n`);
   return withStore(config, async (store, redis) => {
     const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
     try {
-      return await work(createHostnameService({ store, queue }), store, redis);
+      return await work(createHostnameService({ store, queue, forbiddenSuffixes }), store, redis);
     } finally {
       await queue.close();
     }
