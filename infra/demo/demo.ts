@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the whole certfleet stack on this machine, on an embedded local default:
- * Redis (the one at REDIS_URL if it answers, else a private redis-server), Pebble with
+ * Redis (the one at REDIS_URL under a fresh prefix, else a private redis-server), Pebble with
  * challtestsrv as the CA, a sample upstream, and every role (edge, issuer, renewer, dashboard)
  * as real processes. Prints the one curl that gets a certificate on the first request, then
  * runs until Ctrl-C.
@@ -12,11 +12,10 @@ import { newKeyLine, writeKeyFile } from '../../test/support/at-rest-keys.js';
 import { cli, startRole } from '../../test/support/certfleet.js';
 import { startPebble } from '../../test/support/pebble.js';
 import { freePort, REPO_ROOT, stopAll, type Proc } from '../../test/support/processes.js';
-import { deletePrefix, redisAnswers, startRedis } from '../../test/support/redis.js';
 import { startUpstream } from '../../test/support/upstream.js';
+import { demoRedis } from './demo-redis.js';
 
 const NAME = process.env.DEMO_NAME ?? 'hello.certfleet.example';
-const PREFIX = process.env.CERTFLEET_PREFIX ?? 'certfleet-demo';
 
 async function portOr(preferred: number): Promise<number> {
   const { createServer } = await import('node:net');
@@ -29,11 +28,9 @@ async function portOr(preferred: number): Promise<number> {
 
 async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
-  const wantedRedis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redisUrl = (await redisAnswers(wantedRedis)) ? wantedRedis : (await startRedis('demo-redis')).url;
-  // The demo owns its prefix: each run has a new CA, so last run's certificates would not verify.
-  const stale = await deletePrefix(redisUrl, PREFIX);
-  say(`Redis at ${redisUrl} (keys under "${PREFIX}:"${stale ? `, ${stale} keys of an earlier demo removed` : ''})`);
+  const redis = await demoRedis(process.env);
+  const { url: redisUrl, prefix: PREFIX } = redis;
+  say(`Redis at ${redisUrl} (${redis.origin}; keys under "${PREFIX}:")`);
 
   const dir = join(REPO_ROOT, '.cache', 'demo');
   mkdirSync(dir, { recursive: true });
@@ -59,6 +56,8 @@ async function main(): Promise<void> {
     DASHBOARD_PORT: String(dashboardPort),
     DASHBOARD_BIND: '127.0.0.1',
     DASHBOARD_TOKEN: process.env.DASHBOARD_TOKEN ?? 'demo-token-change-me',
+    // The /v1 hostname API and the inventory page's Retry button.
+    API_TOKEN: process.env.API_TOKEN ?? 'demo-api-token-change-me',
     RENEW_TICK: '5s',
     // Each run has a new CA: last run's certificates in the edge's local store would not verify.
     EDGE_LOCAL_STORE_PATH: mkdtempSync(join(tmpdir(), 'certfleet-demo-edge-')),
@@ -76,15 +75,16 @@ async function main(): Promise<void> {
 
   process.stdout.write(`
 certfleet is running: edge https://127.0.0.1:${httpsPort} (http :${httpPort}), issuer, renewer,
-dashboard http://127.0.0.1:${dashboardPort}/queues (token: ${env.DASHBOARD_TOKEN}), CA: Pebble at ${pebble.directoryUrl}.
+dashboard http://127.0.0.1:${dashboardPort}/ (hostnames; the issue queue at /queues; token: ${env.DASHBOARD_TOKEN}; API token, for Retry and
+/v1: ${env.API_TOKEN}), CA: Pebble at ${pebble.directoryUrl}.
 ${NAME} is allowed and has no certificate yet. The first request gets one, issued by Pebble on the spot:
 
   curl -v --resolve ${NAME}:${httpsPort}:127.0.0.1 --cacert ${rootPath} https://${NAME}:${httpsPort}/
 
-Allow more names:   REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} pnpm certfleet domains add NAME
-See certificates:   REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} pnpm certfleet certs ls
+Allow more names:   REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} ./bin/certfleet domains add NAME
+See certificates:   REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} ./bin/certfleet certs ls
 Rotate the key:     put a new line first in ${kekFile}, restart, then
-                    REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} CERTFLEET_KEK_FILE=${kekFile} pnpm certfleet keys rotate
+                    REDIS_URL=${redisUrl} CERTFLEET_PREFIX=${PREFIX} CERTFLEET_KEK_FILE=${kekFile} ./bin/certfleet keys rotate
 Logs:               .cache/test-logs/demo-*.log
 Stop:               Ctrl-C
 `);
@@ -96,6 +96,7 @@ Stop:               Ctrl-C
   say('stopping');
   await Promise.all(roles.map((proc) => proc.stop()));
   await upstream.close();
+  await redis.release();
   await stopAll();
 }
 

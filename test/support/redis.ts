@@ -110,3 +110,17 @@ export async function deletePrefix(url: string, prefix: string): Promise<number>
     client.disconnect();
   }
 }
+
+/** Whether any key exists under `prefix:` at `url` (the demo uses no prefix that holds data). */
+export async function prefixHoldsKeys(url: string, prefix: string): Promise<boolean> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    // One SCAN call may come back empty with more to go: walk on until the cursor returns to 0.
+    for await (const keys of client.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) return true;
+    }
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}

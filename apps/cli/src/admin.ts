@@ -14,7 +14,7 @@ export async function withStore<T>(
   work: (store: Store, redis: RedisClient) => Promise<T>,
   options: StoreOptions = {},
 ): Promise<T> {
-  // Fail after a few seconds rather than hang when Redis is unreachable.
+  // A command that waits longer than this for an answer fails (a connected but stuck Redis).
   const redis = connectTo(config.redis, { connectionName: 'certfleet-cli', commandTimeoutMs: 5_000 });
   let lastError: unknown;
   const refused = new Promise<never>((_, reject) =>
@@ -26,6 +26,7 @@ export async function withStore<T>(
   );
   refused.catch(() => undefined);
   try {
+    await Promise.race([connected(redis, config.redis.description, () => lastError), refused]);
     return await Promise.race([work(createStore(redis, config.prefix, options), redis), refused]);
   } catch (error) {
     // "Command timed out" says nothing of why: name the connection's own error when there was one.
@@ -36,6 +37,36 @@ export async function withStore<T>(
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * How long a command waits for its first connection before it gives up. A reachable Redis,
+ * even over TLS or through Sentinel, is ready in milliseconds; an unreachable one used to end
+ * every command after the 5 s command timeout with only "Command timed out" (issue 13). The
+ * client keeps retrying meanwhile, so a Redis that is restarting still gets its chance.
+ */
+const CONNECT_DEADLINE_MS = 1_500;
+
+/** Resolves once `redis` is ready; rejects after {@link CONNECT_DEADLINE_MS}, naming the address and the last error. */
+function connected(redis: RedisClient, address: string, lastError: () => unknown): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const last = lastError();
+      const why = last instanceof Error ? ` (${last.message || (last as NodeJS.ErrnoException).code || last.name})` : '';
+      reject(
+        new RedisConnectionError(
+          `cannot reach Redis at ${address} within ${CONNECT_DEADLINE_MS / 1000} s${why}: start Redis there, ` +
+            'or point REDIS_URL (REDIS_SENTINELS or REDIS_CLUSTER_NODES for those topologies) and CERTFLEET_PREFIX at your deployment',
+          { cause: last },
+        ),
+      );
+    }, CONNECT_DEADLINE_MS);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Redis could not be used: the message names the address and, when known, what to set. */

@@ -1,47 +1,73 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { loadCommonConfig, loadPolicyConfig } from '@certfleet/config';
 import { checkHostname, DEFAULT_FORBIDDEN_SUFFIXES } from '@certfleet/domain';
+import {
+  type BulkItemResult,
+  describeHostname,
+  HostnameNotFoundError,
+  type HostnameService,
+  MAX_BULK_ITEMS,
+  MAX_PAGE_SIZE,
+} from '@certfleet/hostnames';
 import { createPolicyChainFromConfig } from '@certfleet/policy';
-import { createIssueQueue, requestIssuance } from '@certfleet/queue';
-import type { RedisClient, Store } from '@certfleet/store';
+import type { Store } from '@certfleet/store';
 
-import { formatTime, splitNames, table, withStore, UsageError } from './admin.js';
+import { splitNames, table, withStore, UsageError } from './admin.js';
+import { detailOf, LIST_STATES, listByState, type ListState } from './domains-list.js';
+import { statusJson, statusRows, type StatusView } from './domains-status.js';
+import { cliActor, withHostnameService } from './hostname-service.js';
+import { importLines } from './import-names.js';
+import { openImportSource } from './import-source.js';
+import { wholeNumber } from './options.js';
+import { progressLine } from './progress.js';
 
-const IMPORT_BATCH = 1_000;
+/** Names per bulk call of an import: big enough that round trips do not dominate, small enough for a lively progress line. */
+const IMPORT_BATCH = 2_000;
 
-/** `certfleet domains …`: the allowlist, and explaining policy decisions. */
+/**
+ * `certfleet domains …`: hostnames and the allowlist, and explaining policy decisions. Exact
+ * names go through the hostname service the API uses (@certfleet/hostnames); `*.suffix`
+ * entries are allowlist entries only (a hostname is one name).
+ */
 export function domainsCommand(): Command {
-  const domains = new Command('domains').description('manage the allowlist and explain policy decisions');
+  const domains = new Command('domains').description('manage hostnames and the allowlist, explain policy decisions');
   domains
     .command('add')
-    .description('allow names: exact (shop.example.com) or every name below a suffix (*.customers.example.net)')
+    .description('allow names: exact (shop.example.com, registered as hostnames) or every name below a suffix (*.customers.example.net)')
     .argument('<entries...>')
     .option('--issue', 'also enqueue issuance now (pre-provisioning, after waiting visitors, before renewals)')
     .action(async (inputs: string[], options: { issue?: boolean }) => {
       const { valid, invalid } = splitNames(inputs, { entries: true });
       for (const bad of invalid) process.stderr.write(`skipped "${bad.input}": ${bad.reason}\n`);
-      const { added, enqueued } = await withStore(loadCommonConfig(process.env), async (store, redis) => {
-        const count = await store.allowlist.add(valid);
-        await store.decisions.forget(valid.filter((entry) => !entry.startsWith('*.')));
-        return { added: count, enqueued: options.issue ? await provision(store, redis, valid) : 0 };
-      });
+      const names = valid.filter((entry) => !entry.startsWith('*.'));
+      const wildcards = valid.filter((entry) => entry.startsWith('*.'));
+      const outcome = await withHostnameService(loadCommonConfig(process.env), async (service, store) => ({
+        results: await createAll(service, names, options.issue === true),
+        wildcardsNew: wildcards.length ? await store.allowlist.add(wildcards) : 0,
+      }));
+      // One result per name, in order: an error's own hostname is null when the service could not read one.
+      const refused = outcome.results.flatMap((r, i) => (r.result === 'error' ? [{ name: names[i] ?? '?', detail: r.error?.detail }] : []));
+      for (const r of refused) process.stderr.write(`skipped "${r.name}": ${r.detail ?? 'refused'}\n`);
+      const added = outcome.results.filter((r) => r.result === 'created').length + outcome.wildcardsNew;
+      const already = valid.length - refused.length - added;
+      const enqueued = options.issue ? names.length - refused.length : 0;
       process.stdout.write(
-        `added ${added} entr${added === 1 ? 'y' : 'ies'}${valid.length > added ? `, ${valid.length - added} already allowed` : ''}${options.issue ? `; ${enqueued} enqueued for issuance` : ''}\n`,
+        `added ${added} entr${added === 1 ? 'y' : 'ies'}${already > 0 ? `, ${already} already allowed` : ''}${options.issue ? `; ${enqueued} enqueued for issuance` : ''}\n`,
       );
-      if (invalid.length) process.exitCode = 1;
+      if (invalid.length || refused.length) process.exitCode = 1;
     });
   domains
     .command('rm')
-    .description('stop allowing entries (edges stop within a minute; stored certificates stay until removed or expired)')
+    .description('stop allowing entries: a hostname is retired (its certificate is served until it expires, not renewed)')
     .argument('<entries...>')
-    .action(async (inputs: string[]) => {
+    .option('--purge', 'remove the certificate and every record of the hostname now')
+    .action(async (inputs: string[], options: { purge?: boolean }) => {
       const { valid, invalid } = splitNames(inputs, { entries: true });
       for (const bad of invalid) process.stderr.write(`skipped "${bad.input}": ${bad.reason}\n`);
-      const removed = await withStore(loadCommonConfig(process.env), async (store) => {
-        const count = await store.allowlist.remove(valid);
-        await store.decisions.forget(valid.filter((entry) => !entry.startsWith('*.')));
+      const removed = await withHostnameService(loadCommonConfig(process.env), async (service, store) => {
+        let count = 0;
+        for (const entry of valid) count += (await removeEntry(service, store, entry, options.purge === true)) ? 1 : 0;
         return count;
       });
       process.stdout.write(`removed ${removed} entr${removed === 1 ? 'y' : 'ies'}\n`);
@@ -49,11 +75,39 @@ export function domainsCommand(): Command {
     });
   domains
     .command('ls')
-    .description('list allowlist entries')
+    .description(`list allowlist entries; with --state, hostnames in that state (${LIST_STATES.join(', ')}), a page at a time`)
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const entries = await withStore(loadCommonConfig(process.env), (store) => store.allowlist.list());
-      process.stdout.write(options.json ? `${JSON.stringify(entries)}\n` : entries.map((n) => `${n}\n`).join(''));
+    .option(
+      '--state <state>',
+      'failed: every failing name (cooling down or refused); cooling; held (by a CA budget); pending; active; retired',
+    )
+    .option('--prefix <text>', 'with --state: names starting with this')
+    .option('--limit <n>', `with --state: at most this many (1-${MAX_PAGE_SIZE})`, wholeNumber('--limit', 1, MAX_PAGE_SIZE), 100)
+    .option('--cursor <cursor>', 'with --state: the next page, as the previous page said')
+    .action(async (options: { json?: boolean; state?: string; prefix?: string; limit: number; cursor?: string }) => {
+      if (options.state === undefined) {
+        const entries = await withStore(loadCommonConfig(process.env), (store) => store.allowlist.list());
+        process.stdout.write(options.json ? `${JSON.stringify(entries)}\n` : entries.map((n) => `${n}\n`).join(''));
+        return;
+      }
+      if (!(LIST_STATES as string[]).includes(options.state)) {
+        throw new UsageError(`--state must be one of ${LIST_STATES.join(', ')}, got "${options.state.slice(0, 40)}"`);
+      }
+      const state = options.state as ListState;
+      const page = await withHostnameService(loadCommonConfig(process.env), (service) =>
+        listByState(service, { state, limit: options.limit, cursor: options.cursor, q: options.prefix }),
+      );
+      const more = page.next === null ? undefined : `more may follow: run again with --cursor ${page.next}`;
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(page.hostnames)}\n`);
+        if (more) process.stderr.write(`certfleet: ${more}\n`);
+        return;
+      }
+      const rows = [
+        ['NAME', 'STATUS', 'CERTIFICATE', 'DETAIL'],
+        ...page.hostnames.map((h) => [h.hostname, h.status, h.certificate.status, detailOf(h)]),
+      ];
+      process.stdout.write(`${table(rows)}\n${page.hostnames.length} shown${more ? `; ${more}` : ', no more'}\n`);
     });
   domains
     .command('import')
@@ -61,40 +115,42 @@ export function domainsCommand(): Command {
     .argument('<file>')
     .option('--issue', 'also enqueue issuance for every exact name (pre-provisioning)')
     .action(async (file: string, options: { issue?: boolean }) => {
-      const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file), crlfDelay: Infinity });
-      let added = 0;
-      let seen = 0;
-      let refused = 0;
-      let lineNumber = 0;
-      let enqueued = 0;
-      await withStore(loadCommonConfig(process.env), async (store, redis) => {
-        let batch: string[] = [];
-        const flush = async () => {
-          added += await store.allowlist.add(batch);
-          await store.decisions.forget(batch.filter((entry) => !entry.startsWith('*.')));
-          if (options.issue) enqueued += await provision(store, redis, batch);
-          batch = [];
-        };
-        for await (const raw of lines) {
-          lineNumber += 1;
-          const line = raw.replace(/#.*/, '').trim();
-          if (!line) continue;
-          const { valid, invalid } = splitNames([line], { entries: true });
-          if (invalid[0]) {
-            refused += 1;
-            process.stderr.write(`${file}:${lineNumber}: skipped "${invalid[0].input}": ${invalid[0].reason}\n`);
-            continue;
-          }
-          seen += 1;
-          batch.push(...valid);
-          if (batch.length >= IMPORT_BATCH) await flush();
-        }
-        await flush();
-      });
-      process.stdout.write(
-        `imported ${seen} entr${seen === 1 ? 'y' : 'ies'} (${added} new), skipped ${refused}${options.issue ? `; ${enqueued} enqueued for issuance` : ''}\n`,
+      const source = await openImportSource(file);
+      const started = Date.now();
+      const bar = progressLine(process.stderr);
+      const report = await withHostnameService(loadCommonConfig(process.env), (service, store) =>
+        importLines(
+          // Made here, once connected: lines read before a loop asks for them would be lost (and the end with them).
+          createInterface({ input: source.input, crlfDelay: Infinity }),
+          {
+            hostnames: (items) => service.bulkCreate(items, cliActor()),
+            wildcards: (entries) => store.allowlist.add(entries),
+          },
+          {
+            issue: options.issue === true,
+            batch: IMPORT_BATCH,
+            onSkip: (skipped) => {
+              bar.clear();
+              process.stderr.write(`${file === '-' ? 'stdin' : file}:${skipped.line}: skipped "${skipped.input}": ${skipped.reason}\n`);
+            },
+            onProgress: (done) =>
+              bar.update({
+                done,
+                fraction: source.size ? source.bytesRead() / source.size : undefined,
+                elapsedMs: Date.now() - started,
+              }),
+          },
+        ),
       );
-      if (refused) process.exitCode = 1;
+      bar.clear();
+      const entries = report.entries - report.skipped;
+      const seconds = (Date.now() - started) / 1000;
+      process.stdout.write(
+        `imported ${entries} entr${entries === 1 ? 'y' : 'ies'} (${report.created + report.wildcardsNew} new), skipped ${report.skipped}` +
+          `${options.issue ? `; ${report.created + report.unchanged} enqueued for issuance` : ''}` +
+          ` in ${seconds.toFixed(1)} s (${Math.round(report.entries / Math.max(seconds, 0.001))}/s)\n`,
+      );
+      if (report.skipped) process.exitCode = 1;
     });
   domains
     .command('check')
@@ -125,70 +181,42 @@ export function domainsCommand(): Command {
     });
   domains
     .command('status')
-    .description("show a name's issuance state: active, issuing, cooling down until T, failed; last error, attempts, certificate")
+    .description("show a name's state: active, issuing, cooling down until T, failed, held by a CA budget; errors, attempts, certificate")
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (input: string, options: { json?: boolean }) => {
       const name = oneName(input);
-      const status = await withStore(loadCommonConfig(process.env), async (store) => {
-        const [state, cert, renewAt, allowedBy] = await Promise.all([
+      const view = await withStore(loadCommonConfig(process.env), async (store): Promise<StatusView> => {
+        const [state, cert, renewAt, allowedBy, hostname] = await Promise.all([
           store.nameStates.get(name),
           store.certificates.describe(name),
           store.renewals.when(name),
           store.allowlist.match(name),
+          describeHostname(store, name),
         ]);
-        return { name, state, cert, renewAt, allowedBy };
+        return { name, state, cert, renewAt, allowedBy, hostname };
       });
       const now = Date.now();
-      const state = status.state;
-      const label = !state
-        ? status.cert
-          ? 'active'
-          : 'never issued'
-        : state.state === 'cooling' && (state.coolUntil ?? 0) <= now
-          ? 'cool-down over (next handshake may order)'
-          : state.state === 'cooling'
-            ? `cooling down until ${formatTime(state.coolUntil ?? 0)}`
-            : state.state === 'failed'
-              ? `failed permanently (run 'certfleet domains retry ${name}' once fixed)`
-              : state.state;
-      if (options.json) {
-        const { chainPem: _c, rsa, ...cert } = status.cert ?? ({} as Record<string, never>);
-        process.stdout.write(
-          `${JSON.stringify({ name, status: label, ...(state ?? {}), allowlistEntry: status.allowedBy, certificate: status.cert ? { ...cert, rsaSerial: rsa?.serial } : null, renewAt: status.renewAt })}\n`,
-        );
-        return;
-      }
-      const rows = [
-        ['name', name],
-        ['state', label],
-        ['attempts', String(state?.attempts ?? 0)],
-        ['failures in a row', String(state?.failures ?? 0)],
-        ['last error', state?.lastError ? `${state.lastError} (${formatTime(state.lastErrorAt ?? 0)})` : '-'],
-        ['CA', state?.ca ?? '-'],
-        ['allowlist entry', status.allowedBy ?? '-'],
-        [
-          'certificate',
-          status.cert
-            ? `serial ${status.cert.serial}, not after ${formatTime(status.cert.notAfter)}, ${status.cert.issuer}${status.cert.rsa ? ` (+ RSA serial ${status.cert.rsa.serial})` : ''}`
-            : '-',
-        ],
-        ['renew at', status.renewAt === null ? '-' : formatTime(status.renewAt)],
-      ];
-      process.stdout.write(`${table(rows)}\n`);
+      process.stdout.write(options.json ? `${JSON.stringify(statusJson(view, now))}\n` : `${table(statusRows(view, now))}\n`);
     });
   domains
     .command('retry')
-    .description('clear a cool-down or a permanent failure, so the next handshake (or --issue) orders again')
+    .description('clear a cool-down or a permanent failure and enqueue issuance now')
     .argument('<name>')
-    .option('--issue', 'also enqueue issuance now')
-    .action(async (input: string, options: { issue?: boolean }) => {
+    .option('--issue', 'kept for scripts: retry always enqueues issuance now')
+    .action(async (input: string) => {
       const name = oneName(input);
-      await withStore(loadCommonConfig(process.env), async (store, redis) => {
-        await store.nameStates.clear(name);
-        if (options.issue) await provision(store, redis, [name]);
+      await withHostnameService(loadCommonConfig(process.env), async (service, store) => {
+        try {
+          await service.retry(name, cliActor());
+        } catch (error) {
+          if (!(error instanceof HostnameNotFoundError)) throw error;
+          // Allowed before hostnames were registered (allowlist only): clear it the way it always was.
+          await store.nameStates.clear(name);
+          await createAll(service, [name], true);
+        }
       });
-      process.stdout.write(`${name}: cleared${options.issue ? ', enqueued for issuance' : ''}\n`);
+      process.stdout.write(`${name}: cleared, enqueued for issuance\n`);
     });
   return domains;
 }
@@ -199,16 +227,29 @@ function oneName(input: string): string {
   return valid[0];
 }
 
-/** Enqueues pre-provisioning for the exact names among `entries`; returns how many. */
-async function provision(store: Store, redis: RedisClient, entries: readonly string[]): Promise<number> {
-  const names = entries.filter((entry) => !entry.startsWith('*.'));
-  if (names.length === 0) return 0;
-  const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
-  try {
-    const now = Date.now();
-    await Promise.all(names.map((name) => requestIssuance(queue, { name, reason: 'provision', requestedAt: now })));
-    return names.length;
-  } finally {
-    await queue.close();
+/** Registers names through the service, {@link MAX_BULK_ITEMS} at a time. */
+async function createAll(service: HostnameService, names: readonly string[], issue: boolean): Promise<BulkItemResult[]> {
+  const results: BulkItemResult[] = [];
+  for (let i = 0; i < names.length; i += MAX_BULK_ITEMS) {
+    const items = names.slice(i, i + MAX_BULK_ITEMS).map((hostname) => (issue ? { hostname, issue } : { hostname }));
+    results.push(...(await service.bulkCreate(items, cliActor())));
   }
+  return results;
+}
+
+/**
+ * Removes one entry: a wildcard from the allowlist; a hostname through the service (retired, or
+ * purged); a name allowed before hostnames were registered, from the allowlist as before.
+ */
+async function removeEntry(service: HostnameService, store: Store, entry: string, purge: boolean): Promise<boolean> {
+  if (!entry.startsWith('*.')) {
+    try {
+      return (await service.remove(entry, { purge }, cliActor())) !== null;
+    } catch (error) {
+      if (!(error instanceof HostnameNotFoundError)) throw error;
+    }
+  }
+  const removed = await store.allowlist.remove([entry]);
+  if (!entry.startsWith('*.')) await store.decisions.forget([entry]);
+  return removed > 0;
 }

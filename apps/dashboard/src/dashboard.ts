@@ -18,6 +18,7 @@ import { createApiRateLimit } from './api/rate-limit.js';
 import { ADMIN_BOARD_PATH, createRequestGuard } from './guard.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { serveDashboardMetrics } from './metrics.js';
+import { registerInventoryPage } from './page/routes.js';
 
 /** Wrong tokens one client address may send per minute before it is refused for the rest of it. */
 const MAX_FAILED_LOGINS = 10;
@@ -69,15 +70,17 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
         logger,
       })
     : undefined;
+  // One service for the API and the inventory page: the page shows the objects /v1 serves.
+  const hostnames = createHostnameService({
+    store,
+    queue,
+    logger,
+    dns: dnsObserverOf(config.policy),
+    forbiddenSuffixes: config.policy.forbiddenSuffixes,
+    ...(webhooks ? { events: webhooks.events } : {}),
+  });
   await registerApi(app, {
-    service: createHostnameService({
-      store,
-      queue,
-      logger,
-      dns: dnsObserverOf(config.policy),
-      forbiddenSuffixes: config.policy.forbiddenSuffixes,
-      ...(webhooks ? { events: webhooks.events } : {}),
-    }),
+    service: hostnames,
     auth: createApiAuth(config.api),
     rateLimit: createApiRateLimit(config.api.rateLimit),
     throttle,
@@ -92,7 +95,8 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
     const [total, certificates] = await Promise.all([store.certificates.count(), store.certificates.list(offset, limit)]);
     return { total, offset, certificates };
   });
-  app.get('/', async (_request, reply) => reply.redirect('/queues'));
+  // The inventory page (bull-board stays at /queues).
+  registerInventoryPage(app, { service: hostnames, counts: () => store.hostnames.counts() });
 
   await app.listen({ port: config.port, host: config.bindAddress });
   logger.info({ port: config.port, bindAddress: config.bindAddress, admin: config.adminToken !== undefined }, 'dashboard listening');
@@ -117,5 +121,20 @@ async function mountBoard(app: FastifyInstance, queues: Queue[], prefix: string,
     serverAdapter: board,
   });
   board.setBasePath(prefix);
-  await app.register(board.registerPlugin(), { prefix });
+  await app.register(async (scope) => {
+    scope.addHook('onSend', async (_request, reply, payload) => withoutExternalFonts(reply.getHeader('content-type'), payload));
+    await scope.register(board.registerPlugin(), { prefix });
+  });
+}
+
+/**
+ * bull-board's page loads IBM Plex from fonts.googleapis.com: that fails offline and tells
+ * Google the operator's address at every visit (issue 13). The link is dropped from the HTML;
+ * its stylesheet falls back to the browser's own sans-serif and monospace fonts.
+ */
+const EXTERNAL_FONT_LINK = /<link[^>]*href="https:\/\/fonts\.(?:googleapis|gstatic)\.com\/[^>]*>/g;
+
+function withoutExternalFonts(contentType: unknown, payload: unknown): unknown {
+  if (typeof payload !== 'string' || !String(contentType ?? '').startsWith('text/html')) return payload;
+  return payload.replace(EXTERNAL_FONT_LINK, '');
 }
