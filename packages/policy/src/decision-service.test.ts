@@ -179,6 +179,20 @@ describe('the decision service', () => {
     expect(fleet.locks.size).toBe(0);
   });
 
+  it('evaluates afresh when asked to, ignoring a decision the fleet made before it was asked (a renewal of a name that left)', async () => {
+    const fleet = fakeFleet();
+    const chain = fakeChain();
+    const decisions = service(fleet, chain);
+    // Another process decided 10 s ago; it holds for 50 s more.
+    fleet.clock.now = T0 - 10_000;
+    fleet.decisions.set(name, fleet.stored(false));
+    fleet.clock.now = T0;
+    expect(await decisions.decide(name)).toMatchObject({ allowed: false, policy: 'other-process' });
+    expect(chain.calls()).toBe(0);
+    expect(await decisions.evaluate(name)).toMatchObject({ allowed: true, policy: 'fake', at: T0 });
+    expect(chain.calls()).toBe(1);
+  });
+
   it('releases the lock and forgets the evaluation in flight when the policy fails, so the next call asks again', async () => {
     const fleet = fakeFleet();
     const chain = fakeChain();

@@ -48,7 +48,13 @@ export function createDecisionService(options: DecisionServiceOptions) {
     return fresh(shared) ? keep(name, shared) : null;
   }
 
-  async function evaluateOnce(name: string): Promise<StoredDecision> {
+  /**
+   * Evaluates `name` under the fleet's lock, or takes the decision of the process that held it.
+   * Only a decision made at or after `notBefore` is taken: an evaluation asked for afresh (a
+   * renewal: a customer who left must not be renewed on a cached allow) ignores one made earlier.
+   */
+  async function evaluateOnce(name: string, notBefore: number): Promise<StoredDecision> {
+    const usable = (decision: StoredDecision | null): decision is StoredDecision => fresh(decision) && decision.at >= notBefore;
     const lockMs = options.evaluationTimeoutMs + 1_000;
     const held = await options.store.lock(name, lockMs);
     if (!held) {
@@ -57,12 +63,12 @@ export function createDecisionService(options: DecisionServiceOptions) {
       while (clock() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 25));
         const shared = await options.store.get(name);
-        if (fresh(shared)) return keep(name, shared);
+        if (usable(shared)) return keep(name, shared);
       }
     } else {
       // The holder before us may have finished between our lookup and our lock.
       const shared = await options.store.get(name);
-      if (fresh(shared)) {
+      if (usable(shared)) {
         await options.store.unlock(name).catch(() => undefined);
         return keep(name, shared);
       }
@@ -87,9 +93,13 @@ export function createDecisionService(options: DecisionServiceOptions) {
     }
   }
 
-  /** Evaluates `name` now (collapsing concurrent calls), stores and returns the decision. */
+  /**
+   * Evaluates `name` now (collapsing concurrent calls), stores and returns the decision: a
+   * decision made before this call, in this process or another, is not taken.
+   */
   function evaluate(name: string): Promise<StoredDecision> {
-    return evaluations.run(name, () => evaluateOnce(name));
+    const askedAt = clock();
+    return evaluations.run(name, () => evaluateOnce(name, askedAt));
   }
 
   return {
@@ -98,7 +108,7 @@ export function createDecisionService(options: DecisionServiceOptions) {
     evaluate,
     /** lookup, else evaluate. */
     async decide(name: string): Promise<StoredDecision> {
-      return (await lookup(name)) ?? evaluate(name);
+      return (await lookup(name)) ?? evaluations.run(name, () => evaluateOnce(name, Number.NEGATIVE_INFINITY));
     },
   };
 }
