@@ -15,6 +15,7 @@ import { startUpstream, type Upstream } from '../support/upstream.js';
 const ROLES = ['edge', 'issuer', 'renewer', 'dashboard', 'admin'] as const;
 type User = (typeof ROLES)[number];
 const DASHBOARD_TOKEN = 'acl-dashboard-token-0123456789';
+const API_TOKEN = 'acl-api-token-0123456789abcdef';
 
 /**
  * The walking skeleton with infra/redis/users.acl.template enforced: the file rendered by
@@ -58,7 +59,7 @@ describe('every role as its own Redis ACL user (infra/redis/users.acl.template)'
     dashboardPort = await freePort();
     dashboard = await startRole(
       'dashboard',
-      { ...stack.env, ...roleEnv('dashboard'), DASHBOARD_PORT: String(dashboardPort), DASHBOARD_TOKEN },
+      { ...stack.env, ...roleEnv('dashboard'), DASHBOARD_PORT: String(dashboardPort), DASHBOARD_TOKEN, API_TOKEN },
       `dashboard-${prefix}`,
     );
   });
@@ -87,6 +88,32 @@ describe('every role as its own Redis ACL user (infra/redis/users.acl.template)'
     });
     expect(inventory.status).toBe(200);
     expect(JSON.stringify(await inventory.json())).toContain(first.serial);
+
+    // The hostname API, under the dashboard's user: a hostname's whole life, purge included.
+    const api = async (method: string, path: string, body?: unknown) => {
+      const answer = await fetch(`http://127.0.0.1:${dashboardPort}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${API_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: answer.status, body: answer.status === 204 ? null : ((await answer.json()) as Record<string, unknown>) };
+    };
+    const created = await api('POST', '/v1/hostnames', {
+      hostname: 'api.acl.example.com',
+      upstream: routed.url,
+      custom_metadata: { c: 1 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await api('GET', '/v1/hostnames/acl.example.com')).body).toMatchObject({ status: 'active' });
+    expect((await api('PATCH', '/v1/hostnames/api.acl.example.com', { retry: true })).status).toBe(200);
+    expect((await api('GET', '/v1/hostnames?status=pending')).status).toBe(200);
+    // One with a certificate, retired and then purged by the API.
+    const gone = 'gone.acl.example.com';
+    expect((await api('POST', '/v1/hostnames', { hostname: gone })).status).toBe(201);
+    expect((await handshake(stack.edges[0]!.ports.httpsPort, gone, stack.rootPem)).authorized).toBe(true);
+    expect((await api('DELETE', `/v1/hostnames/${gone}`)).body).toMatchObject({ status: 'retired', certificate: { status: 'active' } });
+    expect((await api('DELETE', `/v1/hostnames/${gone}?purge=true`)).status).toBe(204);
+    expect((await api('GET', `/v1/hostnames/${gone}`)).status).toBe(404);
     // No role hit a refusal on the way (each logs Redis errors at warn level): NOPERM for a
     // command or key, "can't run this command" for one inside a Lua script.
     for (const proc of [...stack.edges.map((e) => e.proc), ...stack.issuers, stack.renewer!, dashboard]) {
@@ -115,15 +142,19 @@ describe('every role as its own Redis ACL user (infra/redis/users.acl.template)'
     expect(await edge.get(keys().route('acl.example.com'))).toBeTruthy();
   });
 
-  it("refuses the dashboard's user the ACME account key and every write outside the queue", async () => {
+  it("refuses the dashboard's user the ACME account key, certificate keys, challenges, buckets and TLS secrets", async () => {
     // The account exists: the issuer wrote it.
     expect(await clientOf('admin').hexists(accountKey(), 'key')).toBe(1);
     await refused((c) => c.hgetall(accountKey()), 'dashboard');
-    await refused((c) => c.hset(keys().cert('acl.example.com'), 'serial', '00'), 'dashboard');
-    await refused((c) => c.set(keys().route('acl.example.com'), 'http://10.0.0.1/'), 'dashboard');
+    // It may purge a certificate's sealed key (its hostname's purge), never read one.
+    await refused((c) => c.get(keys().certBody('acl.example.com')), 'dashboard');
+    await refused((c) => c.set(keys().challenge('some-token'), 'x'), 'dashboard');
+    await refused((c) => c.hset(keys().buckets.caOrders('pebble'), 'tokens', '1000'), 'dashboard');
+    await refused((c) => c.get(keys().ticketKeys), 'dashboard');
+    await refused((c) => c.get(keys().fallback), 'dashboard');
   });
 
-  it('refuses route writes to every role but the admin, dangerous commands to all, and anonymous clients', async () => {
+  it("refuses route writes to every role but the admin and the dashboard's API, dangerous commands to all, and anonymous clients", async () => {
     for (const user of ['issuer', 'renewer'] as const) await refused((c) => c.set(keys().route('x.example.com'), 'http://10.0.0.1/'), user);
     for (const user of ROLES) {
       await refused((c) => c.flushall(), user);

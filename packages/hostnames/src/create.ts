@@ -94,7 +94,7 @@ function summaryOf(record: HostnameRecord): string {
 /** Publishes one event per name; a sink that fails is logged, never the caller's failure. */
 export async function publishAll(
   deps: HostnameServiceDeps,
-  type: 'hostname.created' | 'hostname.deleted',
+  type: 'hostname.created' | 'hostname.deleted' | 'certificate.retired',
   names: readonly string[],
   key: string,
 ): Promise<void> {

@@ -8,7 +8,7 @@ import type { DescribeStore } from './describe.js';
 export interface ServiceStore extends DescribeStore {
   allowlist: Pick<Store['allowlist'], 'add' | 'remove'>;
   nameStates: Pick<Store['nameStates'], 'clear'>;
-  certificates: Pick<Store['certificates'], 'describe' | 'retire' | 'remove'>;
+  certificates: Pick<Store['certificates'], 'retire' | 'remove'>;
   hostnames: Pick<Store['hostnames'], 'get' | 'getMany' | 'putMany' | 'purge' | 'page' | 'expiring' | 'registered' | 'facts'>;
   issueRecords: Pick<Store['issueRecords'], 'clear'>;
   routes: Pick<Store['routes'], 'set' | 'remove'>;

@@ -4,7 +4,6 @@
  */
 import {
   type AuditEntry,
-  type CertificateDetails,
   type CertificateFacts,
   type ExpiringName,
   type HostnameRecord,
@@ -51,10 +50,6 @@ export function fakeStore() {
       },
     },
     certificates: {
-      describe: async (name) => {
-        const cert = certs.get(name);
-        return cert ? ({ ...cert, names: [name], chainPem: '' } as CertificateDetails) : null;
-      },
       async retire(name, kind, _reason, now) {
         const cert = certs.get(name);
         if (cert) certs.set(name, { ...cert, retiredAt: now });
@@ -133,13 +128,13 @@ export function fakeProvisioner() {
 }
 
 export function fakeEvents(options: { fail?: boolean } = {}) {
-  const published: { type: HostnameEventType; hostname: string }[] = [];
+  const published: { type: HostnameEventType; hostname: string; key: string | undefined }[] = [];
   return {
     published,
     sink: {
-      async publish(type: HostnameEventType, hostname: string) {
+      async publish(type: HostnameEventType, hostname: string, key?: string) {
         if (options.fail) throw new Error('webhook queue down');
-        published.push({ type, hostname });
+        published.push({ type, hostname, key });
       },
     },
   };

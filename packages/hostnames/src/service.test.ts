@@ -45,7 +45,7 @@ describe('createHostnameService: create', () => {
     expect(store.audit).toEqual([
       expect.objectContaining({ actorKind: 'api', actorId: '1a2b3c4d', action: 'create', hostname: 'shop.example.com' }),
     ]);
-    expect(events.published).toEqual([{ type: 'hostname.created', hostname: 'shop.example.com' }]);
+    expect(events.published).toEqual([{ type: 'hostname.created', hostname: 'shop.example.com', key: String(T0) }]);
   });
 
   it('stores an IDN in its punycode form', async () => {
@@ -204,6 +204,10 @@ describe('createHostnameService: update, retry, remove', () => {
     // Deleting again changes nothing and publishes nothing more.
     await service.remove('d.example.com', {}, api);
     expect(events.published.filter((e) => e.type === 'hostname.deleted')).toHaveLength(1);
+    // The issuer never sees a retired certificate again: the delete announces its retirement, once.
+    const retiredEvents = events.published.filter((e) => e.type === 'certificate.retired');
+    expect(retiredEvents).toHaveLength(1);
+    expect(retiredEvents[0]).toMatchObject({ hostname: 'd.example.com', key: store.certs.get('d.example.com')?.serial });
     expect(await service.remove('d.example.com', { purge: true }, api)).toBeNull();
     expect(store.certs.has('d.example.com')).toBe(false);
     expect(await errorOf(service.get('d.example.com'))).toBeInstanceOf(HostnameNotFoundError);

@@ -129,13 +129,17 @@ export function createHostnameService(deps: HostnameServiceDeps): HostnameServic
       if (!record) throw new HostnameNotFoundError(name);
       const now = clock();
       const wasLive = !record.deletedAt;
+      let retiredSerial: string | undefined;
       if (wasLive) {
         // Off the allowlist first: no new order starts for it from here on.
         await store.allowlist.remove([name]);
         await store.decisions.forget([name]);
-        const cert = await store.certificates.describe(name);
+        // The certificate's small fields only: the dashboard may not read its body (the sealed key).
+        const [facts] = await store.hostnames.facts([name], now);
+        const cert = facts?.certificate;
         if (cert && !cert.retiredAt) {
           await store.certificates.retire(name, 'left-policy', 'hostname deleted through the API or CLI', now);
+          retiredSerial = cert.serial;
         }
         await store.hostnames.putMany([{ ...record, deletedAt: now, updatedAt: now }]);
       }
@@ -150,6 +154,8 @@ export function createHostnameService(deps: HostnameServiceDeps): HostnameServic
         await audit(actor, options.purge ? 'purge' : 'delete', name, options.purge ? 'removed with its certificate' : 'retired');
         await publishAll(deps, 'hostname.deleted', [name], String(now));
       }
+      // The issuer never sees this certificate again (retired, out of the renewal index): the event is ours to send.
+      if (retiredSerial) await publishAll(deps, 'certificate.retired', [name], retiredSerial);
       return options.purge ? null : describe(name);
     },
 

@@ -83,19 +83,39 @@ export function createStore(redis: RedisClient, prefix: string, options: StoreOp
   const keys = redisKeys(prefix);
   const sealed = sealedValues(options.keyring);
   const hostnames = createHostnameRegistry(redis, keys);
+  // A registered hostname's status index follows its name-state and its certificate (see
+  // hostnames.ts). An index write that fails must not fail the change that caused it: the index
+  // is only one step behind, and readers recompute each status anyway.
+  const refreshStatus = (names: readonly string[]) =>
+    names.length === 0 ? Promise.resolve() : hostnames.refreshStatus(names).catch(() => undefined);
+  const certificateStore = createCertificateStore(redis, keys, createChainStore(redis, keys), sealed, options.durability);
+  const certificates: typeof certificateStore = {
+    ...certificateStore,
+    async retire(name, kind, reason, now) {
+      await certificateStore.retire(name, kind, reason, now);
+      await refreshStatus([name]);
+    },
+    async remove(name) {
+      const removed = await certificateStore.remove(name);
+      await refreshStatus([name]);
+      return removed;
+    },
+    async removeExpiredRetired(now, limit) {
+      const removed = await certificateStore.removeExpiredRetired(now, limit);
+      await refreshStatus(removed);
+      return removed;
+    },
+  };
   return {
     /** BullMQ's key prefix for this deployment's queues (pass it with a connection of BullMQ's own). */
     queuePrefix: keys.queuePrefix,
-    certificates: createCertificateStore(redis, keys, createChainStore(redis, keys), sealed, options.durability),
+    certificates,
     allowlist: createAllowlistStore(redis, keys),
     challenges: createChallengeStore(redis, keys, sealed),
     renewals: createRenewalIndex(redis, keys),
     secrets: createSharedSecretStore(redis, keys, sealed),
     decisions: createDecisionStore(redis, keys),
-    // A registered hostname's status index follows its name-state (see hostnames.ts). An index
-    // write that fails must not fail the issuance that changed the state: the index is only one
-    // step behind, and readers recompute each status anyway.
-    nameStates: createNameStateStore(redis, keys, (name) => hostnames.refreshStatus([name]).catch(() => undefined)),
+    nameStates: createNameStateStore(redis, keys, (name) => refreshStatus([name])),
     pauses: createPauseStore(redis, keys),
     served: createServedNameStore(redis, keys),
     routes: createRouteStore(redis, keys),
