@@ -110,6 +110,9 @@ describe('signed webhooks', () => {
   let ok: Receiver;
   let flaky: Receiver;
   let broken: Receiver;
+  /** The WEBHOOK_* settings of every role, and of the CLI (its domains commands publish too). */
+  let webhooks: Record<string, string>;
+  const cliEnv = () => ({ ...stack.env, ...webhooks });
 
   beforeAll(async () => {
     [ok, flaky, broken] = await Promise.all([
@@ -119,7 +122,7 @@ describe('signed webhooks', () => {
       startReceiver((seenBefore) => (['hang', 'redirect', 'giant'] as const)[seenBefore] ?? 503),
     ]);
     metricsPort = await freePort();
-    const webhooks = {
+    webhooks = {
       // Credentials in a receiver URL must be accepted and never logged.
       WEBHOOK_URLS: [ok.url, flaky.url.replace('http://', 'http://hook:hunter22@'), broken.url].join(','),
       WEBHOOK_SECRET: SECRET,
@@ -170,7 +173,11 @@ describe('signed webhooks', () => {
     const unreachable = 'unreachable.example.com';
     // Pebble validates http-01 for this one at 127.0.0.2, where nothing listens.
     await stack.pebble.challtest('add-a', { host: `${unreachable}.`, addresses: ['127.0.0.2'] });
-    expect((await cli(['domains', 'add', staying, leaving, unreachable], stack.env)).code).toBe(0);
+    expect((await cli(['domains', 'add', staying, leaving, unreachable], cliEnv())).code).toBe(0);
+    // The CLI's domains commands go through the hostname service, events included.
+    await until('hostname.created from the CLI', () =>
+      [staying, leaving, unreachable].every((name) => ok.accepted('hostname.created', name).length === 1),
+    );
     const port = stack.edges[0]!.ports.httpsPort;
     const [first] = await Promise.all([
       handshake(port, staying, stack.rootPem),
@@ -212,8 +219,8 @@ describe('signed webhooks', () => {
       [staying, leaving].every((name) => ok.accepted('certificate.expiring', name).length > 0),
     );
 
-    // The name that left is retired at its renewal; the other is renewed.
-    expect((await cli(['domains', 'rm', leaving], stack.env)).code).toBe(0);
+    // The name that left is retired at once (domains rm goes through the hostname service); the other is renewed.
+    expect((await cli(['domains', 'rm', leaving], cliEnv())).code).toBe(0);
     const [renewed, retired] = await until(
       'certificate.renewed and certificate.retired',
       () => {
@@ -325,12 +332,15 @@ describe('signed webhooks', () => {
     expect((await api('DELETE', `/v1/hostnames/${name}`)).status).toBe(200);
     const deleted = await until('hostname.deleted', () => ok.accepted('hostname.deleted', name)[0]);
     expect(deleted.event.data).toMatchObject({ hostname: name, status: 'retired' });
+    // Its certificate is retired by the delete (the issuer never sees it again), and announced once.
+    const retired = await until('certificate.retired', () => ok.accepted('certificate.retired', name)[0]);
+    expect(retired.event.data).toMatchObject({ hostname: name, status: 'retired' });
     // Deleting again changes nothing and publishes nothing new; each event reached the receiver once.
     await api('DELETE', `/v1/hostnames/${name}`);
     const ids = ok.received.filter((r) => r.event.data.hostname === name).map((r) => r.event.id);
     expect(ids.length).toBe(new Set(ids).size);
     // (certificate.expiring may come between, as the renewer's tick falls: not part of this order.)
     const types = ok.received.filter((r) => r.event.data.hostname === name && r.event.type !== 'certificate.expiring');
-    expect(types.map((r) => r.event.type)).toEqual(['hostname.created', 'certificate.issued', 'hostname.deleted']);
+    expect(types.map((r) => r.event.type)).toEqual(['hostname.created', 'certificate.issued', 'hostname.deleted', 'certificate.retired']);
   }, 120_000);
 });
