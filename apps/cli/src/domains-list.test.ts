@@ -1,30 +1,9 @@
-import type { HostnameObject, ListOptions } from '@certfleet/hostnames';
+import { bareHostnameObject, type HostnameObject, type ListOptions } from '@certfleet/hostnames';
 import { describe, expect, it } from 'vitest';
 import { detailOf, listByState } from './domains-list.js';
 
 function hostname(name: string, over: Partial<HostnameObject> = {}): HostnameObject {
-  return {
-    hostname: name,
-    status: 'failed',
-    certificate: {
-      status: 'none',
-      serial: null,
-      not_before: null,
-      not_after: null,
-      issuer: null,
-      key_types: [],
-      renewal_at: null,
-      last_renewed_at: null,
-    },
-    validation_errors: [],
-    hold: null,
-    cooldown_until: null,
-    custom_metadata: null,
-    upstream: null,
-    created_at: null,
-    updated_at: null,
-    ...over,
-  };
+  return { ...bareHostnameObject(name, 'failed'), ...over };
 }
 
 /** A service over `all` in name order whose cursor is the last name of a page. */

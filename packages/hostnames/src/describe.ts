@@ -22,6 +22,34 @@ export async function describeHostname(store: DescribeStore, name: string, now: 
   return facts ? describeFrom(facts, now) : null;
 }
 
+/**
+ * The object of a name with nothing stored about it: no certificate, no errors, no record. Used
+ * where every answer must have one shape (a purged name's last webhook event).
+ */
+export function bareHostnameObject(hostname: string, status: HostnameStatus): HostnameObject {
+  return {
+    hostname,
+    status,
+    certificate: {
+      status: 'none',
+      serial: null,
+      not_before: null,
+      not_after: null,
+      issuer: null,
+      key_types: [],
+      renewal_at: null,
+      last_renewed_at: null,
+    },
+    validation_errors: [],
+    hold: null,
+    cooldown_until: null,
+    custom_metadata: null,
+    upstream: null,
+    created_at: null,
+    updated_at: null,
+  };
+}
+
 /** Pure: the hostname object from the facts (see {@link hostnameStatus} and {@link certificateStatus}). */
 export function describeFrom(facts: HostnameFacts, now: number): HostnameObject | null {
   const { record, state, certificate: cert } = facts;

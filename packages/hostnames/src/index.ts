@@ -18,7 +18,7 @@ export {
   UpdateHostnameBody,
   ValidationError,
 } from './schema.js';
-export { BUDGET_PROBLEM_TYPE, certificateStatus, describeFrom, describeHostname, hostnameStatus } from './describe.js';
+export { BUDGET_PROBLEM_TYPE, bareHostnameObject, certificateStatus, describeFrom, describeHostname, hostnameStatus } from './describe.js';
 export type { DescribeStore } from './describe.js';
 export type {
   Actor,

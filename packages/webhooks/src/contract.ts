@@ -1,4 +1,4 @@
-import type { HostnameObject } from '@certfleet/hostnames';
+import { bareHostnameObject, type HostnameObject } from '@certfleet/hostnames';
 
 export type { HostnameEventSink, HostnameEventType, HostnameObject } from '@certfleet/hostnames';
 
@@ -10,25 +10,5 @@ export type DescribeHostname = (hostname: string) => Promise<HostnameObject | nu
  * retired name with nothing left, so that every event carries a hostname object of one shape.
  */
 export function forgottenHostname(hostname: string): HostnameObject {
-  return {
-    hostname,
-    status: 'retired',
-    certificate: {
-      status: 'none',
-      serial: null,
-      not_before: null,
-      not_after: null,
-      issuer: null,
-      key_types: [],
-      renewal_at: null,
-      last_renewed_at: null,
-    },
-    validation_errors: [],
-    hold: null,
-    cooldown_until: null,
-    custom_metadata: null,
-    upstream: null,
-    created_at: null,
-    updated_at: null,
-  };
+  return bareHostnameObject(hostname, 'retired');
 }

@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { HostnameConflictError, type HostnameService } from '@certfleet/hostnames';
+import { bareHostnameObject, HostnameConflictError, type HostnameService } from '@certfleet/hostnames';
 import { createLogger, Registry } from '@certfleet/observability';
 import { createLoginThrottle } from '../login-throttle.js';
 import { registerApi } from './api.js';
@@ -20,26 +20,7 @@ function scriptedService() {
       throw new Error('database on fire');
     },
     async get(hostname) {
-      return {
-        hostname,
-        status: 'pending',
-        certificate: {
-          status: 'none',
-          serial: null,
-          not_before: null,
-          not_after: null,
-          issuer: null,
-          key_types: [],
-          renewal_at: null,
-          last_renewed_at: null,
-        },
-        validation_errors: [],
-        cooldown_until: null,
-        custom_metadata: null,
-        upstream: null,
-        created_at: null,
-        updated_at: null,
-      };
+      return bareHostnameObject(hostname, 'pending');
     },
   };
   return { service: service as HostnameService, actors };

@@ -1,4 +1,4 @@
-import type { HostnameObject } from '@certfleet/hostnames';
+import { bareHostnameObject, type HostnameObject } from '@certfleet/hostnames';
 import { describe, expect, it } from 'vitest';
 import { esc, query } from './html.js';
 import { hostnameSection, inventoryPage } from './inventory.js';
@@ -7,27 +7,13 @@ const hostile = '<script>alert("x")</script>&\'';
 
 function object(over: Partial<HostnameObject> = {}): HostnameObject {
   return {
-    hostname: 'shop.example.com',
-    status: 'failed',
-    certificate: {
-      status: 'none',
-      serial: null,
-      not_before: null,
-      not_after: null,
-      issuer: null,
-      key_types: [],
-      renewal_at: null,
-      last_renewed_at: null,
-    },
+    ...bareHostnameObject('shop.example.com', 'failed'),
     validation_errors: [
       { at: '2026-12-02T14:00:00.000Z', type: 'urn:ietf:params:acme:error:connection', detail: `the CA reached 203.0.113.9 ${hostile}` },
     ],
     hold: { budget: 'le:domain:example.com', until: '2026-12-02T18:00:00.000Z' },
     cooldown_until: '2026-12-02T14:10:00.000Z',
     custom_metadata: { plan: hostile },
-    upstream: null,
-    created_at: null,
-    updated_at: null,
     ...over,
   };
 }
