@@ -209,10 +209,19 @@ describe('the decision service', () => {
     const fleet = fakeFleet();
     const chain = fakeChain();
     chain.hold();
+    // Reads of the decision: the first process's one under its lock, the second's lookup, then
+    // the second's polls while it waits on the lock. Released once it has polled twice.
+    let reads = 0;
+    let polledTwice = () => {};
+    const secondWaiting = new Promise<void>((resolve) => (polledTwice = resolve));
+    fleet.setOnGet(() => {
+      reads += 1;
+      if (reads === 4) polledTwice();
+    });
     const first = service(fleet, chain).evaluate(name);
     await new Promise((resolve) => setImmediate(resolve));
     const second = service(fleet, chain).evaluate(name);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await secondWaiting;
     chain.release();
     const [a, b] = await Promise.all([first, second]);
     expect(chain.calls()).toBe(1);
