@@ -26,7 +26,7 @@ export async function withStore<T>(
   );
   refused.catch(() => undefined);
   try {
-    await Promise.race([connected(redis, config.redis.description, () => lastError), refused]);
+    await Promise.race([connected(redis, config.redis, () => lastError), refused]);
     return await Promise.race([work(createStore(redis, config.prefix, options), redis), refused]);
   } catch (error) {
     // "Command timed out" says nothing of why: name the connection's own error when there was one.
@@ -48,25 +48,33 @@ export async function withStore<T>(
 const CONNECT_DEADLINE_MS = 1_500;
 
 /** Resolves once `redis` is ready; rejects after {@link CONNECT_DEADLINE_MS}, naming the address and the last error. */
-function connected(redis: RedisClient, address: string, lastError: () => unknown): Promise<void> {
+function connected(redis: RedisClient, target: CommonConfig['redis'], lastError: () => unknown): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       const last = lastError();
-      const why = last instanceof Error ? ` (${last.message || (last as NodeJS.ErrnoException).code || last.name})` : '';
-      reject(
-        new RedisConnectionError(
-          `cannot reach Redis at ${address} within ${CONNECT_DEADLINE_MS / 1000} s${why}: start Redis there, ` +
-            'or point REDIS_URL (REDIS_SENTINELS or REDIS_CLUSTER_NODES for those topologies) and CERTFLEET_PREFIX at your deployment',
-          { cause: last },
-        ),
-      );
+      reject(new RedisConnectionError(unreachableMessage(target, last), { cause: last }));
     }, CONNECT_DEADLINE_MS);
     redis.once('ready', () => {
       clearTimeout(timer);
       resolve();
     });
   });
+}
+
+/** What a command says when no connection was ready within {@link CONNECT_DEADLINE_MS}. */
+export function unreachableMessage(target: Pick<CommonConfig['redis'], 'description' | 'tls'>, last: unknown): string {
+  const why = last instanceof Error ? ` (${last.message || (last as NodeJS.ErrnoException).code || last.name})` : '';
+  // TLS 1.3 ends the handshake before the server has checked the client's certificate: a server
+  // that requires one then closes the connection, and the client sees the alert or, as often,
+  // only a reset of its first write.
+  if (target.tls !== undefined && !target.tls.cert && (last as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET') {
+    return `cannot use Redis at ${target.description}: it closed every TLS connection${why}, as a server that requires a client certificate does: set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE (or, if it needs none, check that it is up)`;
+  }
+  return (
+    `cannot reach Redis at ${target.description} within ${CONNECT_DEADLINE_MS / 1000} s${why}: start Redis there, ` +
+    'or point REDIS_URL (REDIS_SENTINELS or REDIS_CLUSTER_NODES for those topologies) and CERTFLEET_PREFIX at your deployment'
+  );
 }
 
 /** Redis could not be used: the message names the address and, when known, what to set. */
