@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { type CommonConfig, loadPolicyConfig, loadWebhookConfig } from '@certfleet/config';
-import { type Actor, createHostnameService, describeHostname, type HostnameService } from '@certfleet/hostnames';
+import { type Actor, createHostnameService, type HostnameService } from '@certfleet/hostnames';
 import { createLogger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import type { RedisClient, Store } from '@certfleet/store';
@@ -25,15 +25,7 @@ export function withHostnameService<T>(
     const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });
     // Standard output is the command's own (--json): a publish that fails is told on standard error.
     const logger = createLogger({ role: 'cli', level: 'warn', destination: process.stderr });
-    const webhooks = webhookConfig
-      ? await openWebhooks({
-          connection: redis,
-          prefix: store.queuePrefix,
-          config: webhookConfig,
-          describe: (name) => describeHostname(store, name),
-          logger,
-        })
-      : undefined;
+    const webhooks = await openWebhooks({ connection: redis, store, config: webhookConfig, logger });
     try {
       const service = createHostnameService({ store, queue, forbiddenSuffixes, ...(webhooks ? { events: webhooks.events } : {}) });
       return await work(service, store, redis);

@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DashboardConfig } from '@certfleet/config';
-import { createHostnameService, describeHostname } from '@certfleet/hostnames';
+import { createHostnameService } from '@certfleet/hostnames';
 import { createRegistry, errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue, createWebhookQueue } from '@certfleet/queue';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
@@ -61,15 +61,7 @@ export async function startDashboard(config: DashboardConfig, logger: Logger) {
   if (config.adminToken) await mountBoard(app, [queue, webhookQueue], ADMIN_BOARD_PATH, { readOnly: false });
 
   // hostname.created / hostname.deleted from the API; the issuer role delivers them.
-  const webhooks = config.webhooks
-    ? await openWebhooks({
-        connection: redis,
-        prefix: store.queuePrefix,
-        config: config.webhooks,
-        describe: (name) => describeHostname(store, name),
-        logger,
-      })
-    : undefined;
+  const webhooks = await openWebhooks({ connection: redis, store, config: config.webhooks, logger });
   // One service for the API and the inventory page: the page shows the objects /v1 serves.
   const hostnames = createHostnameService({
     store,

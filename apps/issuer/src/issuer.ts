@@ -6,7 +6,6 @@ import { createDecisionService, createPolicyChainFromConfig, evaluationTimeoutMs
 import { createKeyring } from '@certfleet/sealing';
 import { createIssueQueue, createIssueWorker, PRIORITY } from '@certfleet/queue';
 import { connectTo, createMetricReads, createStore, replicaAcknowledgement, warnAboutRedisSettings } from '@certfleet/store';
-import { describeHostname } from '@certfleet/hostnames';
 import { openWebhooks } from '@certfleet/webhooks';
 import { startAriPoller } from './ari-poller.js';
 import { createCaPool } from './ca-pool.js';
@@ -61,16 +60,7 @@ export async function startIssuer(config: IssuerConfig, logger: Logger): Promise
     registers: [registry],
   });
   // Jobs publish their outcomes; this role also delivers them (never an edge: not on a handshake's path).
-  const webhooks = config.webhooks
-    ? await openWebhooks({
-        connection: redis,
-        prefix: store.queuePrefix,
-        config: config.webhooks,
-        describe: (name) => describeHostname(store, name),
-        logger,
-        deliver: { registry },
-      })
-    : undefined;
+  const webhooks = await openWebhooks({ connection: redis, store, config: config.webhooks, logger, deliver: { registry } });
   const orderingCas = metrics.countOrders(cas);
   // Read at scrape time from the indexes and the queue: served only when ISSUER_METRICS_PORT is set.
   const queue = createIssueQueue({ connection: redis, prefix: store.queuePrefix });

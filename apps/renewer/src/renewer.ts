@@ -3,7 +3,6 @@ import { errorMessage, type Logger } from '@certfleet/observability';
 import { createIssueQueue } from '@certfleet/queue';
 import { runRenewalTick } from '@certfleet/renewal';
 import { connectTo, createStore, warnAboutRedisSettings } from '@certfleet/store';
-import { describeHostname } from '@certfleet/hostnames';
 import { openWebhooks, publishExpiring } from '@certfleet/webhooks';
 
 /**
@@ -19,15 +18,7 @@ export async function startRenewer(config: RenewerConfig, logger: Logger, clock:
   queue.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'issue queue error'));
   await queue.waitUntilReady();
   // certificate.expiring is published by the tick; the issuer role delivers it.
-  const webhooks = config.webhooks
-    ? await openWebhooks({
-        connection: redis,
-        prefix: store.queuePrefix,
-        config: config.webhooks,
-        describe: (name) => describeHostname(store, name),
-        logger,
-      })
-    : undefined;
+  const webhooks = await openWebhooks({ connection: redis, store, config: config.webhooks, logger });
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
